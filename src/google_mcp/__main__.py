@@ -1,0 +1,3 @@
+from google_mcp.cli import main
+
+main()

@@ -1,0 +1,6 @@
+"""A local stand-in for Gmail v1 and Calendar v3 that the real Google client talks to over HTTP."""
+
+from .app import Sandbox, create_app
+from .server import SandboxThread, serve
+
+__all__ = ["Sandbox", "SandboxThread", "create_app", "serve"]

@@ -1,0 +1,537 @@
+"""Gmail v1 over HTTP: the paths googleapiclient sends, answered from the sandbox mailbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, bad_request, not_found
+from .mail import StoredMessage
+from .mime import find_part, parse, parse_attachment_id, payload, unb64url
+from .routing import Call, Reply, Router
+from .search import SearchContext, compile_query, mentions_spam_or_trash
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+G = "https://www.googleapis.com/auth/"
+FULL = "https://mail.google.com/"
+READ = (G + "gmail.readonly", G + "gmail.modify", FULL, G + "gmail.metadata")
+MODIFY = (G + "gmail.modify", FULL)
+SEND = (G + "gmail.send", G + "gmail.compose", G + "gmail.modify", FULL)
+COMPOSE = (G + "gmail.compose", G + "gmail.modify", FULL)
+LABELS = (G + "gmail.labels", G + "gmail.modify", FULL)
+DELETE = (FULL,)
+U = "/gmail/v1/users/{user}"
+_HISTORY_TYPE = {
+    "messagesAdded": "messageAdded",
+    "messagesDeleted": "messageDeleted",
+    "labelsAdded": "labelAdded",
+    "labelsRemoved": "labelRemoved",
+}
+
+
+def _page(items: list[Any], call: Call, default: int, cap: int) -> tuple[list[Any], str | None]:
+    size = call.int_arg("maxResults", default, lo=1, hi=cap)
+    token = call.arg("pageToken") or "0"
+    if not token.isdigit():
+        raise bad_request("Invalid pageToken.")
+    start = int(token)
+    chunk = items[start : start + size]
+    nxt = str(start + size) if start + size < len(items) else None
+    return chunk, nxt
+
+
+class GmailApi:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+
+    @property
+    def box(self):  # type: ignore[no-untyped-def]
+        return self.sb.mailbox
+
+    def register(self, r: Router) -> None:
+        routes = [
+            ("GET", "/profile", self.profile, READ),
+            ("GET", "/messages", self.list_messages, READ),
+            ("POST", "/messages", self.insert, MODIFY),
+            ("POST", "/messages/import", self.import_, MODIFY),
+            ("POST", "/messages/send", self.send, SEND),
+            ("POST", "/messages/batchModify", self.batch_modify, MODIFY),
+            ("POST", "/messages/batchDelete", self.batch_delete, DELETE),
+            ("GET", "/messages/{id}", self.get_message, READ),
+            ("DELETE", "/messages/{id}", self.delete_message, DELETE),
+            ("POST", "/messages/{id}/modify", self.modify_message, MODIFY),
+            ("POST", "/messages/{id}/trash", self.trash_message, MODIFY),
+            ("POST", "/messages/{id}/untrash", self.untrash_message, MODIFY),
+            ("GET", "/messages/{mid}/attachments/{id}", self.attachment, READ),
+            ("GET", "/threads", self.list_threads, READ),
+            ("GET", "/threads/{id}", self.get_thread, READ),
+            ("DELETE", "/threads/{id}", self.delete_thread, DELETE),
+            ("POST", "/threads/{id}/modify", self.modify_thread, MODIFY),
+            ("POST", "/threads/{id}/trash", self.trash_thread, MODIFY),
+            ("POST", "/threads/{id}/untrash", self.untrash_thread, MODIFY),
+            ("GET", "/labels", self.list_labels, READ + LABELS),
+            ("POST", "/labels", self.create_label, LABELS),
+            ("GET", "/labels/{id}", self.get_label, READ + LABELS),
+            ("PATCH", "/labels/{id}", self.patch_label, LABELS),
+            ("PUT", "/labels/{id}", self.update_label, LABELS),
+            ("DELETE", "/labels/{id}", self.delete_label, LABELS),
+            ("GET", "/drafts", self.list_drafts, READ + COMPOSE),
+            ("POST", "/drafts", self.create_draft, COMPOSE),
+            ("POST", "/drafts/send", self.send_draft, SEND),
+            ("GET", "/drafts/{id}", self.get_draft, READ + COMPOSE),
+            ("PUT", "/drafts/{id}", self.update_draft, COMPOSE),
+            ("DELETE", "/drafts/{id}", self.delete_draft, COMPOSE),
+            ("GET", "/history", self.history, READ),
+            ("POST", "/watch", self.watch, READ),
+            ("POST", "/stop", self.stop, READ),
+        ]
+        for method, path, handler, scopes in routes:
+            r.add(method, U + path, self._user(handler), scopes)
+
+    def _user(self, handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+        def wrapped(call: Call) -> Any:
+            user = call.params.pop("user")
+            if user not in ("me", self.box.account):
+                raise ApiError(403, "Delegation denied for " + self.box.account, "forbidden")
+            return handler(call)
+
+        return wrapped
+
+    # rendering -----------------------------------------------------------
+    def render(self, m: StoredMessage, fmt: str = "full", headers: list[str] | None = None) -> dict[str, Any]:
+        if fmt not in ("minimal", "metadata", "full", "raw"):
+            raise bad_request(f"Invalid format: {fmt}. Use minimal, metadata, full or raw.")
+        out: dict[str, Any] = {
+            "id": m.id,
+            "threadId": m.thread_id,
+            "labelIds": list(m.labels),
+            "snippet": m.parsed.snippet(),
+            "sizeEstimate": m.size,
+            "historyId": str(m.history_id),
+            "internalDate": str(m.internal_date),
+        }
+        if fmt == "metadata":
+            wanted = {h.lower() for h in headers} if headers else None
+            out["payload"] = payload(m.parsed.msg, m.id, only_headers=wanted, with_body=False)
+        elif fmt == "full":
+            out["payload"] = payload(m.parsed.msg, m.id)
+        elif fmt == "raw":
+            from .mime import b64url
+
+            out["raw"] = b64url(m.raw)
+        return out
+
+    def _ctx(self) -> SearchContext:
+        from .search import _norm_label
+
+        return SearchContext(
+            account=self.box.account,
+            now=self.sb.now(),
+            tz=self.sb.tz,
+            label_names={lid: _norm_label(lb.name) for lid, lb in self.box.labels.items()},
+        )
+
+    def _matching(self, call: Call) -> list[StoredMessage]:
+        query = call.arg("q") or ""
+        pred = compile_query(query)
+        label_ids = call.args("labelIds")
+        include = call.bool_arg("includeSpamTrash") or mentions_spam_or_trash(query)
+        ctx = self._ctx()
+        found = []
+        for m in self.box.messages.values():
+            if not include and ("SPAM" in m.labels or "TRASH" in m.labels):
+                continue
+            if any(lid not in m.labels for lid in label_ids):
+                continue
+            if pred(m, ctx):
+                found.append(m)
+        found.sort(key=lambda m: (m.internal_date, m.id), reverse=True)
+        return found
+
+    # handlers ------------------------------------------------------------
+    def profile(self, call: Call) -> Any:
+        return {
+            "emailAddress": self.box.account,
+            "messagesTotal": len(self.box.messages),
+            "threadsTotal": len(self.box.threads),
+            "historyId": str(self.box.history_id),
+        }
+
+    def list_messages(self, call: Call) -> Any:
+        found = self._matching(call)
+        chunk, nxt = _page(found, call, 100, 500)
+        out: dict[str, Any] = {"resultSizeEstimate": len(found)}
+        if chunk:
+            out["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in chunk]
+        if nxt:
+            out["nextPageToken"] = nxt
+        return out
+
+    def _raw_body(self, call: Call) -> tuple[bytes, dict[str, Any]]:
+        body = call.json()
+        raw = body.get("raw")
+        if not isinstance(raw, str) or not raw:
+            raise bad_request(
+                "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
+            )
+        return unb64url(raw), body
+
+    def insert(self, call: Call) -> Any:
+        raw, body = self._raw_body(call)
+        m = self.box.add(
+            raw,
+            body.get("labelIds") or [],
+            thread_id=body.get("threadId"),
+            internal_date=self._internal_date(call, raw),
+            now_ms=self.sb.now_ms(),
+        )
+        return self.render(m, "minimal")
+
+    def import_(self, call: Call) -> Any:
+        raw, body = self._raw_body(call)
+        labels = body.get("labelIds") or ["INBOX", "UNREAD"]
+        m = self.box.add(
+            raw,
+            labels,
+            thread_id=body.get("threadId"),
+            internal_date=self._internal_date(call, raw),
+            now_ms=self.sb.now_ms(),
+        )
+        return self.render(m, "minimal")
+
+    def _internal_date(self, call: Call, raw: bytes) -> int | None:
+        if call.arg("internalDateSource", "receivedTime") == "dateHeader":
+            return parse(raw).date_ms
+        return self.sb.now_ms()
+
+    def send(self, call: Call) -> Any:
+        raw, body = self._raw_body(call)
+        m = self.box.send(raw, body.get("threadId"), self.sb.now_ms())
+        return {"id": m.id, "threadId": m.thread_id, "labelIds": list(m.labels)}
+
+    def _ids(self, call: Call) -> tuple[list[str], dict[str, Any]]:
+        body = call.json()
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids:
+            raise bad_request("ids must be a non-empty list of message ids.")
+        if len(ids) > 1000:
+            raise bad_request("At most 1000 ids per request.")
+        return [str(i) for i in ids], body
+
+    def batch_modify(self, call: Call) -> Any:
+        ids, body = self._ids(call)
+        for mid in ids:
+            if mid in self.box.messages:
+                self.box.modify(mid, body.get("addLabelIds") or [], body.get("removeLabelIds") or [])
+        return Reply(204)
+
+    def batch_delete(self, call: Call) -> Any:
+        ids, _ = self._ids(call)
+        for mid in ids:
+            if mid in self.box.messages:
+                self.box.delete(mid)
+        return Reply(204)
+
+    def get_message(self, call: Call) -> Any:
+        m = self.box.get(call.params["id"])
+        return self.render(m, call.arg("format", "full") or "full", call.args("metadataHeaders"))
+
+    def delete_message(self, call: Call) -> Any:
+        self.box.delete(call.params["id"])
+        return Reply(204)
+
+    def modify_message(self, call: Call) -> Any:
+        body = call.json()
+        m = self.box.modify(
+            call.params["id"], body.get("addLabelIds") or [], body.get("removeLabelIds") or []
+        )
+        return {"id": m.id, "threadId": m.thread_id, "labelIds": list(m.labels)}
+
+    def trash_message(self, call: Call) -> Any:
+        return self.render(self.box.trash(call.params["id"]), "minimal")
+
+    def untrash_message(self, call: Call) -> Any:
+        return self.render(self.box.untrash(call.params["id"]), "minimal")
+
+    def attachment(self, call: Call) -> Any:
+        m = self.box.get(call.params["mid"])
+        ref = parse_attachment_id(call.params["id"])
+        if ref is None or ref[0] != m.id:
+            raise not_found("Invalid attachment id.")
+        part = find_part(m.parsed.msg, ref[1])
+        if part is None:
+            raise not_found("Invalid attachment id.")
+        data = part.get_payload(decode=True)
+        data = data if isinstance(data, bytes) else b""
+        from .mime import b64url
+
+        return {"attachmentId": call.params["id"], "size": len(data), "data": b64url(data)}
+
+    # threads -------------------------------------------------------------
+    def _thread_json(self, thread_id: str, fmt: str, headers: list[str]) -> dict[str, Any]:
+        msgs = self.box.thread(thread_id)
+        return {
+            "id": thread_id,
+            "historyId": str(max(m.history_id for m in msgs)),
+            "messages": [self.render(m, fmt, headers) for m in msgs],
+        }
+
+    def list_threads(self, call: Call) -> Any:
+        seen: dict[str, StoredMessage] = {}
+        for m in self._matching(call):
+            seen.setdefault(m.thread_id, m)
+        threads = list(seen.values())
+        chunk, nxt = _page(threads, call, 100, 500)
+        out: dict[str, Any] = {"resultSizeEstimate": len(threads)}
+        if chunk:
+            out["threads"] = [
+                {"id": m.thread_id, "snippet": m.parsed.snippet(), "historyId": str(m.history_id)}
+                for m in chunk
+            ]
+        if nxt:
+            out["nextPageToken"] = nxt
+        return out
+
+    def get_thread(self, call: Call) -> Any:
+        fmt = call.arg("format", "full") or "full"
+        if fmt == "raw":
+            raise bad_request("Invalid format: raw is not supported for threads.")
+        return self._thread_json(call.params["id"], fmt, call.args("metadataHeaders"))
+
+    def _each(self, call: Call, op: str) -> list[StoredMessage]:
+        msgs: list[StoredMessage] = self.box.thread(call.params["id"])
+        body = call.json() if op == "modify" else {}
+        for m in msgs:
+            if op == "modify":
+                self.box.modify(m.id, body.get("addLabelIds") or [], body.get("removeLabelIds") or [])
+            elif op == "trash":
+                self.box.trash(m.id)
+            elif op == "untrash":
+                self.box.untrash(m.id)
+        return msgs
+
+    def delete_thread(self, call: Call) -> Any:
+        for m in self.box.thread(call.params["id"]):
+            self.box.delete(m.id)
+        return Reply(204)
+
+    def modify_thread(self, call: Call) -> Any:
+        self._each(call, "modify")
+        return self._thread_json(call.params["id"], "minimal", [])
+
+    def trash_thread(self, call: Call) -> Any:
+        self._each(call, "trash")
+        return self._thread_json(call.params["id"], "minimal", [])
+
+    def untrash_thread(self, call: Call) -> Any:
+        self._each(call, "untrash")
+        return self._thread_json(call.params["id"], "minimal", [])
+
+    # labels --------------------------------------------------------------
+    def label_json(self, lid: str, counts: bool = False) -> dict[str, Any]:
+        lb = self.box.label(lid)
+        out: dict[str, Any] = {"id": lb.id, "name": lb.name, "type": lb.type}
+        if lb.message_list_visibility:
+            out["messageListVisibility"] = lb.message_list_visibility
+        if lb.label_list_visibility:
+            out["labelListVisibility"] = lb.label_list_visibility
+        if lb.color:
+            out["color"] = lb.color
+        if counts:
+            msgs = [m for m in self.box.messages.values() if lid in m.labels]
+            out["messagesTotal"] = len(msgs)
+            out["messagesUnread"] = sum("UNREAD" in m.labels for m in msgs)
+            out["threadsTotal"] = len({m.thread_id for m in msgs})
+            out["threadsUnread"] = len({m.thread_id for m in msgs if "UNREAD" in m.labels})
+        return out
+
+    def list_labels(self, call: Call) -> Any:
+        return {"labels": [self.label_json(lid) for lid in self.box.labels]}
+
+    def get_label(self, call: Call) -> Any:
+        return self.label_json(call.params["id"], counts=True)
+
+    def _label_fields(self, body: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if "messageListVisibility" in body:
+            fields["message_list_visibility"] = body["messageListVisibility"]
+        if "labelListVisibility" in body:
+            fields["label_list_visibility"] = body["labelListVisibility"]
+        if "color" in body:
+            fields["color"] = body["color"]
+        return fields
+
+    def create_label(self, call: Call) -> Any:
+        body = call.json()
+        name = body.get("name")
+        if not isinstance(name, str):
+            raise bad_request("Invalid label name: a name is required.")
+        lb = self.box.add_label(name, **self._label_fields(body))
+        return self.label_json(lb.id)
+
+    def patch_label(self, call: Call, replace: bool = False) -> Any:
+        lb = self.box.label(call.params["id"])
+        if lb.type == "system":
+            raise bad_request("Invalid update request: system labels cannot be changed.")
+        body = call.json()
+        name = body.get("name")
+        if replace and not isinstance(name, str):
+            raise bad_request("Invalid label name: a name is required.")
+        if isinstance(name, str) and name.lower() != lb.name.lower():
+            if any(x.name.lower() == name.lower() for x in self.box.labels.values()):
+                raise ApiError(409, "Label name exists or conflicts", "duplicate")
+            lb.name = name
+        for key, value in self._label_fields(body).items():
+            setattr(lb, key, value)
+        return self.label_json(lb.id)
+
+    def update_label(self, call: Call) -> Any:
+        return self.patch_label(call, replace=True)
+
+    def delete_label(self, call: Call) -> Any:
+        lb = self.box.label(call.params["id"])
+        if lb.type == "system":
+            raise bad_request("Invalid delete request: system labels cannot be deleted.")
+        for m in self.box.messages.values():
+            if lb.id in m.labels:
+                self.box.modify(m.id, [], [lb.id])
+        del self.box.labels[lb.id]
+        return Reply(204)
+
+    # drafts --------------------------------------------------------------
+    def _draft(self, draft_id: str):  # type: ignore[no-untyped-def]
+        draft = self.box.drafts.get(draft_id)
+        if draft is None:
+            raise not_found()
+        return draft
+
+    def _draft_message(self, call: Call) -> tuple[bytes, str | None]:
+        msg = call.json().get("message")
+        if not isinstance(msg, dict) or not isinstance(msg.get("raw"), str):
+            raise bad_request("Missing draft message: message.raw is required.")
+        raw = unb64url(msg["raw"])
+        self.box.check_outgoing(parse(raw), need_recipient=False)
+        return raw, msg.get("threadId")
+
+    def list_drafts(self, call: Call) -> Any:
+        drafts = sorted(
+            self.box.drafts.values(),
+            key=lambda d: self.box.messages[d.message_id].internal_date,
+            reverse=True,
+        )
+        chunk, nxt = _page(drafts, call, 100, 500)
+        out: dict[str, Any] = {"resultSizeEstimate": len(drafts)}
+        if chunk:
+            out["drafts"] = [
+                {
+                    "id": d.id,
+                    "message": {"id": d.message_id, "threadId": self.box.messages[d.message_id].thread_id},
+                }
+                for d in chunk
+            ]
+        if nxt:
+            out["nextPageToken"] = nxt
+        return out
+
+    def create_draft(self, call: Call) -> Any:
+        from .mail import Draft
+
+        raw, thread_id = self._draft_message(call)
+        m = self.box.add(
+            raw, ["DRAFT"], thread_id=thread_id, internal_date=self.sb.now_ms(), now_ms=self.sb.now_ms()
+        )
+        draft = Draft("r" + str(int(m.id, 16) % 10**19), m.id)
+        self.box.drafts[draft.id] = draft
+        return {"id": draft.id, "message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.labels}}
+
+    def get_draft(self, call: Call) -> Any:
+        draft = self._draft(call.params["id"])
+        m = self.box.get(draft.message_id)
+        return {"id": draft.id, "message": self.render(m, call.arg("format", "full") or "full")}
+
+    def update_draft(self, call: Call) -> Any:
+        draft = self._draft(call.params["id"])
+        raw, thread_id = self._draft_message(call)
+        old = self.box.get(draft.message_id)
+        self.box.delete(old.id)
+        self.box.drafts[draft.id] = draft
+        m = self.box.add(
+            raw,
+            ["DRAFT"],
+            thread_id=thread_id if thread_id in self.box.threads else None,
+            internal_date=self.sb.now_ms(),
+            now_ms=self.sb.now_ms(),
+        )
+        draft.message_id = m.id
+        return {"id": draft.id, "message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.labels}}
+
+    def send_draft(self, call: Call) -> Any:
+        body = call.json()
+        draft_id = body.get("id")
+        if not isinstance(draft_id, str):
+            raise bad_request("A draft id is required.")
+        draft = self._draft(draft_id)
+        m = self.box.get(draft.message_id)
+        self.box.check_outgoing(m.parsed)
+        del self.box.drafts[draft_id]
+        self.box.modify(m.id, ["SENT"], ["DRAFT"])
+        m.internal_date = self.sb.now_ms()
+        return {"id": m.id, "threadId": m.thread_id, "labelIds": list(m.labels)}
+
+    def delete_draft(self, call: Call) -> Any:
+        draft = self._draft(call.params["id"])
+        self.box.delete(draft.message_id)
+        self.box.drafts.pop(draft.id, None)
+        return Reply(204)
+
+    # history and watch ---------------------------------------------------
+    def history(self, call: Call) -> Any:
+        start = call.arg("startHistoryId")
+        if not start or not start.isdigit():
+            raise bad_request("startHistoryId is required and must be a number.")
+        first = int(self.box.history[0]["id"]) if self.box.history else self.box.history_id
+        if int(start) < first - 1:
+            raise not_found("Requested entity was not found. startHistoryId is too old; do a full sync.")
+        types = set(call.args("historyTypes"))
+        label = call.arg("labelId")
+        items = []
+        for entry in self.box.history:
+            if int(entry["id"]) <= int(start):
+                continue
+            kinds = [
+                k for k in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved") if k in entry
+            ]
+            if types and not any(_HISTORY_TYPE[k] in types for k in kinds):
+                continue
+            if label and not any(label in ref["labelIds"] for ref in entry["messages"]):
+                continue
+            items.append(entry)
+        chunk, nxt = _page(items, call, 100, 500)
+        out: dict[str, Any] = {"historyId": str(self.box.history_id)}
+        if chunk:
+            out["history"] = chunk
+        if nxt:
+            out["nextPageToken"] = nxt
+        return out
+
+    def watch(self, call: Call) -> Any:
+        body = call.json()
+        topic = body.get("topicName")
+        if not isinstance(topic, str) or not topic.startswith("projects/"):
+            raise bad_request("Invalid topicName: use projects/PROJECT/topics/TOPIC.")
+        expiration = self.sb.now_ms() + 7 * 24 * 3600 * 1000
+        self.box.watch = {
+            "topicName": topic,
+            "labelIds": list(body.get("labelIds") or []),
+            "labelFilterBehavior": body.get("labelFilterBehavior")
+            or body.get("labelFilterAction")
+            or "include",
+            "expiration": expiration,
+        }
+        return {"historyId": str(self.box.history_id), "expiration": str(expiration)}
+
+    def stop(self, call: Call) -> Any:
+        self.box.watch = None
+        return Reply(204)

@@ -1,0 +1,145 @@
+"""OAuth 2.0 as Google's endpoints speak it: authorization code with PKCE, refresh, revocation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+from .errors import ApiError, insufficient_scope, unauthenticated
+
+ALL_SCOPES = (
+    "https://mail.google.com/",
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.send",
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.labels",
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.readonly",
+)
+
+
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+@dataclass
+class Grant:
+    scopes: frozenset[str]
+    revoked: bool = False
+
+
+@dataclass
+class OAuth:
+    client_id: str = "sandbox-client.apps.googleusercontent.com"
+    client_secret: str = field(default_factory=lambda: "GOCSPX-" + secrets.token_urlsafe(18))
+    token_lifetime: int = 3600
+    refresh_tokens: dict[str, Grant] = field(default_factory=dict)
+    access_tokens: dict[str, tuple[Grant, float]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def new_refresh_token(self, scopes: tuple[str, ...] = ALL_SCOPES) -> str:
+        token = "1//sandbox-" + secrets.token_urlsafe(32)
+        self.refresh_tokens[token] = Grant(frozenset(scopes))
+        return token
+
+    def _access(self, grant: Grant) -> dict[str, Any]:
+        token = "ya29.sandbox-" + secrets.token_urlsafe(32)
+        self.access_tokens[token] = (grant, time.time() + self.token_lifetime)
+        return {
+            "access_token": token,
+            "expires_in": self.token_lifetime,
+            "token_type": "Bearer",
+            "scope": " ".join(sorted(grant.scopes)),
+        }
+
+    def authorize(self, query: dict[str, str]) -> str:
+        """The consent screen, approved at once: the redirect URL with a code."""
+        if query.get("client_id") != self.client_id:
+            raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
+        redirect = query.get("redirect_uri", "")
+        parsed = urlparse(redirect)
+        if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise OAuthError(400, "invalid_request", "redirect_uri must be a loopback http URL.")
+        if query.get("response_type") != "code":
+            raise OAuthError(400, "unsupported_response_type", "Only response_type=code is supported.")
+        scopes = frozenset(query.get("scope", "").split())
+        unknown = scopes - set(ALL_SCOPES) - {"openid", "email", "profile"}
+        if not scopes or unknown:
+            raise OAuthError(400, "invalid_scope", f"Some requested scopes were invalid: {sorted(unknown)}")
+        code = "4/sandbox-" + secrets.token_urlsafe(24)
+        self.codes[code] = {
+            "redirect_uri": redirect,
+            "scopes": scopes,
+            "expires": time.time() + 600,
+            "challenge": query.get("code_challenge"),
+            "method": query.get("code_challenge_method", "plain"),
+        }
+        params = {"code": code, "scope": " ".join(sorted(scopes))}
+        if "state" in query:
+            params["state"] = query["state"]
+        return f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(params)}"
+
+    def token(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            raise OAuthError(401, "invalid_client", "Unauthorized")
+        grant_type = form.get("grant_type")
+        if grant_type == "refresh_token":
+            grant = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if grant is None or grant.revoked:
+                raise OAuthError(400, "invalid_grant", "Token has been expired or revoked.")
+            return self._access(grant)
+        if grant_type == "authorization_code":
+            info = self.codes.pop(form.get("code", ""), None)
+            if info is None or info["expires"] < time.time():
+                raise OAuthError(400, "invalid_grant", "Malformed auth code.")
+            if form.get("redirect_uri") != info["redirect_uri"]:
+                raise OAuthError(400, "redirect_uri_mismatch", "Bad Request")
+            if info["challenge"]:
+                verifier = form.get("code_verifier", "")
+                if info["method"] == "S256":
+                    digest = hashlib.sha256(verifier.encode()).digest()
+                    expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+                else:
+                    expected = verifier
+                if not verifier or not secrets.compare_digest(expected, info["challenge"]):
+                    raise OAuthError(400, "invalid_grant", "Invalid code verifier.")
+            refresh = self.new_refresh_token(tuple(info["scopes"] & set(ALL_SCOPES)))
+            out = self._access(self.refresh_tokens[refresh])
+            out["refresh_token"] = refresh
+            return out
+        raise OAuthError(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+
+    def revoke(self, token: str) -> None:
+        if token in self.refresh_tokens:
+            self.refresh_tokens[token].revoked = True
+        elif token in self.access_tokens:
+            self.access_tokens[token][0].revoked = True
+        else:
+            raise OAuthError(400, "invalid_token", "Token is not valid.")
+
+    def check(self, authorization: str | None, needed: tuple[str, ...]) -> frozenset[str]:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise unauthenticated()
+        found = self.access_tokens.get(authorization[7:].strip())
+        if found is None or found[1] < time.time() or found[0].revoked:
+            raise unauthenticated()
+        grant = found[0]
+        if needed and not grant.scopes.intersection(needed):
+            raise insufficient_scope(needed)
+        return grant.scopes
+
+
+def api_error_for(exc: OAuthError) -> ApiError:
+    return ApiError(exc.status, exc.description, exc.error)
