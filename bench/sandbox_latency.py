@@ -44,9 +44,7 @@ def main() -> None:
             token_uri=info["token_uri"],
         )
         svc: Any = build("gmail", "v1", credentials=creds, client_options={"api_endpoint": sb.url})
-        ids = [
-            m["id"] for m in svc.users().messages().list(userId="me", maxResults=500).execute()["messages"]
-        ]
+        ids = [m["id"] for m in svc.users().messages().list(userId="me", maxResults=500).execute()["messages"]]
         gets = []
         for i in range(args.gets):
             started = time.perf_counter()
@@ -56,11 +54,7 @@ def main() -> None:
         for i in range(args.batches):
             batch = BatchHttpRequest(callback=lambda *a: None, batch_uri=sb.url + "/batch/gmail/v1")
             for j in range(50):
-                batch.add(
-                    svc.users()
-                    .messages()
-                    .get(userId="me", id=ids[(i * 50 + j) % len(ids)], format="metadata")
-                )
+                batch.add(svc.users().messages().get(userId="me", id=ids[(i * 50 + j) % len(ids)], format="metadata"))
             started = time.perf_counter()
             batch.execute()
             batches.append(time.perf_counter() - started)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,25 @@ def fresh_sandbox(sandbox: SandboxThread) -> SandboxThread:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Settings for a server against a sandbox over HTTP, isolated from the environment and .env."""
+    from google_mcp.settings import Settings
+
+    def make(url: str, **overrides: Any) -> Settings:
+        home = tmp_path_factory.mktemp("home")
+        values: dict[str, Any] = {
+            "sandbox_url": url,
+            "download_dir": home / "downloads",
+            "attachment_roots": [home],
+            "token_file": home / "token.json",
+            "retry_wait_initial": 0.01,
+            "retry_wait_max": 0.05,
+            "http_timeout": 5.0,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make

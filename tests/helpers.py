@@ -117,9 +117,7 @@ def run(request: HttpRequest) -> Any:
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)
     else:
-        assert result in ("", None, {}), (
-            f"{request.methodId} answered a body where none is expected: {result!r}"
-        )
+        assert result in ("", None, {}), f"{request.methodId} answered a body where none is expected: {result!r}"
     return result
 
 

@@ -97,20 +97,14 @@ def test_weekly_event_cancel_one_instance_and_list_the_rest(cal: Any) -> None:
     assert len(instances) == 6 and all(i["recurringEventId"] == ev["id"] for i in instances)
     run(cal.events().delete(calendarId="primary", eventId=instances[2]["id"]))
     listed = run(
-        cal.events().list(
-            calendarId="primary", singleEvents=True, orderBy="startTime", q="weekly sync", **window
-        )
+        cal.events().list(calendarId="primary", singleEvents=True, orderBy="startTime", q="weekly sync", **window)
     )
     ids = [e["id"] for e in listed["items"]]
     assert len(ids) == 5 and instances[2]["id"] not in ids
     # each remains at 09:00 New York time across the DST boundary, if any
-    assert all(
-        datetime.fromisoformat(e["start"]["dateTime"]).astimezone(NY).hour == 9 for e in listed["items"]
-    )
+    assert all(datetime.fromisoformat(e["start"]["dateTime"]).astimezone(NY).hour == 9 for e in listed["items"])
     with_deleted = run(
-        cal.events().list(
-            calendarId="primary", singleEvents=True, showDeleted=True, q="weekly sync", **window
-        )
+        cal.events().list(calendarId="primary", singleEvents=True, showDeleted=True, q="weekly sync", **window)
     )
     assert instances[2]["id"] in [e["id"] for e in with_deleted["items"]]
     # move one instance
@@ -181,9 +175,7 @@ def test_monthly_rule_with_until_and_byday(cal: Any) -> None:
                 "summary": "Monthly review",
                 "start": {"dateTime": start.isoformat(), "timeZone": "America/New_York"},
                 "end": {"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "America/New_York"},
-                "recurrence": [
-                    f"RRULE:FREQ=MONTHLY;BYDAY=1MO;UNTIL={(start + timedelta(days=200)):%Y%m%d}T000000Z"
-                ],
+                "recurrence": [f"RRULE:FREQ=MONTHLY;BYDAY=1MO;UNTIL={(start + timedelta(days=200)):%Y%m%d}T000000Z"],
             },
         )
     )
@@ -240,9 +232,7 @@ def test_sync_tokens_return_changes_and_410_when_stale(cal: Any, fresh_sandbox: 
     assert [(e["id"], e["status"]) for e in changes["items"]] == [(ev["id"], "cancelled")]
     control(fresh_sandbox.url, "/_sandbox/reset", {})
     with pytest.raises(HttpError) as err:
-        calendar(fresh_sandbox.url).events().list(
-            calendarId="primary", syncToken=changes["nextSyncToken"]
-        ).execute()
+        calendar(fresh_sandbox.url).events().list(calendarId="primary", syncToken=changes["nextSyncToken"]).execute()
     assert err.value.status_code == 410
 
 
@@ -265,10 +255,7 @@ def test_free_busy_for_calendars_and_people(cal: Any) -> None:
     cals = result["calendars"]
     assert cals["primary"]["busy"] and cals["dana.whitfield@example.com"]["busy"]
     assert cals["nobody@nowhere.example"]["errors"][0]["reason"] == "notFound"
-    blocks = [
-        (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
-        for b in cals["primary"]["busy"]
-    ]
+    blocks = [(datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"])) for b in cals["primary"]["busy"]]
     assert all(s < e for s, e in blocks) and all(a[1] <= b[0] for a, b in itertools.pairwise(blocks))
 
 
@@ -371,9 +358,7 @@ def test_meet_link_created_with_conference_data_version(cal: Any) -> None:
         ),
     ],
 )
-def test_bad_events_get_400_with_googles_envelope(
-    cal: Any, body: dict[str, Any], status: int, reason: str
-) -> None:
+def test_bad_events_get_400_with_googles_envelope(cal: Any, body: dict[str, Any], status: int, reason: str) -> None:
     with pytest.raises(HttpError) as err:
         cal.events().insert(calendarId="primary", body=body).execute()
     assert err.value.status_code == status

@@ -83,8 +83,7 @@ def test_the_seed_mailbox_is_large_and_varied(svc: Any) -> None:
         (
             "(from:dana OR from:priya) subject:lunch",
             lambda m, h: (
-                ("dana" in h["from"].lower() or "priya" in h["from"].lower())
-                and "lunch" in h["subject"].lower()
+                ("dana" in h["from"].lower() or "priya" in h["from"].lower()) and "lunch" in h["subject"].lower()
             ),
         ),
         ("{from:oleg from:soren}", lambda m, h: "oleg" in h["from"].lower() or "soren" in h["from"].lower()),
@@ -157,19 +156,13 @@ def test_every_format_of_a_message(svc: Any) -> None:
     mid = _search(svc, "filename:invoice-2231.pdf")[0]["id"]
     minimal = run(svc.users().messages().get(userId="me", id=mid, format="minimal"))
     assert "payload" not in minimal and minimal["snippet"]
-    meta = run(
-        svc.users()
-        .messages()
-        .get(userId="me", id=mid, format="metadata", metadataHeaders=["From", "Subject"])
-    )
+    meta = run(svc.users().messages().get(userId="me", id=mid, format="metadata", metadataHeaders=["From", "Subject"]))
     assert {h["name"] for h in meta["payload"]["headers"]} == {"From", "Subject"}
     full = run(svc.users().messages().get(userId="me", id=mid, format="full"))
     assert full["payload"]["mimeType"] == "multipart/mixed"
     pdf = next(p for p in full["payload"]["parts"] if p["filename"] == "invoice-2231.pdf")
     assert pdf["body"]["attachmentId"] and pdf["body"]["size"] > 300 and "data" not in pdf["body"]
-    att = run(
-        svc.users().messages().attachments().get(userId="me", messageId=mid, id=pdf["body"]["attachmentId"])
-    )
+    att = run(svc.users().messages().attachments().get(userId="me", messageId=mid, id=pdf["body"]["attachmentId"]))
     data = base64.urlsafe_b64decode(att["data"])
     assert data.startswith(b"%PDF-1.4") and len(data) == att["size"] == pdf["body"]["size"]
     raw = run(svc.users().messages().get(userId="me", id=mid, format="raw"))
@@ -194,9 +187,7 @@ def test_html_newsletters_carry_preheaders_pixels_and_tables(svc: Any) -> None:
     full = run(svc.users().messages().get(userId="me", id=_search(svc, "category:promotions")[0]["id"]))
     assert full["payload"]["mimeType"] == "text/html"
     html = base64.urlsafe_b64decode(full["payload"]["body"]["data"]).decode()
-    assert (
-        "display:none" in html and 'width="1" height="1"' in html and "<table" in html and "<script>" in html
-    )
+    assert "display:none" in html and 'width="1" height="1"' in html and "<table" in html and "<script>" in html
 
 
 def test_threads_hold_long_quoted_chains(svc: Any) -> None:
@@ -232,9 +223,7 @@ def test_a_reply_with_in_reply_to_lands_in_its_thread(fresh_sandbox: Any) -> Non
     other["To"] = "dana.whitfield@example.com"
     other["Subject"] = "Something else"
     other.set_content("x")
-    sent2 = run(
-        svc.users().messages().send(userId="me", body={"raw": _raw(other), "threadId": original["threadId"]})
-    )
+    sent2 = run(svc.users().messages().send(userId="me", body={"raw": _raw(other), "threadId": original["threadId"]}))
     assert sent2["threadId"] == original["threadId"]
     # a new subject without references starts a thread of its own
     fresh = EmailMessage()
@@ -297,10 +286,7 @@ def test_labels_modify_trash_and_delete(fresh_sandbox: Any) -> None:
         .labels()
         .update(userId="me", id=label["id"], body={"name": "Later", "labelListVisibility": "labelHide"})
     )
-    ids = [
-        m["id"]
-        for m in run(svc.users().messages().list(userId="me", q="is:unread", maxResults=3))["messages"]
-    ]
+    ids = [m["id"] for m in run(svc.users().messages().list(userId="me", q="is:unread", maxResults=3))["messages"]]
     m = run(
         svc.users()
         .messages()
@@ -309,8 +295,7 @@ def test_labels_modify_trash_and_delete(fresh_sandbox: Any) -> None:
     assert label["id"] in m["labelIds"] and "UNREAD" not in m["labelIds"]
     run(svc.users().messages().batchModify(userId="me", body={"ids": ids, "addLabelIds": ["STARRED"]}))
     assert all(
-        "STARRED" in run(svc.users().messages().get(userId="me", id=i, format="minimal"))["labelIds"]
-        for i in ids
+        "STARRED" in run(svc.users().messages().get(userId="me", id=i, format="minimal"))["labelIds"] for i in ids
     )
     got = run(svc.users().labels().get(userId="me", id=label["id"]))
     assert got["name"] == "Later" and got["messagesTotal"] == 1
@@ -354,14 +339,9 @@ def test_drafts_lifecycle_and_history(fresh_sandbox: Any) -> None:
     draft = run(svc.users().drafts().create(userId="me", body={"message": {"raw": _raw(msg)}}))
     assert "DRAFT" in draft["message"]["labelIds"]
     msg.replace_header("Subject", "Draft two")
-    updated = run(
-        svc.users().drafts().update(userId="me", id=draft["id"], body={"message": {"raw": _raw(msg)}})
-    )
+    updated = run(svc.users().drafts().update(userId="me", id=draft["id"], body={"message": {"raw": _raw(msg)}}))
     got = run(svc.users().drafts().get(userId="me", id=draft["id"]))
-    assert (
-        _headers(got["message"])["subject"] == "Draft two"
-        and got["message"]["id"] == updated["message"]["id"]
-    )
+    assert _headers(got["message"])["subject"] == "Draft two" and got["message"]["id"] == updated["message"]["id"]
     listed = run(svc.users().drafts().list(userId="me"))
     assert [d["id"] for d in listed["drafts"]] == [draft["id"]]
     sent = run(svc.users().drafts().send(userId="me", body={"id": draft["id"]}))
@@ -372,9 +352,7 @@ def test_drafts_lifecycle_and_history(fresh_sandbox: Any) -> None:
     history = run(svc.users().history().list(userId="me", startHistoryId=start))
     kinds = [k for h in history["history"] for k in h if k not in ("id", "messages")]
     assert "messagesAdded" in kinds and "messagesDeleted" in kinds and "labelsAdded" in kinds
-    only_added = run(
-        svc.users().history().list(userId="me", startHistoryId=start, historyTypes=["messageAdded"])
-    )
+    only_added = run(svc.users().history().list(userId="me", startHistoryId=start, historyTypes=["messageAdded"]))
     assert all("messagesAdded" in h for h in only_added["history"])
     sent_only = run(svc.users().history().list(userId="me", startHistoryId=start, labelId="SENT"))
     assert sent_only["history"]
@@ -391,9 +369,7 @@ def test_insert_and_import_keep_their_labels(fresh_sandbox: Any) -> None:
     inserted = run(
         svc.users()
         .messages()
-        .insert(
-            userId="me", body={"raw": _raw(msg), "labelIds": ["STARRED"]}, internalDateSource="dateHeader"
-        )
+        .insert(userId="me", body={"raw": _raw(msg), "labelIds": ["STARRED"]}, internalDateSource="dateHeader")
     )
     assert inserted["labelIds"] == ["STARRED"]
     assert inserted["internalDate"] == str(int(datetime(2026, 3, 2, 10, tzinfo=UTC).timestamp() * 1000))
@@ -434,11 +410,7 @@ def test_insert_and_import_keep_their_labels(fresh_sandbox: Any) -> None:
                 .messages()
                 .send(
                     userId="me",
-                    body={
-                        "raw": base64.urlsafe_b64encode(
-                            b"To: not-an-address\r\nSubject: x\r\n\r\nbody"
-                        ).decode()
-                    },
+                    body={"raw": base64.urlsafe_b64encode(b"To: not-an-address\r\nSubject: x\r\n\r\nbody").decode()},
                 )
             ),
             400,
@@ -463,9 +435,7 @@ def test_insert_and_import_keep_their_labels(fresh_sandbox: Any) -> None:
         (lambda s: s.users().drafts().send(userId="me", body={"id": "r404"}), 404),
         (lambda s: s.users().threads().get(userId="me", id="ffffffffffffffff"), 404),
         (
-            lambda s: (
-                s.users().messages().attachments().get(userId="me", messageId="ffffffffffffffff", id="x")
-            ),
+            lambda s: s.users().messages().attachments().get(userId="me", messageId="ffffffffffffffff", id="x"),
             404,
         ),
         (lambda s: s.users().getProfile(userId="someone.else@example.com"), 403),

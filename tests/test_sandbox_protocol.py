@@ -36,9 +36,7 @@ class FollowingBrowser(webbrowser.BaseBrowser):
         return True
 
 
-def test_installed_app_flow_with_pkce_then_refresh(
-    fresh_sandbox: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_installed_app_flow_with_pkce_then_refresh(fresh_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     info = control(fresh_sandbox.url, "/_sandbox/credentials")
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     webbrowser.register("sandbox-follower", None, FollowingBrowser("sandbox-follower"))
@@ -141,11 +139,7 @@ def test_faults_with_retry_after_and_the_request_log(fresh_sandbox: Any) -> None
             svc.users().getProfile(userId="me").execute()
         assert err.value.status_code == 503 and err.value.resp["retry-after"] == "1"
     run(svc.users().getProfile(userId="me"))
-    log = [
-        r
-        for r in control(fresh_sandbox.url, "/_sandbox/requests")["requests"]
-        if r["path"].endswith("/profile")
-    ]
+    log = [r for r in control(fresh_sandbox.url, "/_sandbox/requests")["requests"] if r["path"].endswith("/profile")]
     assert [r["status"] for r in log] == [503, 503, 200]
     assert log[0]["method"] == "GET" and log[0]["query"] == {"alt": "json"} and log[0]["time"]
 
@@ -179,9 +173,7 @@ def test_gmail_push_posts_a_pubsub_envelope_for_each_change(fresh_sandbox: Any) 
     with Receiver() as rx:
         control(fresh_sandbox.url, "/_sandbox/push-endpoint", {"url": rx.url})
         watch = run(
-            svc.users().watch(
-                userId="me", body={"topicName": "projects/p/topics/gmail", "labelIds": ["INBOX"]}
-            )
+            svc.users().watch(userId="me", body={"topicName": "projects/p/topics/gmail", "labelIds": ["INBOX"]})
         )
         assert int(watch["historyId"]) > 0 and int(watch["expiration"]) > 0
         msg = EmailMessage()
@@ -190,21 +182,13 @@ def test_gmail_push_posts_a_pubsub_envelope_for_each_change(fresh_sandbox: Any) 
         msg["Subject"] = "ping"
         msg.set_content("hi")
         run(
-            svc.users()
-            .messages()
-            .import_(userId="me", body={"raw": base64.urlsafe_b64encode(msg.as_bytes()).decode()})
+            svc.users().messages().import_(userId="me", body={"raw": base64.urlsafe_b64encode(msg.as_bytes()).decode()})
         )
         _, body = rx.next()
         envelope = json.loads(body)
         data = json.loads(base64.b64decode(envelope["message"]["data"]))
-        assert data["emailAddress"] == "alex.morgan@example.com" and int(data["historyId"]) > int(
-            watch["historyId"]
-        )
-        assert (
-            envelope["message"]["messageId"]
-            and envelope["message"]["publishTime"]
-            and envelope["subscription"]
-        )
+        assert data["emailAddress"] == "alex.morgan@example.com" and int(data["historyId"]) > int(watch["historyId"])
+        assert envelope["message"]["messageId"] and envelope["message"]["publishTime"] and envelope["subscription"]
         history = run(svc.users().history().list(userId="me", startHistoryId=watch["historyId"]))
         assert history["history"][0]["messagesAdded"]
         run(svc.users().stop(userId="me"))
@@ -212,11 +196,7 @@ def test_gmail_push_posts_a_pubsub_envelope_for_each_change(fresh_sandbox: Any) 
         sent["To"] = "dana.whitfield@example.com"
         sent["Subject"] = "after stop"
         sent.set_content("x")
-        run(
-            svc.users()
-            .messages()
-            .send(userId="me", body={"raw": base64.urlsafe_b64encode(sent.as_bytes()).decode()})
-        )
+        run(svc.users().messages().send(userId="me", body={"raw": base64.urlsafe_b64encode(sent.as_bytes()).decode()}))
         assert rx.received.empty()
 
 
@@ -265,9 +245,7 @@ def _token(url: str) -> str:
             "/calendar/v3/calendars/primary/events/quickAdd",
         ]
     ),
-    segment=st.text(
-        alphabet=st.characters(codec="ascii", exclude_characters="/?#%"), min_size=1, max_size=12
-    ),
+    segment=st.text(alphabet=st.characters(codec="ascii", exclude_characters="/?#%"), min_size=1, max_size=12),
     query=st.dictionaries(
         st.sampled_from(
             [
@@ -327,9 +305,7 @@ def test_no_input_makes_the_sandbox_answer_500(
 ) -> None:
     from urllib.parse import quote, urlencode
 
-    url = (
-        sandbox.url + path.replace("{x}", quote(segment, safe="")) + ("?" + urlencode(query) if query else "")
-    )
+    url = sandbox.url + path.replace("{x}", quote(segment, safe="")) + ("?" + urlencode(query) if query else "")
     data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(
         url,

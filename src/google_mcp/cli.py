@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google_mcp.settings import Settings
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -17,10 +22,65 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    from google_mcp.settings import Settings
+
+    overrides = {
+        key: value
+        for key, value in {
+            "transport": getattr(args, "transport", None),
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+            "sandbox": True if getattr(args, "sandbox", False) else None,
+            "sandbox_url": getattr(args, "sandbox_url", None),
+            "read_only": True if getattr(args, "read_only", False) else None,
+            "token_file": getattr(args, "token_file", None),
+        }.items()
+        if value is not None
+    }
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from google_mcp.server import build_server
+
+    server = build_server(settings)
+    if settings.transport == "stdio":
+        server.run()
+        return 0
+    import anyio
+
+    from google_mcp.http import serve_http
+
+    anyio.run(serve_http, server, settings, settings.transport)
+    return 0
+
+
+def _auth(args: argparse.Namespace) -> int:
+    from google_mcp.auth import run_auth_flow
+    from google_mcp.errors import GoogleMCPError
+
+    settings = _settings(args)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # the sign-in URL must show before we wait for it
+    try:
+        path = run_auth_flow(settings, sandbox_url=settings.sandbox_url, open_browser=not args.no_browser)
+    except GoogleMCPError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Signed in. Token saved to {path} (readable by you only).")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from google_mcp.doctor import run_doctor
+
+    return run_doctor(_settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="google-mcp", description="Gmail and Google Calendar for MCP hosts."
-    )
+    parser = argparse.ArgumentParser(prog="google-mcp", description="Gmail and Google Calendar for MCP hosts.")
     parser.add_argument("--log-level", default="WARNING", help="logging level (logs go to stderr)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -30,6 +90,27 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--seed", choices=["default", "empty"], default="default")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every request")
     sandbox.set_defaults(func=_sandbox)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "sse", "http"])
+    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000; 0 picks a free one)")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--sandbox", action="store_true", help="use an in-process sandbox: no Google account")
+    where.add_argument("--sandbox-url", help="use a sandbox running at this URL (google-mcp sandbox)")
+    serve.add_argument("--read-only", action="store_true", help="register no tools that change anything")
+    serve.set_defaults(func=_serve)
+
+    auth = sub.add_parser("auth", help="sign in to Google and store the token (mode 0600)")
+    auth.add_argument("--read-only", action="store_true", help="ask for read scopes only")
+    auth.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    auth.add_argument("--sandbox-url", help="sign in to a sandbox instead of Google")
+    auth.add_argument("--token-file", help="where to store the token")
+    auth.set_defaults(func=_auth)
+
+    doctor = sub.add_parser("doctor", help="check the configuration and say what to fix")
+    doctor.add_argument("--sandbox-url")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 

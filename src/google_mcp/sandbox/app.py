@@ -93,11 +93,7 @@ class Sandbox:
     # dispatch ------------------------------------------------------------
     def _fault_for(self, call: Call) -> Fault | None:
         for fault in self.faults:
-            if (
-                fault.count > 0
-                and (fault.method in (None, call.method))
-                and fault.path_regex.search(call.path)
-            ):
+            if fault.count > 0 and (fault.method in (None, call.method)) and fault.path_regex.search(call.path):
                 fault.count -= 1
                 return fault
         return None
@@ -191,9 +187,7 @@ class Sandbox:
             "subscription": "projects/sandbox/subscriptions/gmail-push",
         }
         self._spawn(
-            self._post(
-                "gmail", self.push_url, {"content-type": "application/json"}, json.dumps(envelope).encode()
-            )
+            self._post("gmail", self.push_url, {"content-type": "application/json"}, json.dumps(envelope).encode())
         )
 
     def _channel_headers(self, channel: dict[str, Any], state: str) -> dict[str, str]:
@@ -203,9 +197,9 @@ class Sandbox:
             "X-Goog-Resource-URI": channel["resourceUri"],
             "X-Goog-Resource-State": state,
             "X-Goog-Message-Number": str(channel["n"]),
-            "X-Goog-Channel-Expiration": datetime.fromtimestamp(
-                int(channel["expiration"]) / 1000, UTC
-            ).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "X-Goog-Channel-Expiration": datetime.fromtimestamp(int(channel["expiration"]) / 1000, UTC).strftime(
+                "%a, %d %b %Y %H:%M:%S GMT"
+            ),
         }
         if channel.get("token"):
             headers["X-Goog-Channel-Token"] = channel["token"]
@@ -219,9 +213,7 @@ class Sandbox:
     def calendar_changed(self, calendar_id: str) -> None:
         for channel in list(self.calendar.channels.values()):
             if channel["calendarId"] == calendar_id:
-                self._spawn(
-                    self._post("calendar", channel["address"], self._channel_headers(channel, "exists"), b"")
-                )
+                self._spawn(self._post("calendar", channel["address"], self._channel_headers(channel, "exists"), b""))
 
     def credentials(self, scopes: tuple[str, ...] | None = None) -> dict[str, Any]:
         token = self.refresh_token if scopes is None else self.oauth.new_refresh_token(scopes)
@@ -237,9 +229,7 @@ class Sandbox:
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
-    return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/json; charset=UTF-8"
-    )
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/json; charset=UTF-8")
 
 
 def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:

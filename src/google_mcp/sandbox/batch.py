@@ -54,9 +54,7 @@ def parse_batch(content_type: str, body: bytes) -> list[tuple[str, Call]]:
     if not parts:
         raise bad_request("The batch request has no parts.")
     if len(parts) > MAX_PARTS:
-        raise bad_request(
-            f"Too many requests in one batch: {len(parts)} (at most {MAX_PARTS}).", "batchSizeTooLarge"
-        )
+        raise bad_request(f"Too many requests in one batch: {len(parts)} (at most {MAX_PARTS}).", "batchSizeTooLarge")
     return parts
 
 
@@ -71,9 +69,7 @@ def render_batch(replies: list[tuple[str, Reply]]) -> tuple[str, bytes]:
     boundary = "batch_" + secrets.token_hex(12)
     out: list[str] = []
     for content_id, reply in replies:
-        phrase = (
-            HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else "Unknown"
-        )
+        phrase = HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else "Unknown"
         payload = "" if reply.body is None else json.dumps(reply.body)
         lines = [
             f"--{boundary}",

@@ -110,9 +110,7 @@ class CalendarStore:
             build_rules(ev["recurrence"], self._anchor(cal, ev))
         for att in ev.get("attendees") or []:
             if not isinstance(att, dict) or not valid_address(str(att.get("email", ""))):
-                raise bad_request(
-                    f"Invalid attendee email: {att.get('email') if isinstance(att, dict) else att}."
-                )
+                raise bad_request(f"Invalid attendee email: {att.get('email') if isinstance(att, dict) else att}.")
             status = att.get("responseStatus", "needsAction")
             if status not in ("needsAction", "declined", "tentative", "accepted"):
                 raise bad_request(f"Invalid responseStatus: {status}.")
@@ -138,9 +136,7 @@ class CalendarStore:
     def insert(self, cal: Calendar, body: dict[str, Any], now: datetime, conference: bool) -> dict[str, Any]:
         ev = {k: copy.deepcopy(v) for k, v in body.items() if k in EVENT_FIELDS}
         self.validate(cal, ev)
-        ev_id = ev.pop("id", None) or self.new_id(
-            f"{cal.id}:{len(cal.events)}:{now.isoformat()}:{next(self.seq)}"
-        )
+        ev_id = ev.pop("id", None) or self.new_id(f"{cal.id}:{len(cal.events)}:{now.isoformat()}:{next(self.seq)}")
         if ev_id in cal.events:
             raise ApiError(409, "The requested identifier already exists.", "duplicate")
         self._fill(cal, ev, ev_id, now, conference)
@@ -288,21 +284,15 @@ class CalendarStore:
             raise ApiError(410, "Resource has been deleted", "deleted")
         if if_match and if_match not in ("*", current.get("etag")):
             raise ApiError(412, "Precondition Failed", "conditionNotMet")
-        changes = {
-            k: copy.deepcopy(v) for k, v in body.items() if k in EVENT_FIELDS and k not in ("id", "iCalUID")
-        }
-        keep = {
-            k: v for k, v in current.items() if k not in EVENT_FIELDS or k in ("originalStartTime", "iCalUID")
-        }
+        changes = {k: copy.deepcopy(v) for k, v in body.items() if k in EVENT_FIELDS and k not in ("id", "iCalUID")}
+        keep = {k: v for k, v in current.items() if k not in EVENT_FIELDS or k in ("originalStartTime", "iCalUID")}
         candidate = {**keep, **changes} if replace else {**copy.deepcopy(current), **changes}
         if replace and "reminders" not in changes:
             candidate["reminders"] = {"useDefault": True}
         if "recurringEventId" in candidate and "recurrence" in changes:
             raise bad_request("Invalid recurrence: an instance cannot have its own recurrence.")
         self.validate(cal, candidate)
-        candidate["sequence"] = int(current.get("sequence", 0)) + (
-            1 if "start" in changes or "end" in changes else 0
-        )
+        candidate["sequence"] = int(current.get("sequence", 0)) + (1 if "start" in changes or "end" in changes else 0)
         self._fill(cal, candidate, ev_id, now, conference or bool(current.get("conferenceData")))
         if not conference and current.get("conferenceData") and "conferenceData" not in changes:
             candidate["conferenceData"] = current["conferenceData"]

@@ -114,17 +114,13 @@ class CalendarApi:
         tz = body.get("timeZone") or self.store.time_zone
         zone(tz)
         cal_id = f"c_{secrets.token_hex(16)}@group.calendar.google.com"
-        cal = self.store.add_calendar(
-            Calendar(cal_id, summary, tz, description=body.get("description") or "")
-        )
+        cal = self.store.add_calendar(Calendar(cal_id, summary, tz, description=body.get("description") or ""))
         return self._cal_json(cal)
 
     def delete_calendar(self, call: Call) -> Any:
         cal = self.store.calendar(call.params["cal"])
         if cal.primary:
-            raise bad_request(
-                "Cannot delete a primary calendar; clear it instead.", "cannotDeletePrimaryCalendar"
-            )
+            raise bad_request("Cannot delete a primary calendar; clear it instead.", "cannotDeletePrimaryCalendar")
         self.store.writable(cal.id)
         del self.store.calendars[cal.id]
         return Reply(204)
@@ -169,9 +165,7 @@ class CalendarApi:
                 raise ValueError
             return int(seq)
         except ValueError:
-            raise ApiError(
-                410, "Sync token is no longer valid, a full sync is required.", "fullSyncRequired"
-            ) from None
+            raise ApiError(410, "Sync token is no longer valid, a full sync is required.", "fullSyncRequired") from None
 
     def list_events(self, call: Call) -> Any:
         cal = self.store.calendar(call.params["cal"])
@@ -250,9 +244,7 @@ class CalendarApi:
         if start + size < len(items):
             out["nextPageToken"] = str(start + size)
         else:
-            out["nextSyncToken"] = self._sync_token(
-                max([e.get("_seq", 0) for e in cal.events.values()] or [0])
-            )
+            out["nextSyncToken"] = self._sync_token(max([e.get("_seq", 0) for e in cal.events.values()] or [0]))
         return out
 
     def _text(self, ev: dict[str, Any]) -> str:
@@ -312,9 +304,7 @@ class CalendarApi:
             start = datetime(day.year, day.month, day.day, hour, int(found.group(2) or 0), tzinfo=tz)
         else:
             start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-        summary = re.sub(
-            r"\s*\b(tomorrow|today)\b|\s*\bat \d{1,2}(:\d\d)?\s*(am|pm)?\b", "", text, flags=re.I
-        ).strip()
+        summary = re.sub(r"\s*\b(tomorrow|today)\b|\s*\bat \d{1,2}(:\d\d)?\s*(am|pm)?\b", "", text, flags=re.I).strip()
         body = {
             "summary": summary or text,
             "start": {"dateTime": start.isoformat(), "timeZone": cal.time_zone},

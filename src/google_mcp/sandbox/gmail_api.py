@@ -173,9 +173,7 @@ class GmailApi:
         body = call.json()
         raw = body.get("raw")
         if not isinstance(raw, str) or not raw:
-            raise bad_request(
-                "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
-            )
+            raise bad_request("'raw' RFC822 payload message string or uploading message via /upload/* URL required")
         return unb64url(raw), body
 
     def insert(self, call: Call) -> Any:
@@ -244,9 +242,7 @@ class GmailApi:
 
     def modify_message(self, call: Call) -> Any:
         body = call.json()
-        m = self.box.modify(
-            call.params["id"], body.get("addLabelIds") or [], body.get("removeLabelIds") or []
-        )
+        m = self.box.modify(call.params["id"], body.get("addLabelIds") or [], body.get("removeLabelIds") or [])
         return {"id": m.id, "threadId": m.thread_id, "labelIds": list(m.labels)}
 
     def trash_message(self, call: Call) -> Any:
@@ -287,8 +283,7 @@ class GmailApi:
         out: dict[str, Any] = {"resultSizeEstimate": len(threads)}
         if chunk:
             out["threads"] = [
-                {"id": m.thread_id, "snippet": m.parsed.snippet(), "historyId": str(m.history_id)}
-                for m in chunk
+                {"id": m.thread_id, "snippet": m.parsed.snippet(), "historyId": str(m.history_id)} for m in chunk
             ]
         if nxt:
             out["nextPageToken"] = nxt
@@ -439,9 +434,7 @@ class GmailApi:
         from .mail import Draft
 
         raw, thread_id = self._draft_message(call)
-        m = self.box.add(
-            raw, ["DRAFT"], thread_id=thread_id, internal_date=self.sb.now_ms(), now_ms=self.sb.now_ms()
-        )
+        m = self.box.add(raw, ["DRAFT"], thread_id=thread_id, internal_date=self.sb.now_ms(), now_ms=self.sb.now_ms())
         draft = Draft("r" + str(int(m.id, 16) % 10**19), m.id)
         self.box.drafts[draft.id] = draft
         return {"id": draft.id, "message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.labels}}
@@ -500,9 +493,7 @@ class GmailApi:
         for entry in self.box.history:
             if int(entry["id"]) <= int(start):
                 continue
-            kinds = [
-                k for k in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved") if k in entry
-            ]
+            kinds = [k for k in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved") if k in entry]
             if types and not any(_HISTORY_TYPE[k] in types for k in kinds):
                 continue
             if label and not any(label in ref["labelIds"] for ref in entry["messages"]):
@@ -525,9 +516,7 @@ class GmailApi:
         self.box.watch = {
             "topicName": topic,
             "labelIds": list(body.get("labelIds") or []),
-            "labelFilterBehavior": body.get("labelFilterBehavior")
-            or body.get("labelFilterAction")
-            or "include",
+            "labelFilterBehavior": body.get("labelFilterBehavior") or body.get("labelFilterAction") or "include",
             "expiration": expiration,
         }
         return {"historyId": str(self.box.history_id), "expiration": str(expiration)}

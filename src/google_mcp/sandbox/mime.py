@@ -38,9 +38,7 @@ def decode_header(value: str | None) -> str:
 
 
 _TAG = re.compile(r"<[^>]+>")
-_HIDDEN = re.compile(
-    r"<(style|script|head|title)\b.*?</\1>|<[^>]+display\s*:\s*none[^>]*>.*?</\w+>", re.I | re.S
-)
+_HIDDEN = re.compile(r"<(style|script|head|title)\b.*?</\1>|<[^>]+display\s*:\s*none[^>]*>.*?</\w+>", re.I | re.S)
 _WS = re.compile(r"\s+")
 
 

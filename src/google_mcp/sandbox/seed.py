@@ -137,20 +137,10 @@ def _png(width: int = 24, height: int = 16, color: tuple[int, int, int] = (66, 1
     raw = row * height
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def _pdf(text: str) -> bytes:
@@ -312,9 +302,7 @@ def seed_mailbox(sb: Sandbox, full: bool = True) -> None:
     for t in range(72):
         subject, kind, opener = TOPICS[t % len(TOPICS)]
         if t >= len(TOPICS):
-            subject = (
-                f"{subject} ({['follow-up', 'next steps', 'round 2', 'notes'][t % 4]} {t // len(TOPICS)})"
-            )
+            subject = f"{subject} ({['follow-up', 'next steps', 'round 2', 'notes'][t % 4]} {t // len(TOPICS)})"
         if t % 9 == 4:
             subject = {
                 0: "Grüße aus München - Angebot für Q4",
@@ -354,9 +342,7 @@ def seed_mailbox(sb: Sandbox, full: bool = True) -> None:
                 )
             )
             if "München" in subject:
-                line = (
-                    "Sehr geehrter Herr Morgan, anbei unser Angebot für Q4. Mit freundlichen Grüßen — Müller"
-                )
+                line = "Sehr geehrter Herr Morgan, anbei unser Angebot für Q4. Mit freundlichen Grüßen — Müller"
             elif "会議" in subject:
                 line = "お疲れ様です。10月の会議の議事録を送ります。ご確認ください。"
             elif "Отчёт" in subject:
@@ -429,7 +415,9 @@ def seed_mailbox(sb: Sandbox, full: bool = True) -> None:
         brand_key = "brew" if i % 2 == 0 else "shop"
         brand = SENDERS[brand_key]
         when = anchor - timedelta(days=i * 1.7, hours=-6 + rng.randint(0, 5))
-        subject = f"{brand[0]}: {['Top stories', 'Weekend reads', 'Flash sale — 40% off', 'New arrivals'][i % 4]} #{100 + i}"
+        subject = (
+            f"{brand[0]}: {['Top stories', 'Weekend reads', 'Flash sale — 40% off', 'New arrivals'][i % 4]} #{100 + i}"
+        )
         html = _newsletter_html(rng, brand[0], i)
         raw = build_message(
             brand,
@@ -486,9 +474,7 @@ def seed_mailbox(sb: Sandbox, full: bool = True) -> None:
             attachments = [(f"statement-{i:03d}.pdf", "application/pdf", _pdf(f"Harbor Bank statement {i}"))]
             labels = ["INBOX", "CATEGORY_UPDATES", label_ids["Receipts"]]
         else:
-            subject = (
-                f"Nimbus Cloud invoice {2026_0000 + i}: USD {rng.randint(40, 900)}.{rng.randint(10, 99)}"
-            )
+            subject = f"Nimbus Cloud invoice {2026_0000 + i}: USD {rng.randint(40, 900)}.{rng.randint(10, 99)}"
             text = "Thank you for using Nimbus Cloud. Your invoice is attached.\n"
             attachments = [(f"nimbus-invoice-{i}.pdf", "application/pdf", _pdf(f"Nimbus invoice {i}"))]
             labels = ["INBOX", "CATEGORY_UPDATES", label_ids["Receipts"]]
@@ -638,9 +624,7 @@ def seed_calendar(sb: Sandbox, full: bool = True) -> None:
             "summary": "1:1 Dana / Alex",
             "start": dt(_at(tue - timedelta(weeks=6), 14, 0, ny), ny),
             "end": dt(_at(tue - timedelta(weeks=6), 14, 30, ny), ny),
-            "recurrence": [
-                f"RRULE:FREQ=WEEKLY;UNTIL={(today + timedelta(days=120)).strftime('%Y%m%d')}T000000Z"
-            ],
+            "recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={(today + timedelta(days=120)).strftime('%Y%m%d')}T000000Z"],
             "attendees": att("dana", statuses=("accepted",)),
         },
     )

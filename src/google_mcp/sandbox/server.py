@@ -17,33 +17,62 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: str = "default", late
 
 
 class SandboxThread:
-    """A sandbox on 127.0.0.1 in a background thread; `url` is set once it listens."""
+    """A sandbox on 127.0.0.1 in a background thread; `url` is set once it listens.
+
+    The seed is built inside the thread, so `start(wait=False)` returns at once.
+    """
 
     def __init__(self, sandbox: Sandbox | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sandbox = sandbox or Sandbox()
-        config = uvicorn.Config(
-            create_app(self.sandbox), host=host, port=port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
+        self._given = sandbox
+        self._host, self._port = host, port
+        self._server: uvicorn.Server | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="google-mcp-sandbox", daemon=True)
+        self.sandbox: Sandbox | None = sandbox
         self.url = ""
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve())
+        try:
+            self.sandbox = self._given or Sandbox()
+            config = uvicorn.Config(
+                create_app(self.sandbox), host=self._host, port=self._port, log_level="warning", lifespan="off"
+            )
+            self._server = uvicorn.Server(config)
+            asyncio.run(self._serve(self._server))
+        except BaseException as exc:  # reported to whoever waits for the sandbox
+            self._error = exc
+            self._ready.set()
 
-    def start(self) -> SandboxThread:
+    async def _serve(self, server: uvicorn.Server) -> None:
+
+        async def announce() -> None:
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                await asyncio.sleep(0.005)
+            host, port = server.servers[0].sockets[0].getsockname()[:2]
+            self.url = f"http://{host}:{port}"
+            self._ready.set()
+
+        task = asyncio.create_task(announce())
+        await server.serve()
+        task.cancel()
+
+    def start(self, wait: bool = True) -> SandboxThread:
         self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the sandbox failed to start")
-            self._thread.join(0.01)
-        sock = self._server.servers[0].sockets[0]
-        host, port = sock.getsockname()[:2]
-        self.url = f"http://{host}:{port}"
+        if wait:
+            self.wait_ready()
         return self
 
+    def wait_ready(self, timeout: float = 30) -> str:
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the sandbox did not start in time")
+        if self._error is not None or not self.url:
+            raise RuntimeError(f"the sandbox failed to start: {self._error!r}")
+        return self.url
+
     def stop(self) -> None:
-        self._server.should_exit = True
+        if self._server is not None:
+            self._server.should_exit = True
         self._thread.join(5)
 
     def __enter__(self) -> SandboxThread:

@@ -28,9 +28,7 @@ def parse_rfc3339(value: str, what: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise bad_request(
-            f"Bad Request: {what} '{value}' is not an RFC 3339 timestamp.", "badRequest"
-        ) from None
+        raise bad_request(f"Bad Request: {what} '{value}' is not an RFC 3339 timestamp.", "badRequest") from None
     if parsed.tzinfo is None:
         raise bad_request(f"Bad Request: {what} '{value}' needs a UTC offset (e.g. Z or +02:00).")
     return parsed
@@ -38,9 +36,7 @@ def parse_rfc3339(value: str, what: str) -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     text = moment.isoformat(timespec="seconds")
-    return (
-        text.replace("+00:00", "Z") if moment.utcoffset() == timedelta(0) and moment.tzinfo is UTC else text
-    )
+    return text.replace("+00:00", "Z") if moment.utcoffset() == timedelta(0) and moment.tzinfo is UTC else text
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -150,9 +146,7 @@ def instance_suffix(original: datetime, all_day: bool) -> str:
     return original.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def as_event_time(
-    moment: datetime, all_day: bool, tz_name: str | None, out_tz: ZoneInfo | None
-) -> dict[str, str]:
+def as_event_time(moment: datetime, all_day: bool, tz_name: str | None, out_tz: ZoneInfo | None) -> dict[str, str]:
     if all_day:
         return {"date": moment.date().isoformat()}
     shown = moment.astimezone(out_tz) if out_tz else moment

@@ -1,0 +1,108 @@
+"""`google-mcp doctor`: check the configuration and say what to fix, one line per check."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+import urllib.request
+
+from google_mcp.settings import Settings
+
+
+def checks(settings: Settings) -> list[tuple[bool, str]]:
+    out: list[tuple[bool, str]] = []
+    if settings.sandbox:
+        out.append((True, "Google: in-process sandbox (no Google account needed)"))
+    elif settings.sandbox_url:
+        try:
+            with urllib.request.urlopen(settings.sandbox_url.rstrip("/") + "/_sandbox/health", timeout=5) as r:  # noqa: S310
+                info = json.load(r)
+            out.append((True, f"Google: sandbox at {settings.sandbox_url} ({info.get('messages')} messages)"))
+        except OSError as exc:
+            out.append(
+                (
+                    False,
+                    f"Google: sandbox at {settings.sandbox_url} is unreachable ({exc}); start it with "
+                    "`google-mcp sandbox`",
+                )
+            )
+    else:
+        out += _token_checks(settings)
+    tokens = settings.bearer_tokens()
+    if not settings.loopback and not tokens:
+        out.append(
+            (
+                False,
+                f"HTTP: host {settings.host} is not loopback and GOOGLE_MCP_AUTH_TOKEN is unset; "
+                "the server will refuse to start",
+            )
+        )
+    else:
+        out.append(
+            (
+                True,
+                f"HTTP: binds {settings.host}:{settings.port}"
+                + (f", {len(tokens)} bearer token(s)" if tokens else ", no bearer token (loopback only)"),
+            )
+        )
+    if settings.redis_url is not None:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=3).ping()
+            out.append((True, "Redis: reachable (pending confirmations are shared)"))
+        except Exception as exc:
+            out.append((False, f"Redis: unreachable ({type(exc).__name__}); check GOOGLE_MCP_REDIS_URL"))
+    else:
+        out.append((True, "Redis: not configured; pending confirmations live in this process"))
+    if settings.gemini_api_key is None:
+        out.append((True, "Gemini router: off (set GOOGLE_MCP_GEMINI_API_KEY to enable the `ask` tool)"))
+    else:
+        out.append((True, f"Gemini router: on, model {settings.gemini_model}"))
+    return out
+
+
+def _token_checks(settings: Settings) -> list[tuple[bool, str]]:
+    path = settings.token_file
+    if not path.exists():
+        hint = "" if settings.client_secrets_file else " (set GOOGLE_MCP_CLIENT_SECRETS_FILE first)"
+        return [(False, f"Google: no sign-in at {path}; run `google-mcp auth`{hint}")]
+    out: list[tuple[bool, str]] = []
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        out.append((False, f"Google: {path} is readable by others (mode {mode:o}); run `chmod 600 {path}`"))
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        return [*out, (False, f"Google: {path} is not valid JSON; run `google-mcp auth` again")]
+    scopes = set(data.get("scopes") or [])
+    from google_mcp.auth import scopes_for
+
+    missing = set(scopes_for(settings.read_only)) - scopes
+    if missing:
+        out.append(
+            (
+                False,
+                f"Google: the token lacks {sorted(missing)}; run `google-mcp auth`"
+                + (" --read-only" if settings.read_only else ""),
+            )
+        )
+    try:
+        from google.auth.transport.requests import Request
+
+        from google_mcp.auth import load_credentials
+
+        creds = load_credentials(settings, None)
+        creds.refresh(Request())
+        out.append((True, f"Google: signed in; token refreshes ({len(scopes)} scopes)"))
+    except Exception as exc:
+        out.append((False, f"Google: the token does not refresh ({type(exc).__name__}); run `google-mcp auth`"))
+    return out
+
+
+def run_doctor(settings: Settings) -> int:
+    results = checks(settings)
+    for ok, line in results:
+        print(("ok    " if ok else "FIX   ") + line, file=sys.stdout)
+    return 0 if all(ok for ok, _ in results) else 1

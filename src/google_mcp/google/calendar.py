@@ -1,0 +1,575 @@
+"""Google Calendar as typed operations over the Google client."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
+
+from google_mcp.errors import Conflict, InvalidInput, NotFound
+from google_mcp.google.client import GoogleClient
+from google_mcp.google.compose import parse_addresses
+from google_mcp.google.times import is_date, localize, parse_date, parse_when, rfc3339, shown, zone
+from google_mcp.models import (
+    Attendee,
+    BusyBlock,
+    CalendarInfo,
+    CalendarList,
+    Event,
+    EventChanged,
+    EventList,
+    EventTime,
+    FreeBusy,
+)
+
+Scope = Literal["this", "this_and_following", "all"]
+Response = Literal["accepted", "declined", "tentative"]
+_RULE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.I)
+
+
+class Calendar:
+    def __init__(self, client: GoogleClient) -> None:
+        self.client = client
+        self._calendars: list[dict[str, Any]] | None = None
+
+    async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
+        return await self.client.execute("calendar", build, what=what, retry=retry)
+
+    # calendars and zones -------------------------------------------------------
+    async def calendars(self) -> list[dict[str, Any]]:
+        if self._calendars is None:
+            data = await self._exec(lambda s: s.calendarList().list(), "listing calendars")
+            self._calendars = list(data.get("items", []))
+        return self._calendars
+
+    async def time_zone(self, calendar_id: str = "primary") -> str:
+        for cal in await self.calendars():
+            if cal["id"] == calendar_id or (calendar_id == "primary" and cal.get("primary")):
+                return str(cal.get("timeZone") or "UTC")
+        return "UTC"
+
+    async def list_calendars(self) -> CalendarList:
+        self._calendars = None
+        return CalendarList(
+            calendars=[
+                CalendarInfo(
+                    id=c["id"],
+                    summary=c.get("summaryOverride") or c.get("summary", ""),
+                    primary=bool(c.get("primary")),
+                    time_zone=c.get("timeZone", "UTC"),
+                    access_role=c.get("accessRole", ""),
+                )
+                for c in await self.calendars()
+            ]
+        )
+
+    def render(self, ev: dict[str, Any], calendar_id: str, cal_tz: str) -> Event:
+        def when(node: dict[str, Any]) -> EventTime:
+            tz = node.get("timeZone") or cal_tz
+            if node.get("date"):
+                return EventTime(date=node["date"], time_zone=tz)
+            return EventTime(date_time=shown(node["dateTime"], tz), time_zone=tz)
+
+        attendees = [
+            Attendee(
+                email=a.get("email", ""),
+                name=a.get("displayName", ""),
+                response=a.get("responseStatus", "needsAction"),
+                organizer=bool(a.get("organizer")),
+                optional=bool(a.get("optional")),
+                is_self=bool(a.get("self")),
+            )
+            for a in ev.get("attendees", [])
+        ]
+        mine = next((a.response for a in attendees if a.is_self), None)
+        start = ev.get("start") or {}
+        return Event(
+            id=ev["id"],
+            calendar_id=calendar_id,
+            summary=ev.get("summary", "(no title)"),
+            status=ev.get("status", "confirmed"),
+            start=when(start) if start else EventTime(time_zone=cal_tz),
+            end=when(ev.get("end") or {}) if ev.get("end") else EventTime(time_zone=cal_tz),
+            all_day=bool(start.get("date")),
+            location=ev.get("location", ""),
+            description=(ev.get("description") or "")[:4000],
+            organizer=(ev.get("organizer") or {}).get("email", ""),
+            attendees=attendees,
+            my_response=mine,
+            recurring_event_id=ev.get("recurringEventId"),
+            recurrence=ev.get("recurrence", []),
+            meet_link=ev.get("hangoutLink"),
+            html_link=ev.get("htmlLink"),
+        )
+
+    # reading -------------------------------------------------------------------------
+    async def raw_event(self, event_id: str, calendar_id: str) -> dict[str, Any]:
+        if not event_id or "/" in event_id:
+            raise InvalidInput(f"{event_id!r} is not an event id; use an id from calendar_list_events.")
+        result: dict[str, Any] = await self._exec(
+            lambda s: s.events().get(calendarId=calendar_id, eventId=event_id), f"reading event {event_id}"
+        )
+        return result
+
+    async def get_event(self, event_id: str, calendar_id: str) -> Event:
+        ev = await self.raw_event(event_id, calendar_id)
+        return self.render(ev, calendar_id, await self.time_zone(calendar_id))
+
+    async def list_events(
+        self,
+        calendar_ids: list[str],
+        time_min: str | None,
+        time_max: str | None,
+        query: str | None,
+        max_results: int,
+        page_token: str | None,
+        time_zone: str | None,
+    ) -> EventList:
+        if not 1 <= max_results <= 250:
+            raise InvalidInput("max_results must be between 1 and 250.")
+        if not calendar_ids:
+            raise InvalidInput('Give at least one calendar id ("primary" is yours).')
+        default_tz = time_zone or await self.time_zone()
+        lo = parse_when(time_min, time_zone, default_tz, "time_min") if time_min else datetime.now(UTC)
+        hi = parse_when(time_max, time_zone, default_tz, "time_max") if time_max else None
+        if hi is not None and hi <= lo:
+            raise InvalidInput("time_max must be after time_min.")
+        after: tuple[str, list[str]] | None = None
+        if page_token:
+            try:
+                stamp, _, ids = page_token.partition("|")
+                after = (stamp, ids.split(",") if ids else [])
+                lo = max(lo, datetime.fromisoformat(stamp))
+            except ValueError:
+                raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
+        collected: list[tuple[datetime, str, Event]] = []
+        for cal_id in calendar_ids:
+            tz = time_zone or await self.time_zone(cal_id)
+            kwargs: dict[str, Any] = {
+                "calendarId": cal_id,
+                "singleEvents": True,
+                "orderBy": "startTime",
+                "timeMin": rfc3339(lo),
+                "maxResults": min(2500, max_results + 50),
+            }
+            if hi:
+                kwargs["timeMax"] = rfc3339(hi)
+            if query:
+                kwargs["q"] = query
+            data = await self._exec(lambda s, kw=kwargs: s.events().list(**kw), f"listing events of {cal_id}")
+            for ev in data.get("items", []):
+                event = self.render(ev, cal_id, tz)
+                start = self._start(ev, tz)
+                if after and (
+                    start < datetime.fromisoformat(after[0])
+                    or (start == datetime.fromisoformat(after[0]) and ev["id"] in after[1])
+                ):
+                    continue
+                collected.append((start, ev["id"], event))
+        collected.sort(key=lambda item: (item[0], item[1]))
+        page = collected[:max_results]
+        token = None
+        if len(collected) > max_results:
+            last = page[-1][0]
+            token = last.isoformat() + "|" + ",".join(i for s, i, _ in page if s == last)
+        return EventList(
+            events=[e for _, _, e in page],
+            time_min=lo.isoformat(),
+            time_max=hi.isoformat() if hi else None,
+            next_page_token=token,
+        )
+
+    def _start(self, ev: dict[str, Any], tz: str) -> datetime:
+        start = ev.get("start") or {}
+        if start.get("date"):
+            day = parse_date(start["date"], "start")
+            return datetime.combine(day, time(0), tzinfo=zone(start.get("timeZone") or tz))
+        return datetime.fromisoformat(start["dateTime"].replace("Z", "+00:00"))
+
+    async def free_busy(
+        self,
+        ids: list[str],
+        time_min: str,
+        time_max: str,
+        time_zone: str | None,
+        slot_minutes: int | None,
+        day_start: str,
+        day_end: str,
+        include_weekends: bool,
+    ) -> FreeBusy:
+        if not ids:
+            raise InvalidInput("Give calendar ids or attendee email addresses.")
+        tz_name = time_zone or await self.time_zone()
+        lo = parse_when(time_min, time_zone, tz_name, "time_min")
+        hi = parse_when(time_max, time_zone, tz_name, "time_max")
+        if hi <= lo:
+            raise InvalidInput("time_max must be after time_min.")
+        if hi - lo > timedelta(days=62):
+            raise InvalidInput("The window is longer than 62 days; ask for a shorter one.")
+        data = await self._exec(
+            lambda s: s.freebusy().query(
+                body={"timeMin": rfc3339(lo), "timeMax": rfc3339(hi), "items": [{"id": i} for i in ids]}
+            ),
+            "querying free/busy",
+        )
+        busy: dict[str, list[BusyBlock]] = {}
+        errors: dict[str, str] = {}
+        blocks: list[tuple[datetime, datetime]] = []
+        for cal_id in ids:
+            entry = data.get("calendars", {}).get(cal_id, {})
+            if entry.get("errors"):
+                errors[cal_id] = entry["errors"][0].get("reason", "error")
+                continue
+            busy[cal_id] = []
+            for b in entry.get("busy", []):
+                s = datetime.fromisoformat(b["start"].replace("Z", "+00:00"))
+                e = datetime.fromisoformat(b["end"].replace("Z", "+00:00"))
+                blocks.append((s, e))
+                busy[cal_id].append(BusyBlock(start=shown(b["start"], tz_name), end=shown(b["end"], tz_name)))
+        free: list[BusyBlock] = []
+        if slot_minutes:
+            free = self._free(blocks, lo, hi, zone(tz_name), slot_minutes, day_start, day_end, include_weekends)
+        return FreeBusy(time_zone=tz_name, busy=busy, errors=errors, free_slots=free)
+
+    def _free(
+        self,
+        blocks: list[tuple[datetime, datetime]],
+        lo: datetime,
+        hi: datetime,
+        tz: Any,
+        minutes: int,
+        day_start: str,
+        day_end: str,
+        weekends: bool,
+    ) -> list[BusyBlock]:
+        try:
+            ws, we = time.fromisoformat(day_start), time.fromisoformat(day_end)
+        except ValueError:
+            raise InvalidInput("working hours must be HH:MM, e.g. 09:00 and 17:00.") from None
+        if we <= ws:
+            raise InvalidInput("The working day must end after it starts.")
+        if not 5 <= minutes <= 24 * 60:
+            raise InvalidInput("slot_minutes must be between 5 and 1440.")
+        merged: list[tuple[datetime, datetime]] = []
+        for s, e in sorted(blocks):
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        out: list[BusyBlock] = []
+        day = lo.astimezone(tz).date()
+        while day <= hi.astimezone(tz).date() and len(out) < 40:
+            if weekends or day.weekday() < 5:
+                start = max(lo, localize(datetime.combine(day, ws), tz, "working day start"))
+                end = min(hi, localize(datetime.combine(day, we), tz, "working day end"))
+                cursor = start
+                for s, e in merged:
+                    if e <= cursor or s >= end:
+                        continue
+                    if s - cursor >= timedelta(minutes=minutes):
+                        out.append(BusyBlock(start=cursor.astimezone(tz).isoformat(), end=s.astimezone(tz).isoformat()))
+                    cursor = max(cursor, e)
+                if end - cursor >= timedelta(minutes=minutes):
+                    out.append(BusyBlock(start=cursor.astimezone(tz).isoformat(), end=end.astimezone(tz).isoformat()))
+            day += timedelta(days=1)
+        return out
+
+    # writing ----------------------------------------------------------------------------
+    def times(
+        self, start: str, end: str | None, time_zone: str | None, default_tz: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Google start/end nodes from a person's input; all-day when start is a date."""
+        if is_date(start):
+            first = parse_date(start, "start")
+            last = parse_date(end, "end") if end else first + timedelta(days=1)
+            if end and not is_date(end):
+                raise InvalidInput("For an all-day event give end as a date too (YYYY-MM-DD, exclusive).")
+            if last <= first:
+                raise InvalidInput("end must be after start (for all-day events end is exclusive: the day after).")
+            return {"date": first.isoformat()}, {"date": last.isoformat()}
+        tz = time_zone or default_tz
+        zone(tz)
+        begin = parse_when(start, time_zone, default_tz, "start")
+        finish = parse_when(end, time_zone, default_tz, "end") if end else begin + timedelta(hours=1)
+        if finish <= begin:
+            raise InvalidInput("end must be after start.")
+        return (
+            {"dateTime": begin.astimezone(zone(tz)).isoformat(), "timeZone": tz},
+            {"dateTime": finish.astimezone(zone(tz)).isoformat(), "timeZone": tz},
+        )
+
+    def check_recurrence(self, lines: list[str] | None) -> list[str]:
+        out = []
+        for line in lines or []:
+            line = line.strip()
+            if not _RULE.match(line) or "\n" in line or "\r" in line:
+                raise InvalidInput(
+                    f"Recurrence line {line!r} must start with RRULE:, RDATE: or EXDATE: "
+                    "(e.g. RRULE:FREQ=WEEKLY;BYDAY=MO)."
+                )
+            out.append(line)
+        return out
+
+    async def build_event(
+        self,
+        *,
+        summary: str | None,
+        start: str | None,
+        end: str | None,
+        time_zone: str | None,
+        attendees: list[str] | None,
+        description: str | None,
+        location: str | None,
+        recurrence: list[str] | None,
+        reminders_minutes: list[int] | None,
+        add_meet_link: bool,
+        calendar_id: str,
+        partial: bool,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        default_tz = await self.time_zone(calendar_id)
+        if summary is not None:
+            if not summary.strip():
+                raise InvalidInput("summary (the title) must not be empty.")
+            body["summary"] = summary.strip()
+        elif not partial:
+            raise InvalidInput("summary (the title) is required.")
+        if start is not None:
+            body["start"], body["end"] = self.times(start, end, time_zone, default_tz)
+        elif end is not None:
+            raise InvalidInput("Give start together with end.")
+        elif not partial:
+            raise InvalidInput("start is required (ISO 8601 time, or YYYY-MM-DD for all-day).")
+        if recurrence is not None:
+            body["recurrence"] = self.check_recurrence(recurrence)
+            if body["recurrence"] and "start" in body and "dateTime" in body["start"]:
+                body["start"].setdefault("timeZone", time_zone or default_tz)
+        if attendees is not None:
+            body["attendees"] = [{"email": a} for a in parse_addresses(attendees, "attendees")]
+        if description is not None:
+            body["description"] = description
+        if location is not None:
+            body["location"] = location
+        if reminders_minutes is not None:
+            if any(not 0 <= m <= 40320 for m in reminders_minutes) or len(reminders_minutes) > 5:
+                raise InvalidInput("reminders_minutes: at most 5 values, each 0 to 40320 (four weeks).")
+            body["reminders"] = {
+                "useDefault": False,
+                "overrides": [{"method": "popup", "minutes": m} for m in reminders_minutes],
+            }
+        if add_meet_link:
+            body["conferenceData"] = {
+                "createRequest": {"requestId": uuid.uuid4().hex, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+            }
+        return body
+
+    async def create(self, calendar_id: str, body: dict[str, Any], send_invitations: bool) -> EventChanged:
+        # A client-chosen id makes the insert safe to retry: a repeat answers 409 instead of a duplicate.
+        body = {**body, "id": uuid.uuid4().hex}
+        try:
+            ev = await self._exec(
+                lambda s: s.events().insert(
+                    calendarId=calendar_id,
+                    body=body,
+                    conferenceDataVersion=1,
+                    sendUpdates="all" if send_invitations else "none",
+                ),
+                "creating the event",
+            )
+        except Conflict:
+            ev = await self.raw_event(body["id"], calendar_id)
+        tz = await self.time_zone(calendar_id)
+        return EventChanged(
+            status="created",
+            event=self.render(ev, calendar_id, tz),
+            invitations_sent=send_invitations and bool(body.get("attendees")),
+        )
+
+    async def _patch(self, calendar_id: str, event_id: str, body: dict[str, Any], send: bool) -> dict[str, Any]:
+        result: dict[str, Any] = await self._exec(
+            lambda s: s.events().patch(
+                calendarId=calendar_id,
+                eventId=event_id,
+                body=body,
+                conferenceDataVersion=1,
+                sendUpdates="all" if send else "none",
+            ),
+            f"updating event {event_id}",
+        )
+        return result
+
+    async def target(
+        self, event_id: str, calendar_id: str, scope: Scope
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """(the event named, its series master if it is an instance)."""
+        ev = await self.raw_event(event_id, calendar_id)
+        master = None
+        if ev.get("recurringEventId"):
+            master = await self.raw_event(ev["recurringEventId"], calendar_id)
+        elif ev.get("recurrence") and scope != "all":
+            raise InvalidInput(
+                f"{event_id} is a whole recurring series. For scope {scope!r} give the id of one "
+                "occurrence (from calendar_list_events), or use scope 'all'."
+            )
+        return ev, master
+
+    async def update(
+        self, event_id: str, calendar_id: str, scope: Scope, body: dict[str, Any], send: bool
+    ) -> EventChanged:
+        if not body:
+            raise InvalidInput("Nothing to change: give at least one field to update.")
+        ev, master = await self.target(event_id, calendar_id, scope)
+        tz = await self.time_zone(calendar_id)
+        if master is None or scope == "this":
+            if scope != "this" and "recurrence" in body and master is not None:
+                raise InvalidInput("An occurrence cannot get its own recurrence; use scope 'all'.")
+            updated = await self._patch(calendar_id, ev["id"], body, send)
+            return EventChanged(status="updated", event=self.render(updated, calendar_id, tz), invitations_sent=send)
+        if scope == "all":
+            series_body = dict(body)
+            if "start" in body and "dateTime" in body["start"] and "dateTime" in ev["start"]:
+                shift = _dt(body["start"]) - _dt(ev["originalStartTime"])
+                length = _dt(body["end"]) - _dt(body["start"])
+                new_start = _dt(master["start"]) + shift
+                series_body["start"] = {"dateTime": new_start.isoformat(), "timeZone": body["start"]["timeZone"]}
+                series_body["end"] = {"dateTime": (new_start + length).isoformat(), "timeZone": body["end"]["timeZone"]}
+            updated = await self._patch(calendar_id, master["id"], series_body, send)
+            return EventChanged(
+                status="updated",
+                event=self.render(updated, calendar_id, tz),
+                invitations_sent=send,
+                detail="The whole series was changed.",
+            )
+        # this and following: end the series before this occurrence, start a new one here
+        first = await self._is_first(master, ev, calendar_id)
+        if first:
+            return await self.update(master["id"], calendar_id, "all", body, send)
+        new_rules = await self._split(master, ev, calendar_id, send)
+        new_body: dict[str, Any] = {
+            k: master[k]
+            for k in ("summary", "description", "location", "attendees", "reminders", "transparency", "visibility")
+            if k in master
+        }
+        new_body["start"], new_body["end"] = ev["start"], ev["end"]
+        new_body["recurrence"] = new_rules
+        new_body.update(body)
+        created = await self.create(calendar_id, new_body, send)
+        old = await self.raw_event(master["id"], calendar_id)
+        return EventChanged(
+            status="updated",
+            event=created.event,
+            events=[self.render(old, calendar_id, tz)],
+            invitations_sent=send,
+            detail="The series was split: earlier occurrences keep the old "
+            "details; this and later ones are a new series.",
+        )
+
+    async def _is_first(self, master: dict[str, Any], ev: dict[str, Any], calendar_id: str) -> bool:
+        data = await self._exec(
+            lambda s: s.events().instances(calendarId=calendar_id, eventId=master["id"], maxResults=1),
+            "reading the series",
+        )
+        items = data.get("items", [])
+        return not items or items[0]["id"] == ev["id"]
+
+    async def _split(self, master: dict[str, Any], ev: dict[str, Any], calendar_id: str, send: bool) -> list[str]:
+        """End the master just before `ev`; return the rule lines for a series continuing from `ev`."""
+        original = ev["originalStartTime"]
+        if original.get("date"):
+            until = (parse_date(original["date"], "start") - timedelta(days=1)).strftime("%Y%m%d")
+        else:
+            until = (_dt(original) - timedelta(seconds=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        old_rules, new_rules = [], []
+        count_before = None
+        for line in master.get("recurrence", []):
+            if line.upper().startswith("RRULE:"):
+                parts = [p for p in line[6:].split(";") if p]
+                keep = [p for p in parts if not p.upper().startswith(("UNTIL=", "COUNT="))]
+                count = next((int(p[6:]) for p in parts if p.upper().startswith("COUNT=")), None)
+                old_rules.append("RRULE:" + ";".join([*keep, f"UNTIL={until}"]))
+                if count is not None:
+                    if count_before is None:
+                        count_before = await self._count_before(master, original, calendar_id)
+                    keep.append(f"COUNT={max(1, count - count_before)}")
+                else:
+                    keep += [p for p in parts if p.upper().startswith("UNTIL=")]
+                new_rules.append("RRULE:" + ";".join(keep))
+            else:
+                old_rules.append(line)
+                new_rules.append(line)
+        await self._patch(calendar_id, master["id"], {"recurrence": old_rules}, send)
+        return new_rules
+
+    async def _count_before(self, master: dict[str, Any], original: dict[str, Any], calendar_id: str) -> int:
+        bound = original.get("dateTime") or original["date"] + "T00:00:00Z"
+        data = await self._exec(
+            lambda s: s.events().instances(
+                calendarId=calendar_id,
+                eventId=master["id"],
+                timeMax=rfc3339(_dt({"dateTime": bound})),
+                showDeleted=True,
+                maxResults=2500,
+            ),
+            "counting the series",
+        )
+        return len(data.get("items", []))
+
+    async def delete(self, event_id: str, calendar_id: str, scope: Scope, send: bool) -> EventChanged:
+        ev, master = await self.target(event_id, calendar_id, scope)
+        tz = await self.time_zone(calendar_id)
+        target_id = ev["id"]
+        detail = "The event was deleted."
+        if master is not None and scope == "all":
+            target_id, detail = master["id"], "The whole series was deleted."
+        elif master is not None and scope == "this_and_following":
+            if await self._is_first(master, ev, calendar_id):
+                target_id, detail = master["id"], "The whole series was deleted (this was its first occurrence)."
+            else:
+                await self._split(master, ev, calendar_id, send)
+                return EventChanged(
+                    status="deleted",
+                    event=self.render(ev, calendar_id, tz),
+                    invitations_sent=send,
+                    detail="This and all later occurrences were removed; earlier ones remain.",
+                )
+        # we read it a moment ago: a retried delete that already succeeded answers 410
+        with contextlib.suppress(NotFound):
+            await self._exec(
+                lambda s: s.events().delete(
+                    calendarId=calendar_id, eventId=target_id, sendUpdates="all" if send else "none"
+                ),
+                f"deleting event {target_id}",
+            )
+        return EventChanged(
+            status="deleted", event=self.render(ev, calendar_id, tz), invitations_sent=send, detail=detail
+        )
+
+    async def respond(self, event_id: str, calendar_id: str, response: Response, comment: str | None) -> EventChanged:
+        ev = await self.raw_event(event_id, calendar_id)
+        attendees = ev.get("attendees") or []
+        mine = next((a for a in attendees if a.get("self")), None)
+        if mine is None:
+            raise InvalidInput("You are not on this event's guest list, so there is nothing to respond to.")
+        if mine.get("organizer"):
+            raise InvalidInput("You organise this event; organisers do not RSVP.")
+        mine["responseStatus"] = response
+        if comment is not None:
+            mine["comment"] = comment
+        updated = await self._patch(calendar_id, event_id, {"attendees": attendees}, False)
+        tz = await self.time_zone(calendar_id)
+        return EventChanged(
+            status="responded",
+            event=self.render(updated, calendar_id, tz),
+            detail=f"Your response is now {response}; the organiser sees it on the event.",
+        )
+
+
+def _dt(node: dict[str, Any]) -> datetime:
+    if node.get("date"):
+        return datetime.combine(parse_date(node["date"], "date"), time(0), tzinfo=UTC)
+    value = datetime.fromisoformat(str(node["dateTime"]).replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(node.get("timeZone") or "UTC"))
+    return value

@@ -1,0 +1,429 @@
+"""Gmail as typed operations over the Google client."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from google_mcp.errors import InvalidInput, NotFound
+from google_mcp.google.client import GoogleClient
+from google_mcp.google.compose import Outgoing, bare, check_attachment, clean_header, parse_addresses
+from google_mcp.google.mailtext import body_text, extract, headers_of, window
+from google_mcp.models import (
+    AttachmentInfo,
+    DraftCreated,
+    LabelInfo,
+    LabelList,
+    LabelsModified,
+    MessageDetail,
+    MessageSummary,
+    SavedAttachment,
+    SearchResult,
+    SentMessage,
+    ThreadDetail,
+    Trashed,
+)
+from google_mcp.settings import Settings
+
+SUMMARY_HEADERS = ["From", "To", "Subject", "Date", "Content-Type"]
+ALIASES = {
+    "read": "UNREAD",
+    "unread": "UNREAD",
+    "inbox": "INBOX",
+    "archive": "INBOX",
+    "starred": "STARRED",
+    "star": "STARRED",
+    "important": "IMPORTANT",
+    "spam": "SPAM",
+    "trash": "TRASH",
+}
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+INLINE_TEXT_MAX = 32_000
+
+
+def _iso(ms: str | int) -> str:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat(timespec="seconds")
+
+
+def check_id(value: str, what: str) -> str:
+    if not _ID.match(value or ""):
+        raise InvalidInput(f"{what} {value!r} is not a Gmail id. Use an id from gmail_search or gmail_get_thread.")
+    return value
+
+
+def _safe_name(name: str) -> str:
+    name = os.path.basename(name.replace("\\", "/")).strip()
+    name = re.sub(r"[\x00-\x1f\x7f/]", "_", name).lstrip(".")
+    return name[:200] or "attachment"
+
+
+class Gmail:
+    def __init__(self, client: GoogleClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
+        return await self.client.execute("gmail", build, what=what, retry=retry)
+
+    # reading --------------------------------------------------------------
+    async def search(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> SearchResult:
+        if not 1 <= max_results <= 50:
+            raise InvalidInput("max_results must be between 1 and 50.")
+        listing = await self._exec(
+            lambda s: (
+                s.users()
+                .messages()
+                .list(
+                    userId="me",
+                    q=query,
+                    maxResults=max_results,
+                    pageToken=page_token or None,
+                    includeSpamTrash=include_spam_trash,
+                )
+            ),
+            "searching mail",
+        )
+        ids = [m["id"] for m in listing.get("messages", [])]
+        got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
+        summaries, failed = [], []
+        for mid in ids:
+            item = got.get(mid)
+            if isinstance(item, dict):
+                summaries.append(self._summary(item))
+            else:
+                failed.append(mid)
+        return SearchResult(
+            query=query,
+            messages=summaries,
+            result_size_estimate=listing.get("resultSizeEstimate", 0),
+            next_page_token=listing.get("nextPageToken"),
+            failed_ids=failed,
+        )
+
+    async def _metadata(self, ids: list[str], headers: list[str], what: str) -> dict[str, Any]:
+        """Metadata of many messages in one batch request (per 50)."""
+
+        def getter(mid: str) -> Any:
+            return lambda s: s.users().messages().get(userId="me", id=mid, format="metadata", metadataHeaders=headers)
+
+        return await self.client.batch("gmail", [(mid, getter(mid)) for mid in ids], what=what)
+
+    def _summary(self, m: dict[str, Any]) -> MessageSummary:
+        h = headers_of(m.get("payload", {}))
+        labels = m.get("labelIds", [])
+        return MessageSummary(
+            id=m["id"],
+            thread_id=m["threadId"],
+            date=_iso(m["internalDate"]),
+            sender=h.get("from", ""),
+            to=h.get("to", ""),
+            subject=h.get("subject", ""),
+            snippet=m.get("snippet", ""),
+            labels=labels,
+            unread="UNREAD" in labels,
+            has_attachments=h.get("content-type", "").lower().startswith("multipart/mixed"),
+        )
+
+    def _detail(self, m: dict[str, Any], *, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+        payload = m.get("payload", {})
+        h = headers_of(payload)
+        ex = extract(payload)
+        text, source, folded = body_text(ex, include_quoted)
+        if offset > len(text):
+            raise InvalidInput(f"offset {offset} is past the end of the body ({len(text)} characters).")
+        piece, truncated, nxt = window(text, offset, max_chars)
+        note = None
+        if truncated:
+            note = (
+                f"Body cut at {max_chars} characters of {len(text)}. Call gmail_get_message again with "
+                f"offset={nxt} to read on."
+            )
+        return MessageDetail(
+            id=m["id"],
+            thread_id=m["threadId"],
+            labels=m.get("labelIds", []),
+            date=_iso(m["internalDate"]),
+            sender=h.get("from", ""),
+            to=h.get("to", ""),
+            cc=h.get("cc", ""),
+            bcc=h.get("bcc", ""),
+            reply_to=h.get("reply-to", ""),
+            subject=h.get("subject", ""),
+            rfc822_message_id=h.get("message-id", ""),
+            body=piece,
+            body_source=source,  # type: ignore[arg-type]
+            quoted_history_folded=folded,
+            offset=offset,
+            total_chars=len(text),
+            truncated=truncated,
+            next_offset=nxt,
+            note=note,
+            attachments=[AttachmentInfo(**a) for a in ex.attachments],
+        )
+
+    async def get_message(self, message_id: str, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+        check_id(message_id, "message_id")
+        if max_chars < 200:
+            raise InvalidInput("max_chars must be at least 200.")
+        m = await self._exec(
+            lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
+            f"reading message {message_id}",
+        )
+        return self._detail(m, max_chars=max_chars, offset=offset, include_quoted=include_quoted)
+
+    async def get_thread(self, thread_id: str, max_chars_per_message: int, include_quoted: bool) -> ThreadDetail:
+        check_id(thread_id, "thread_id")
+        t = await self._exec(
+            lambda s: s.users().threads().get(userId="me", id=thread_id, format="full"), f"reading thread {thread_id}"
+        )
+        msgs = [
+            self._detail(m, max_chars=max_chars_per_message, offset=0, include_quoted=include_quoted)
+            for m in t.get("messages", [])
+        ]
+        for m in msgs:
+            if m.truncated:
+                m.note = (
+                    f"Body cut at {max_chars_per_message} characters; read the rest with "
+                    f"gmail_get_message(message_id={m.id!r}, offset={m.next_offset})."
+                )
+        return ThreadDetail(id=t["id"], subject=msgs[0].subject if msgs else "", message_count=len(msgs), messages=msgs)
+
+    async def labels(self) -> list[dict[str, Any]]:
+        data = await self._exec(lambda s: s.users().labels().list(userId="me"), "listing labels")
+        return list(data.get("labels", []))
+
+    async def list_labels(self) -> LabelList:
+        return LabelList(
+            labels=[LabelInfo(id=lb["id"], name=lb["name"], type=lb.get("type", "user")) for lb in await self.labels()]
+        )
+
+    async def get_attachment(self, message_id: str, attachment_id: str) -> SavedAttachment:
+        check_id(message_id, "message_id")
+        m = await self._exec(
+            lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
+            f"reading message {message_id}",
+        )
+        parts = extract(m.get("payload", {})).attachments
+        meta = next((a for a in parts if attachment_id in (a["attachment_id"], a["part_id"], a["filename"])), None)
+        if meta is None:
+            names = ", ".join(f"{a['filename']} (part_id {a['part_id']})" for a in parts) or "none"
+            raise NotFound(f"Message {message_id} has no attachment {attachment_id!r}. Its attachments: {names}.")
+        att = await self._exec(
+            lambda s: (
+                s.users().messages().attachments().get(userId="me", messageId=message_id, id=meta["attachment_id"])
+            ),
+            f"downloading attachment {meta['filename']}",
+        )
+        data = base64.urlsafe_b64decode(att["data"] + "=" * (-len(att["data"]) % 4))
+        path = await anyio.to_thread.run_sync(self._save, message_id, meta["filename"], data)
+        text = None
+        mime = meta["mime_type"]
+        if (mime.startswith("text/") or mime in ("application/json", "application/ics")) and len(
+            data
+        ) <= INLINE_TEXT_MAX:
+            text = data.decode("utf-8", errors="replace")
+        return SavedAttachment(
+            message_id=message_id, filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text
+        )
+
+    def _save(self, message_id: str, filename: str, data: bytes) -> Path:
+        folder = self.settings.download_dir / message_id
+        folder.mkdir(parents=True, exist_ok=True)
+        name = _safe_name(filename)
+        path = folder / name
+        stem, suffix = os.path.splitext(name)
+        n = 1
+        while path.exists():
+            path = folder / f"{stem} ({n}){suffix}"
+            n += 1
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return path
+
+    # writing ----------------------------------------------------------------
+    async def compose(
+        self,
+        *,
+        to: list[str] | None,
+        cc: list[str] | None,
+        bcc: list[str] | None,
+        subject: str | None,
+        body_text: str | None,
+        body_html: str | None,
+        attachments: list[str] | None,
+        reply_to_message_id: str | None,
+        reply_all: bool,
+        need_recipient: bool = True,
+    ) -> Outgoing:
+        """Validate everything and build the message (with reply headers) before anything is sent."""
+        out = Outgoing(
+            to=parse_addresses(to, "to"),
+            cc=parse_addresses(cc, "cc"),
+            bcc=parse_addresses(bcc, "bcc"),
+            subject=clean_header(subject or "", "subject"),
+            text=body_text,
+            html=body_html,
+        )
+        size = len(body_text or "") + len(body_html or "")
+        if size > self.settings.max_body_chars:
+            raise InvalidInput(
+                f"The body is {size} characters; the limit is {self.settings.max_body_chars}. "
+                "Shorten it or send the content as an attachment."
+            )
+        if body_text is None and body_html is None:
+            raise InvalidInput("Give body_text, body_html or both.")
+        out.attachments = [
+            check_attachment(p, self.settings.attachment_roots, self.settings.max_attachment_bytes)
+            for p in attachments or []
+        ]
+        if sum(a.size for a in out.attachments) > self.settings.max_attachment_bytes:
+            raise InvalidInput("The attachments together exceed the size limit; send fewer or smaller files.")
+        if reply_to_message_id:
+            check_id(reply_to_message_id, "reply_to_message_id")
+            orig = await self._exec(
+                lambda s: (
+                    s.users()
+                    .messages()
+                    .get(
+                        userId="me",
+                        id=reply_to_message_id,
+                        format="metadata",
+                        metadataHeaders=["From", "To", "Cc", "Reply-To", "Subject", "Message-ID", "References"],
+                    )
+                ),
+                f"reading message {reply_to_message_id} to reply to it",
+            )
+            h = headers_of(orig.get("payload", {}))
+            me = (await self.profile())["emailAddress"].lower()
+            out.thread_id = orig["threadId"]
+            out.in_reply_to = h.get("message-id", "")
+            out.references = " ".join(x for x in (h.get("references", ""), out.in_reply_to) if x).strip()
+            if not subject:
+                base = h.get("subject", "")
+                out.subject = base if re.match(r"^\s*re\s*:", base, re.I) else f"Re: {base}".strip()
+            if not out.to:
+                sender = h.get("reply-to") or h.get("from", "")
+                if bare(sender) == me:  # replying to my own message goes to its recipients
+                    sender = h.get("to", "")
+                out.to = parse_addresses([sender], "to") if sender else []
+            if reply_all:
+                seen = {bare(a) for a in out.to + out.cc} | {me}
+                for addr in parse_addresses([x for x in (h.get("to"), h.get("cc")) if x], "cc"):
+                    if bare(addr) not in seen:
+                        out.cc.append(addr)
+                        seen.add(bare(addr))
+        if need_recipient and not (out.to or out.cc or out.bcc):
+            raise InvalidInput("Give at least one recipient in to, cc or bcc (or reply_to_message_id).")
+        return out
+
+    async def profile(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._exec(lambda s: s.users().getProfile(userId="me"), "reading the profile")
+        return result
+
+    async def send(self, out: Outgoing) -> SentMessage:
+        raw = base64.urlsafe_b64encode(out.mime()).decode()
+        body: dict[str, Any] = {"raw": raw}
+        if out.thread_id:
+            body["threadId"] = out.thread_id
+        sent = await self._exec(
+            lambda s: s.users().messages().send(userId="me", body=body), "sending mail", retry=False
+        )
+        return SentMessage(id=sent["id"], thread_id=sent["threadId"], labels=sent.get("labelIds", []))
+
+    async def create_draft(self, out: Outgoing) -> DraftCreated:
+        message: dict[str, Any] = {"raw": base64.urlsafe_b64encode(out.mime()).decode()}
+        if out.thread_id:
+            message["threadId"] = out.thread_id
+        draft = await self._exec(
+            lambda s: s.users().drafts().create(userId="me", body={"message": message}), "creating a draft", retry=False
+        )
+        return DraftCreated(
+            draft_id=draft["id"], message_id=draft["message"]["id"], thread_id=draft["message"].get("threadId", "")
+        )
+
+    async def resolve_labels(self, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        labels = await self.labels()
+        by_id = {lb["id"]: lb["id"] for lb in labels}
+        by_name = {lb["name"].lower(): lb["id"] for lb in labels}
+        out = []
+        for name in names:
+            key = name.strip()
+            found = by_id.get(key) or by_name.get(key.lower()) or ALIASES.get(key.lower())
+            if not found:
+                known = ", ".join(sorted(lb["name"] for lb in labels if lb.get("type") == "user"))
+                raise InvalidInput(
+                    f"Unknown label {name!r}. User labels: {known}. System labels: INBOX, UNREAD, "
+                    "STARRED, IMPORTANT, SPAM, TRASH."
+                )
+            out.append(found)
+        return out
+
+    async def modify_labels(
+        self, message_ids: list[str], thread_ids: list[str], add: list[str], remove: list[str]
+    ) -> LabelsModified:
+        for i in message_ids:
+            check_id(i, "message_id")
+        for i in thread_ids:
+            check_id(i, "thread_id")
+        if not message_ids and not thread_ids:
+            raise InvalidInput("Give message_ids or thread_ids.")
+        add_ids, remove_ids = await self.resolve_labels(add), await self.resolve_labels(remove)
+        if not add_ids and not remove_ids:
+            raise InvalidInput(
+                "Give labels to add or remove (e.g. remove ['UNREAD'] to mark read, "
+                "remove ['INBOX'] to archive, add ['STARRED'] to star)."
+            )
+        if set(add_ids) & set(remove_ids):
+            raise InvalidInput("A label cannot be both added and removed.")
+        body = {"addLabelIds": add_ids, "removeLabelIds": remove_ids}
+        if message_ids:
+            # batchModify silently skips unknown ids; check them first so nothing is reported done that was not
+            await self._exist(message_ids)
+            await self._exec(
+                lambda s: s.users().messages().batchModify(userId="me", body={"ids": message_ids, **body}),
+                "changing labels",
+            )
+        for tid in thread_ids:
+            await self._exec(
+                lambda s, tid=tid: s.users().threads().modify(userId="me", id=tid, body=body),
+                f"changing labels of thread {tid}",
+            )
+        return LabelsModified(message_ids=message_ids, thread_ids=thread_ids, added=add_ids, removed=remove_ids)
+
+    async def _exist(self, message_ids: list[str]) -> list[dict[str, Any]]:
+        got = await self._metadata(message_ids, SUMMARY_HEADERS, "checking messages")
+        missing = [mid for mid in message_ids if not isinstance(got.get(mid), dict)]
+        if missing:
+            raise NotFound(f"No message with id {', '.join(missing)}. Nothing was changed; use ids from gmail_search.")
+        return [got[mid] for mid in message_ids]
+
+    async def describe_messages(self, message_ids: list[str]) -> list[MessageSummary]:
+        return [self._summary(m) for m in await self._exist(message_ids)]
+
+    async def trash(self, message_ids: list[str], thread_ids: list[str]) -> Trashed:
+        for i in message_ids:
+            check_id(i, "message_id")
+        for i in thread_ids:
+            check_id(i, "thread_id")
+        if not message_ids and not thread_ids:
+            raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
+        for mid in message_ids:
+            await self._exec(
+                lambda s, mid=mid: s.users().messages().trash(userId="me", id=mid), f"trashing message {mid}"
+            )
+        for tid in thread_ids:
+            await self._exec(
+                lambda s, tid=tid: s.users().threads().trash(userId="me", id=tid), f"trashing thread {tid}"
+            )
+        return Trashed(message_ids=message_ids, thread_ids=thread_ids)

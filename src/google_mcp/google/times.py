@@ -1,0 +1,84 @@
+"""Times from people and models: ISO 8601 with an offset, or a local time plus a time zone, checked for DST."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from google_mcp.errors import InvalidInput
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"Unknown time zone {name!r}. Use an IANA name such as Europe/Berlin or America/New_York."
+        ) from None
+
+
+def is_date(value: str) -> bool:
+    return bool(_DATE.match(value.strip()))
+
+
+def parse_date(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{what} {value!r} is not a date; use YYYY-MM-DD.") from None
+
+
+def localize(naive: datetime, tz: ZoneInfo, what: str) -> datetime:
+    """Attach a zone to a wall-clock time, refusing times that do not exist or happen twice."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        if round_trip != naive:
+            raise InvalidInput(
+                f"{what} {naive.isoformat(timespec='minutes')} does not exist in {tz.key}: the clocks skip it "
+                "(daylight saving time). Choose a time an hour earlier or later."
+            )
+        offsets = sorted({_fmt_offset(first), _fmt_offset(second)})
+        raise InvalidInput(
+            f"{what} {naive.isoformat(timespec='minutes')} happens twice in {tz.key} (clocks go back). "
+            f"Give it with an offset: {naive.isoformat(timespec='minutes')}{offsets[0]} or "
+            f"{naive.isoformat(timespec='minutes')}{offsets[1]}."
+        )
+    return first
+
+
+def _fmt_offset(moment: datetime) -> str:
+    off = moment.utcoffset() or timedelta(0)
+    sign = "-" if off < timedelta(0) else "+"
+    minutes = abs(int(off.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_when(value: str, time_zone: str | None, default_tz: str, what: str) -> datetime:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{what} is required.")
+    if is_date(text):
+        raise InvalidInput(f"{what} {text!r} is a date; give a time too (e.g. {text}T09:00) or make it all-day.")
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise InvalidInput(
+            f"{what} {value!r} is not an ISO 8601 time. Use e.g. 2026-12-01T15:00:00-05:00, or "
+            "2026-12-01T15:00 with time_zone."
+        ) from None
+    if parsed.tzinfo is not None:
+        return parsed
+    return localize(parsed, zone(time_zone or default_tz), what)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def shown(value: str, tz: str) -> str:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(zone(tz)).isoformat(timespec="seconds")

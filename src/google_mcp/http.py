@@ -1,0 +1,113 @@
+"""The HTTP transports: Streamable HTTP at /mcp and SSE at /sse, bearer auth, DNS-rebinding protection."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.auth.provider import AccessToken
+from mcp.server.transport_security import TransportSecuritySettings
+
+from google_mcp.settings import LOOPBACK, Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from google_mcp.server import GoogleMCPServer
+
+
+def principal_of(token: str) -> str:
+    """A stable name for a bearer token that does not reveal it."""
+    return "bearer:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class StaticBearerVerifier:
+    """Accepts the configured bearer tokens; each token is its own principal."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._tokens = [t.encode() for t in tokens]
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        given = token.encode()
+        if any(hmac.compare_digest(given, t) for t in self._tokens):
+            return AccessToken(token=token, client_id=principal_of(token), scopes=[])
+        return None
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    if not settings.loopback:
+        hosts.append(f"{settings.host}:*")
+    for host in settings.allowed_hosts:
+        hosts.append(host if ":" in host else f"{host}:*")
+        origins += [f"http://{host}", f"https://{host}"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def check_exposure(settings: Settings) -> None:
+    if settings.host not in LOOPBACK and not settings.bearer_tokens():
+        raise SystemExit(
+            f"Refusing to serve on {settings.host} without a bearer token: set GOOGLE_MCP_AUTH_TOKEN "
+            "(or bind to 127.0.0.1)."
+        )
+
+
+def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) -> ASGIApp:
+    """SSE only for `sse`; Streamable HTTP plus SSE for `http`. Both serve /health."""
+    security = transport_security(settings)
+    sse = server.sse_app(transport_security=security, host=settings.host)
+    if transport == "sse":
+        return sse
+    streamable = server.streamable_http_app(transport_security=security, host=settings.host)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
+            await sse(scope, receive, send)
+        else:  # /mcp, /health, auth metadata, and the lifespan that runs the session manager
+            await streamable(scope, receive, send)
+
+    return app
+
+
+async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str) -> None:
+    import sys
+
+    import uvicorn
+
+    check_exposure(settings)
+    app = build_http_app(server, settings, transport)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    runner = uvicorn.Server(config)
+
+    async def announce() -> None:
+        import anyio
+
+        while not runner.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await anyio.sleep(0.01)
+        host, port = runner.servers[0].sockets[0].getsockname()[:2]
+        paths = "/sse" if transport == "sse" else "/mcp and /sse"
+        print(f"google-mcp listening on http://{host}:{port} ({paths})", file=sys.stderr, flush=True)
+
+    import anyio
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(announce)
+        await runner.serve()
+        tg.cancel_scope.cancel()
+
+
+def auth_kwargs(settings: Settings) -> dict[str, Any]:
+    """MCPServer arguments that require the bearer token on both HTTP transports, when one is set."""
+    tokens = settings.bearer_tokens()
+    if not tokens:
+        return {}
+    from mcp.server.auth.settings import AuthSettings
+
+    base = f"http://{'127.0.0.1' if settings.loopback else settings.host}:{settings.port}"
+    return {
+        "token_verifier": StaticBearerVerifier(tokens),
+        "auth": AuthSettings(issuer_url=base, resource_server_url=base + "/mcp", required_scopes=[]),  # type: ignore[arg-type]
+    }

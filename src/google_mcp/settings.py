@@ -1,0 +1,111 @@
+"""All configuration, read once at the edge: environment (prefix GOOGLE_MCP_), a .env file, or CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("google-mcp"))
+
+
+def _downloads() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_downloads_dir()) / "google-mcp"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOOGLE_MCP_", env_file=".env", extra="ignore")
+
+    # transport
+    transport: Literal["stdio", "sse", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    auth_token: SecretStr | None = Field(default=None, description="bearer token required on HTTP transports")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Google
+    client_secrets_file: Path | None = None
+    token_file: Path = Field(default_factory=lambda: _config_dir() / "token.json")
+    read_only: bool = False
+    sandbox: bool = False
+    sandbox_url: str | None = None
+    api_endpoint: str | None = Field(default=None, description="base URL of Google's APIs (tests, proxies)")
+    http_timeout: float = 30.0
+    retry_attempts: int = 4
+    retry_wait_initial: float = 0.5
+    retry_wait_max: float = 8.0
+    retry_after_max: float = 30.0
+
+    # mail
+    download_dir: Path = Field(default_factory=_downloads)
+    attachment_roots: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [Path.home()])
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_body_chars: int = 500_000
+
+    # confirmation gate
+    confirmation: Literal["standard", "strict"] = "standard"
+    auto_approve: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    redis_url: SecretStr | None = None
+    pending_ttl: int = 3600
+    state_key: SecretStr | None = Field(default=None, description="seals elicitation state across processes")
+
+    # router
+    gemini_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOOGLE_MCP_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    )
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    gemini_timeout: float = 30.0
+
+    log_level: str = "WARNING"
+
+    @field_validator("allowed_hosts", "auto_approve", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("attachment_roots", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            import os
+
+            return [Path(v).expanduser() for v in value.split(os.pathsep) if v.strip()]
+        return value
+
+    def bearer_tokens(self) -> list[str]:
+        """GOOGLE_MCP_AUTH_TOKEN may hold several comma-separated tokens, one per principal."""
+        if self.auth_token is None:
+            return []
+        return [t.strip() for t in self.auth_token.get_secret_value().split(",") if t.strip()]
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in LOOPBACK
+
+    def gmail_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://gmail.googleapis.com"
+
+    def calendar_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") + "/calendar/v3" if base else "https://www.googleapis.com/calendar/v3"
+
+    def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        if api == "gmail":
+            return (base.rstrip("/") if base else "https://gmail.googleapis.com") + "/batch/gmail/v1"
+        return (base.rstrip("/") if base else "https://www.googleapis.com") + "/batch/calendar/v3"

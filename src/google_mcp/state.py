@@ -1,0 +1,77 @@
+"""What the tools share for the life of a server: settings and lazily made Google adapters."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google_mcp.gate import Gate
+    from google_mcp.google.calendar import Calendar
+    from google_mcp.google.client import GoogleClient
+    from google_mcp.google.gmail import Gmail
+    from google_mcp.sandbox import SandboxThread
+    from google_mcp.settings import Settings
+
+
+@dataclass
+class AppState:
+    """Built once per server; nothing heavy happens until a tool first needs it."""
+
+    settings: Settings
+    gate: Gate
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sandbox: SandboxThread | None = None
+    _client: GoogleClient | None = None
+    _gmail: Gmail | None = None
+    _calendar: Calendar | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def start_sandbox(self) -> None:
+        """Begin seeding the in-process sandbox in the background, so start-up does not wait for it."""
+        if self.settings.sandbox and self._sandbox is None:
+            from google_mcp.sandbox import SandboxThread
+
+            self._sandbox = SandboxThread()
+            self._sandbox.start(wait=False)
+
+    @property
+    def sandbox_url(self) -> str | None:
+        if self.settings.sandbox:
+            self.start_sandbox()
+            assert self._sandbox is not None
+            return self._sandbox.wait_ready()
+        return self.settings.sandbox_url
+
+    @property
+    def client(self) -> GoogleClient:
+        with self._lock:
+            if self._client is None:
+                from google_mcp.google.client import GoogleClient
+
+                self._client = GoogleClient(self.settings, sandbox_url=None)
+            client = self._client
+        if client.sandbox_url is None and (self.settings.sandbox or self.settings.sandbox_url):
+            client.sandbox_url = self.sandbox_url
+        return client
+
+    @property
+    def gmail(self) -> Gmail:
+        if self._gmail is None:
+            from google_mcp.google.gmail import Gmail
+
+            self._gmail = Gmail(self.client, self.settings)
+        return self._gmail
+
+    @property
+    def calendar(self) -> Calendar:
+        if self._calendar is None:
+            from google_mcp.google.calendar import Calendar
+
+            self._calendar = Calendar(self.client)
+        return self._calendar
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.stop()

@@ -1,0 +1,508 @@
+"""The whole tool surface, declared in one place. Each tool is a thin call into a typed adapter.
+
+Tools whose annotations say they change state return a `Plan` (preview + the call to make);
+registration puts them behind the confirmation gate, so no write tool has gate code of its own.
+"""
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from google_mcp.gate import Plan
+from google_mcp.models import (
+    CalendarList,
+    Event,
+    EventList,
+    FreeBusy,
+    LabelList,
+    MessageDetail,
+    Preview,
+    SavedAttachment,
+    SearchResult,
+    ThreadDetail,
+    WriteOutcome,
+)
+from google_mcp.settings import Settings
+from google_mcp.state import AppState
+
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+
+
+def app(ctx: Context) -> AppState:  # type: ignore[type-arg]
+    return ctx.request_context.lifespan_context  # type: ignore[return-value]
+
+
+class Registrar:
+    """Registers tools; a tool that is not read-only is wrapped by the gate, driven by its annotations."""
+
+    def __init__(self, server: MCPServer, settings: Settings) -> None:  # type: ignore[type-arg]
+        self.server = server
+        self.settings = settings
+        self.writes: dict[str, Callable[..., Awaitable[Plan]]] = {}
+
+    def __call__(self, *, title: str, annotations: ToolAnnotations) -> Callable[[Any], Any]:
+        def register(fn: Any) -> Any:
+            if annotations.read_only_hint:
+                self.server.tool(title=title, annotations=annotations)(fn)
+            elif not self.settings.read_only:
+                self.writes[fn.__name__] = fn
+                self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
+                    self._gated(fn)
+                )
+            return fn
+
+        return register
+
+    def _gated(self, fn: Callable[..., Awaitable[Plan]]) -> Callable[..., Awaitable[WriteOutcome]]:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        async def gated(ctx: Context, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
+            plan = await fn(ctx, **args)
+            return await app(ctx).gate.handle(ctx, name, args, plan)
+
+        sig = inspect.signature(fn)
+        gated.__signature__ = sig.replace(return_annotation=WriteOutcome)  # type: ignore[attr-defined]
+        gated.__annotations__ = {**fn.__annotations__, "return": WriteOutcome}
+        del gated.__wrapped__  # type: ignore[attr-defined]
+        return gated
+
+
+def _addresses(label: str, values: list[str]) -> list[str]:
+    return [f"{label}: {', '.join(values)}"] if values else []
+
+
+def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type: ignore[type-arg]
+    tool = Registrar(server, settings)
+
+    # Gmail, read ----------------------------------------------------------------------
+    @tool(title="Search Gmail", annotations=READ)
+    async def gmail_search(
+        ctx: Context,  # type: ignore[type-arg]
+        query: Annotated[str, Field(description="Gmail search syntax, e.g. 'from:dana is:unread newer_than:7d'")] = "",
+        max_results: Annotated[int, Field(ge=1, le=50)] = 20,
+        page_token: Annotated[str | None, Field(description="next_page_token of the previous page")] = None,
+        include_spam_trash: bool = False,
+    ) -> SearchResult:
+        """Search the mailbox with Gmail's query language; returns compact summaries, newest first."""
+        return await app(ctx).gmail.search(query, max_results, page_token, include_spam_trash)
+
+    @tool(title="Read an email", annotations=READ)
+    async def gmail_get_message(
+        ctx: Context,  # type: ignore[type-arg]
+        message_id: str,
+        max_chars: Annotated[int, Field(ge=200, le=100_000)] = 8000,
+        offset: Annotated[int, Field(ge=0, description="continue a cut body from next_offset")] = 0,
+        include_quoted: Annotated[bool, Field(description="show quoted earlier messages")] = False,
+    ) -> MessageDetail:
+        """Read one email as clean text, with its headers and attachment list. Quoted history is folded."""
+        return await app(ctx).gmail.get_message(message_id, max_chars, offset, include_quoted)
+
+    @tool(title="Read a conversation", annotations=READ)
+    async def gmail_get_thread(
+        ctx: Context,  # type: ignore[type-arg]
+        thread_id: str,
+        max_chars_per_message: Annotated[int, Field(ge=200, le=50_000)] = 3000,
+        include_quoted: bool = False,
+    ) -> ThreadDetail:
+        """Read every message of a conversation, oldest first, each as clean text."""
+        return await app(ctx).gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
+
+    @tool(title="List Gmail labels", annotations=READ)
+    async def gmail_list_labels(ctx: Context) -> LabelList:  # type: ignore[type-arg]
+        """List the mailbox's system and user labels with their ids."""
+        return await app(ctx).gmail.list_labels()
+
+    @tool(title="Download an attachment", annotations=READ)
+    async def gmail_get_attachment(
+        ctx: Context,  # type: ignore[type-arg]
+        message_id: str,
+        attachment_id: Annotated[str, Field(description="attachment_id, part_id or filename from gmail_get_message")],
+    ) -> SavedAttachment:
+        """Save an attachment to the download folder and return its path; small text files come inline."""
+        return await app(ctx).gmail.get_attachment(message_id, attachment_id)
+
+    # Gmail, write ------------------------------------------------------------------------
+    async def mail_plan(ctx: Context, draft: bool, **fields: Any) -> Plan:  # type: ignore[type-arg]
+        gmail = app(ctx).gmail
+        out = await gmail.compose(**fields, need_recipient=not draft)
+        body = (out.text if out.text is not None else out.html) or ""
+        details = [
+            *_addresses("To", out.to),
+            *_addresses("Cc", out.cc),
+            *_addresses("Bcc", out.bcc),
+            f"Subject: {out.subject or '(no subject)'}",
+        ]
+        if out.in_reply_to:
+            details.append(f"In reply to: {out.in_reply_to} (thread {out.thread_id})")
+        details += [f"Attachment: {a.filename} ({a.size} bytes)" for a in out.attachments]
+        details.append("Body: " + (body[:300] + ("…" if len(body) > 300 else "")))
+        preview = Preview(
+            action="Create a draft" if draft else "Send an email",
+            summary=f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}",
+            details=details,
+        )
+        return Plan(preview, (lambda: gmail.create_draft(out)) if draft else (lambda: gmail.send(out)))
+
+    Addresses = Annotated[list[str] | None, Field(description="addresses, e.g. ['Dana <dana@example.com>']")]
+
+    @tool(
+        title="Send an email",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def gmail_send(
+        ctx: Context,  # type: ignore[type-arg]
+        to: Addresses = None,
+        subject: str | None = None,
+        body_text: str | None = None,
+        body_html: str | None = None,
+        cc: Addresses = None,
+        bcc: Addresses = None,
+        attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+        reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
+        reply_all: bool = False,
+    ) -> Plan:
+        """Send an email, or a reply when reply_to_message_id is given (subject and recipients then default
+        to the original's). Needs the person's confirmation."""
+        return await mail_plan(
+            ctx,
+            False,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            attachments=attachments,
+            reply_to_message_id=reply_to_message_id,
+            reply_all=reply_all,
+        )
+
+    @tool(
+        title="Create a draft",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def gmail_create_draft(
+        ctx: Context,  # type: ignore[type-arg]
+        to: Addresses = None,
+        subject: str | None = None,
+        body_text: str | None = None,
+        body_html: str | None = None,
+        cc: Addresses = None,
+        bcc: Addresses = None,
+        attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+        reply_to_message_id: str | None = None,
+        reply_all: bool = False,
+    ) -> Plan:
+        """Save an email as a draft (same fields as gmail_send) for the person to review in Gmail."""
+        return await mail_plan(
+            ctx,
+            True,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            attachments=attachments,
+            reply_to_message_id=reply_to_message_id,
+            reply_all=reply_all,
+        )
+
+    async def describe(ctx: Context, message_ids: list[str], thread_ids: list[str]) -> list[str]:  # type: ignore[type-arg]
+        gmail = app(ctx).gmail
+        lines = [
+            f"{m.subject or '(no subject)'} — {m.sender} — {m.date}"
+            for m in (await gmail.describe_messages(message_ids) if message_ids else [])
+        ]
+        for tid in thread_ids:
+            t = await gmail.get_thread(tid, 200, False)
+            lines.append(f"Conversation: {t.subject or '(no subject)'} ({t.message_count} messages)")
+        return lines
+
+    Ids = Annotated[list[str] | None, Field(description="ids from gmail_search")]
+
+    @tool(
+        title="Change labels",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def gmail_modify_labels(
+        ctx: Context,  # type: ignore[type-arg]
+        message_ids: Ids = None,
+        thread_ids: Ids = None,
+        add: Annotated[list[str] | None, Field(description="label names or ids, e.g. STARRED")] = None,
+        remove: Annotated[list[str] | None, Field(description="UNREAD marks read; INBOX archives")] = None,
+    ) -> Plan:
+        """Add or remove labels on messages or conversations: mark read/unread, archive, star, file."""
+        gmail = app(ctx).gmail
+        message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
+        add_ids, remove_ids = await gmail.resolve_labels(add), await gmail.resolve_labels(remove)
+        lines = await describe(ctx, message_ids, thread_ids)
+        preview = Preview(
+            action="Change labels",
+            summary=f"add {add_ids or '-'}, remove {remove_ids or '-'} on {len(lines)} item(s)",
+            details=lines,
+        )
+        return Plan(preview, lambda: gmail.modify_labels(message_ids, thread_ids, add, remove))
+
+    @tool(
+        title="Move to trash",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def gmail_trash(
+        ctx: Context,  # type: ignore[type-arg]
+        message_ids: Ids = None,
+        thread_ids: Ids = None,
+    ) -> Plan:
+        """Move messages or whole conversations to the trash (Gmail empties it after 30 days)."""
+        gmail = app(ctx).gmail
+        message_ids, thread_ids = message_ids or [], thread_ids or []
+        if not message_ids and not thread_ids:
+            from google_mcp.errors import InvalidInput
+
+            raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
+        lines = await describe(ctx, message_ids, thread_ids)
+        preview = Preview(action="Move to trash", summary=f"{len(lines)} item(s)", details=lines)
+        return Plan(preview, lambda: gmail.trash(message_ids, thread_ids))
+
+    # Calendar, read --------------------------------------------------------------------
+    @tool(title="List calendars", annotations=READ)
+    async def calendar_list_calendars(ctx: Context) -> CalendarList:  # type: ignore[type-arg]
+        """List the calendars the person can see, with ids, time zones and access."""
+        return await app(ctx).calendar.list_calendars()
+
+    When = Annotated[str | None, Field(description="ISO 8601, with offset or read in time_zone")]
+
+    @tool(title="List events", annotations=READ)
+    async def calendar_list_events(
+        ctx: Context,  # type: ignore[type-arg]
+        calendar_ids: Annotated[list[str], Field(description="'primary' is the person's own")] = ["primary"],  # noqa: B006
+        time_min: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
+        time_max: When = None,
+        query: Annotated[str | None, Field(description="free text in title, description, place, guests")] = None,
+        time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+        max_results: Annotated[int, Field(ge=1, le=250)] = 25,
+        page_token: str | None = None,
+    ) -> EventList:
+        """List events in a time window across one or more calendars, recurring events expanded."""
+        return await app(ctx).calendar.list_events(
+            calendar_ids, time_min, time_max, query, max_results, page_token, time_zone
+        )
+
+    @tool(title="Read an event", annotations=READ)
+    async def calendar_get_event(ctx: Context, event_id: str, calendar_id: str = "primary") -> Event:  # type: ignore[type-arg]
+        """Read one event with its times, guests and their responses."""
+        return await app(ctx).calendar.get_event(event_id, calendar_id)
+
+    @tool(title="Free/busy and free slots", annotations=READ)
+    async def calendar_free_busy(
+        ctx: Context,  # type: ignore[type-arg]
+        time_min: str,
+        time_max: str,
+        ids: Annotated[list[str], Field(description="calendar ids and/or attendee emails")] = ["primary"],  # noqa: B006
+        slot_minutes: Annotated[int | None, Field(description="also list free slots this long")] = None,
+        working_hours: Annotated[tuple[str, str], Field(description="[start, end] as HH:MM")] = ("09:00", "17:00"),
+        include_weekends: bool = False,
+        time_zone: str | None = None,
+    ) -> FreeBusy:
+        """Busy blocks of calendars and people, and the slots when all of them are free in working hours."""
+        return await app(ctx).calendar.free_busy(
+            ids, time_min, time_max, time_zone, slot_minutes, working_hours[0], working_hours[1], include_weekends
+        )
+
+    # Calendar, write --------------------------------------------------------------------
+    def event_preview(action: str, body: dict[str, Any], tz: str, send: bool, extra: list[str]) -> Preview:
+        def when(node: dict[str, Any] | None) -> str:
+            if not node:
+                return "unchanged"
+            return node.get("date") or f"{node['dateTime']} ({node.get('timeZone', tz)})"
+
+        details = [f"Start: {when(body.get('start'))}", f"End: {when(body.get('end'))}"]
+        if body.get("attendees"):
+            details.append("Guests: " + ", ".join(a["email"] for a in body["attendees"]))
+        if body.get("recurrence"):
+            details.append("Repeats: " + "; ".join(body["recurrence"]))
+        if body.get("location"):
+            details.append(f"Where: {body['location']}")
+        if "conferenceData" in body:
+            details.append("Adds a Google Meet link")
+        details.append("Invitations will be emailed to guests" if send else "No emails will be sent to guests")
+        return Preview(action=action, summary=body.get("summary") or "(title unchanged)", details=details + extra)
+
+    Scope = Annotated[
+        Literal["this", "this_and_following", "all"],
+        Field(description="for a recurring event: this occurrence, this and later ones, or all"),
+    ]
+
+    @tool(
+        title="Create an event",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def calendar_create_event(
+        ctx: Context,  # type: ignore[type-arg]
+        summary: str,
+        start: Annotated[str, Field(description="ISO 8601 time, or YYYY-MM-DD for all-day")],
+        end: Annotated[str | None, Field(description="default: 1 hour later, or the next day")] = None,
+        time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+        attendees: Annotated[list[str] | None, Field(description="guest emails")] = None,
+        description: str | None = None,
+        location: str | None = None,
+        recurrence: Annotated[list[str] | None, Field(description="e.g. ['RRULE:FREQ=WEEKLY;COUNT=10']")] = None,
+        reminders_minutes: Annotated[list[int] | None, Field(description="popup reminders")] = None,
+        add_meet_link: bool = False,
+        send_invitations: bool = True,
+        calendar_id: str = "primary",
+    ) -> Plan:
+        """Create an event; guests get email invitations unless send_invitations is false."""
+        cal = app(ctx).calendar
+        body = await cal.build_event(
+            summary=summary,
+            start=start,
+            end=end,
+            time_zone=time_zone,
+            attendees=attendees,
+            description=description,
+            location=location,
+            recurrence=recurrence,
+            reminders_minutes=reminders_minutes,
+            add_meet_link=add_meet_link,
+            calendar_id=calendar_id,
+            partial=False,
+        )
+        tz = await cal.time_zone(calendar_id)
+        preview = event_preview(
+            "Create an event", body, tz, send_invitations and bool(attendees), [f"Calendar: {calendar_id}"]
+        )
+        return Plan(preview, lambda: cal.create(calendar_id, body, send_invitations))
+
+    async def scope_lines(ctx: Context, event_id: str, calendar_id: str, scope: str) -> tuple[Any, list[str]]:  # type: ignore[type-arg]
+        cal = app(ctx).calendar
+        ev, master = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
+        shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
+        when = shown.start.date or shown.start.date_time
+        lines = [f"Event: {shown.summary} at {when} ({shown.start.time_zone})"]
+        if master is not None:
+            lines.append(
+                {
+                    "this": "Only this occurrence",
+                    "all": "Every occurrence of the series",
+                    "this_and_following": "This and all later occurrences",
+                }[scope]
+            )
+        return shown, lines
+
+    @tool(
+        title="Update an event",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def calendar_update_event(
+        ctx: Context,  # type: ignore[type-arg]
+        event_id: str,
+        calendar_id: str = "primary",
+        scope: Scope = "this",
+        summary: str | None = None,
+        start: Annotated[str | None, Field(description="new start; give end too to keep a length")] = None,
+        end: str | None = None,
+        time_zone: str | None = None,
+        attendees: Annotated[list[str] | None, Field(description="the full new guest list")] = None,
+        description: str | None = None,
+        location: str | None = None,
+        recurrence: list[str] | None = None,
+        reminders_minutes: list[int] | None = None,
+        add_meet_link: bool = False,
+        send_updates: bool = True,
+    ) -> Plan:
+        """Change fields of an event; only the fields given change."""
+        cal = app(ctx).calendar
+        body = await cal.build_event(
+            summary=summary,
+            start=start,
+            end=end,
+            time_zone=time_zone,
+            attendees=attendees,
+            description=description,
+            location=location,
+            recurrence=recurrence,
+            reminders_minutes=reminders_minutes,
+            add_meet_link=add_meet_link,
+            calendar_id=calendar_id,
+            partial=True,
+        )
+        if not body:
+            from google_mcp.errors import InvalidInput
+
+            raise InvalidInput("Nothing to change: give at least one field to update.")
+        _, lines = await scope_lines(ctx, event_id, calendar_id, scope)
+        preview = event_preview("Update an event", body, await cal.time_zone(calendar_id), send_updates, lines)
+        return Plan(preview, lambda: cal.update(event_id, calendar_id, scope, body, send_updates))  # type: ignore[arg-type]
+
+    @tool(
+        title="Delete an event",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def calendar_delete_event(
+        ctx: Context,  # type: ignore[type-arg]
+        event_id: str,
+        calendar_id: str = "primary",
+        scope: Scope = "this",
+        send_updates: bool = True,
+    ) -> Plan:
+        """Delete an event, or for a recurring event this occurrence, this and later ones, or all."""
+        cal = app(ctx).calendar
+        shown, lines = await scope_lines(ctx, event_id, calendar_id, scope)
+        lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
+        preview = Preview(action="Delete an event", summary=shown.summary, details=lines)
+        return Plan(preview, lambda: cal.delete(event_id, calendar_id, scope, send_updates))  # type: ignore[arg-type]
+
+    @tool(
+        title="RSVP to an event",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def calendar_respond_to_event(
+        ctx: Context,  # type: ignore[type-arg]
+        event_id: str,
+        response: Literal["accepted", "declined", "tentative"],
+        calendar_id: str = "primary",
+        comment: str | None = None,
+    ) -> Plan:
+        """Accept, decline or tentatively accept an invitation."""
+        cal = app(ctx).calendar
+        shown = await cal.get_event(event_id, calendar_id)
+        if shown.my_response is None:
+            from google_mcp.errors import InvalidInput
+
+            raise InvalidInput("You are not on this event's guest list, so there is nothing to respond to.")
+        preview = Preview(
+            action="Respond to an invitation",
+            summary=f"{response}: {shown.summary}",
+            details=[
+                f"When: {shown.start.date or shown.start.date_time} ({shown.start.time_zone})",
+                f"Organiser: {shown.organizer}",
+            ]
+            + ([f"Comment: {comment}"] if comment else []),
+        )
+        return Plan(preview, lambda: cal.respond(event_id, calendar_id, response, comment))
+
+    return tool

@@ -1,0 +1,202 @@
+"""The server over real stdio, SSE and Streamable HTTP subprocesses, and the CLI's auth flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_helpers import call
+
+pytestmark = pytest.mark.anyio
+EXE = str(Path(sys.executable).parent / "google-mcp")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", **extra}
+
+
+class Served:
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [EXE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+        )
+        self.lines: list[str] = []
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            found = re.search(r"listening on (http://\S+)", line)
+            if found:
+                self.url = found.group(1)
+                break
+        else:
+            raise AssertionError("server did not start: " + "".join(self.lines))
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def http_server(sandbox: Any) -> Iterator[Served]:
+    served = Served(
+        "serve",
+        "--transport",
+        "http",
+        "--port",
+        "0",
+        "--sandbox-url",
+        sandbox.url,
+        env=_env(GOOGLE_MCP_AUTH_TOKEN="alpha-token,beta-token"),
+    )
+    yield served
+    served.stop()
+
+
+def _headers(token: str | None = "alpha-token", **extra: str) -> dict[str, str]:
+    return ({"Authorization": f"Bearer {token}"} if token else {}) | extra
+
+
+async def test_stdio_subprocess_serves_tools_and_keeps_stdout_for_the_protocol(sandbox: Any) -> None:
+    params = StdioServerParameters(
+        command=EXE, args=["serve", "--sandbox-url", sandbox.url], env=_env(GOOGLE_MCP_LOG_LEVEL="DEBUG")
+    )
+    for mode in ("legacy", "auto"):
+        async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+            tools = await client.list_tools()
+            assert {t.name for t in tools.tools} >= {"gmail_search", "calendar_create_event"}
+            page = await call(client, "gmail_search", {"query": "from:dana", "max_results": 3})
+            assert len(page["messages"]) == 3
+            bad = await client.call_tool("gmail_get_message", {"message_id": "ffffffffffffffff"})
+            assert bad.is_error
+
+
+async def test_read_only_registers_no_write_tools(sandbox: Any) -> None:
+    params = StdioServerParameters(command=EXE, args=["serve", "--sandbox-url", sandbox.url, "--read-only"], env=_env())
+    async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
+        tools = (await client.list_tools()).tools
+    assert tools and all(t.annotations and t.annotations.read_only_hint for t in tools)
+
+
+async def test_streamable_http_with_bearer_token(http_server: Served) -> None:
+    url = http_server.url + "/mcp"
+    async with httpx2.AsyncClient(headers=_headers()) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
+            page = await call(client, "gmail_search", {"max_results": 2})
+            assert len(page["messages"]) == 2
+    async with httpx2.AsyncClient(headers=_headers()) as http:
+        async with Client(streamable_http_client(url, http_client=http)) as client:  # type: ignore[arg-type]
+            assert (await call(client, "calendar_list_calendars"))["calendars"]
+
+
+async def test_sse_with_bearer_token(http_server: Served) -> None:
+    async with Client(sse_client(http_server.url + "/sse", headers=_headers("beta-token")), mode="legacy") as client:  # type: ignore[arg-type]
+        labels = await call(client, "gmail_list_labels")
+        assert labels["labels"]
+
+
+async def test_http_refuses_missing_or_wrong_tokens_and_bad_hosts(http_server: Served) -> None:
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx2.AsyncClient() as http:
+        for token in (None, "wrong"):
+            resp = await http.post(http_server.url + "/mcp", json=body, headers=_headers(token, **accept))
+            assert resp.status_code == 401
+            assert resp.headers["www-authenticate"].lower().startswith("bearer")
+        resp = await http.get(http_server.url + "/sse", headers=_headers(None))
+        assert resp.status_code == 401
+        resp = await http.post(http_server.url + "/mcp", json=body, headers=_headers(**accept, Host="evil.example:80"))
+        assert resp.status_code == 421
+        resp = await http.post(
+            http_server.url + "/mcp", json=body, headers=_headers(**accept, Origin="http://evil.example")
+        )
+        assert resp.status_code == 403
+        health = await http.get(http_server.url + "/health")
+        assert health.status_code == 200
+        report = health.json()
+        assert report["status"] == "ok" and report["services"]["google"]["ok"]
+        assert "alpha-token" not in health.text
+    assert not any("alpha-token" in line or "beta-token" in line for line in http_server.lines)
+
+
+def test_refuses_to_serve_beyond_loopback_without_a_token(sandbox: Any) -> None:
+    proc = subprocess.run(
+        [EXE, "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0", "--sandbox-url", sandbox.url],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode != 0 and "GOOGLE_MCP_AUTH_TOKEN" in proc.stderr
+
+
+def test_auth_flow_end_to_end_stores_a_private_token(fresh_sandbox: Any, tmp_path: Path) -> None:
+    token = tmp_path / "cfg" / "token.json"
+    proc = subprocess.Popen(
+        [EXE, "auth", "--sandbox-url", fresh_sandbox.url, "--token-file", str(token), "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    assert proc.stdout is not None
+    url = None
+    for line in proc.stdout:
+        if line.startswith("http"):
+            url = line.strip()
+            break
+    assert url and "code_challenge=" in url and "code_challenge_method=S256" in url
+    assert "gmail.modify" in url and "calendar.events" in url
+    urllib.request.urlopen(url, timeout=10).read()  # the person's browser: consent, then the redirect back
+    out, err = proc.communicate(timeout=20)
+    proc.stdout.close()
+    assert proc.returncode == 0, err
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    data = json.loads(token.read_text())
+    assert data["refresh_token"] and data["token_uri"].startswith(fresh_sandbox.url)
+    assert data["refresh_token"] not in out + err
+    doctor = subprocess.run(
+        [EXE, "doctor"], env=_env(GOOGLE_MCP_TOKEN_FILE=str(token)), capture_output=True, text=True, timeout=30
+    )
+    assert doctor.returncode == 0, doctor.stdout
+    assert "signed in" in doctor.stdout
+
+
+def test_doctor_says_what_to_fix(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [EXE, "doctor"],
+        env=_env(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json")),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert "google-mcp auth" in proc.stdout and "FIX" in proc.stdout
