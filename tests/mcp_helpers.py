@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mcp import Client
+from mcp.types import ElicitResult
 
 from google_mcp.server import build_server
 from google_mcp.settings import Settings
@@ -32,7 +33,26 @@ async def fails(client: Client, name: str, args: dict[str, Any]) -> str:
     return str(result.content[0].text)
 
 
-def connect(settings: Settings, mode: str = "auto", **kwargs: Any) -> Client:
+class Person:
+    """Answers elicitations as a person would: accept (yes or no), decline or cancel; records what was asked."""
+
+    def __init__(self, action: str = "accept", approve: bool = True) -> None:
+        self.action, self.approve = action, approve
+        self.asked: list[str] = []
+
+    async def __call__(self, context: Any, params: Any) -> ElicitResult:
+        self.asked.append(params.message)
+        if self.action == "accept":
+            return ElicitResult(action="accept", content={"approve": self.approve})
+        return ElicitResult(action=self.action)  # type: ignore[arg-type]
+
+
+def connect(settings: Settings, mode: str = "auto", person: Person | None | str = "yes", **kwargs: Any) -> Client:
+    """An in-process client; by default a person who approves every elicitation."""
+    if person == "yes":
+        person = Person()
+    if isinstance(person, Person):
+        kwargs["elicitation_callback"] = person
     return Client(build_server(settings), mode=mode, **kwargs)  # type: ignore[arg-type]
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from google_mcp.server import GoogleMCPServer
+    from google_mcp.state import AppState
 
 
 def principal_of(token: str) -> str:
@@ -97,6 +98,82 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
         tg.start_soon(announce)
         await runner.serve()
         tg.cancel_scope.cancel()
+
+
+def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
+    """Out-of-band approval: GET /confirm/{id} shows the preview, POST /confirm/{id}?confirmed=true|false decides.
+
+    The bearer token is required as for /mcp; a pending action is visible only to the principal that made it.
+    """
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    from google_mcp.errors import GoogleMCPError, NotFound
+
+    settings = state.settings
+    tokens = settings.bearer_tokens()
+
+    def principal(request: Request) -> str | None:
+        if not tokens:
+            from google_mcp.gate import _local_user
+
+            return "local:" + _local_user()
+        header = request.headers.get("authorization", "")
+        given = header[7:].strip().encode() if header.lower().startswith("bearer ") else b""
+        for token in tokens:
+            if given and hmac.compare_digest(given, token.encode()):
+                return principal_of(token)
+        return None
+
+    def unauthorized() -> JSONResponse:
+        return JSONResponse(
+            {"error": "invalid_token", "error_description": "A valid bearer token is required."},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    @server.custom_route("/confirm/{confirmation_id}", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def show(request: Request) -> JSONResponse:
+        who = principal(request)
+        if who is None:
+            return unauthorized()
+        try:
+            record = await state.gate.store.get(request.path_params["confirmation_id"], who)
+        except GoogleMCPError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        if record is None:
+            return JSONResponse({"error": "No such pending action."}, status_code=404)
+        return JSONResponse(
+            {
+                "confirmation_id": record.session_id,
+                "status": record.status,
+                "tool": record.tool,
+                "preview": record.preview,
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
+            }
+        )
+
+    @server.custom_route("/confirm/{confirmation_id}", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def decide(request: Request) -> JSONResponse:
+        who = principal(request)
+        if who is None:
+            return unauthorized()
+        answer = request.query_params.get("confirmed", "").lower()
+        if answer not in ("true", "false"):
+            return JSONResponse({"error": "Give ?confirmed=true or ?confirmed=false."}, status_code=400)
+        cid = request.path_params["confirmation_id"]
+        try:
+            if answer == "true":
+                outcome = await state.gate.confirm(state, cid, who, via="http")
+            else:
+                outcome = await state.gate.cancel(cid, who, "declined")
+        except NotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except GoogleMCPError as exc:
+            status = 503 if type(exc).__name__ == "StoreUnavailable" else 409
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return JSONResponse(outcome.model_dump(mode="json"))
 
 
 def auth_kwargs(settings: Settings) -> dict[str, Any]:

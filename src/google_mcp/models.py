@@ -216,3 +216,15 @@ class WriteOutcome(Result):
     confirmation_id: str | None = None
     preview: Preview | None = None
     expires_at: str | None = None
+
+
+class PendingInfo(Result):
+    confirmation_id: str
+    tool: str
+    preview: Preview
+    created_at: str
+    expires_at: str
+
+
+class PendingList(Result):
+    actions: list[PendingInfo]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server import MCPServer
 from mcp.types import Tool as MCPTool
@@ -41,10 +42,16 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 
 def build_server(settings: Settings) -> GoogleMCPServer:
-    from google_mcp.http import auth_kwargs
+    from google_mcp.http import add_confirm_routes, auth_kwargs
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings))
+    extra: dict[str, Any] = auth_kwargs(settings)
+    if settings.state_key is not None:
+        from mcp.server.mcpserver import RequestStateSecurity
+
+        # every process with the same key can finish an elicitation round another one began
+        extra["request_state_security"] = RequestStateSecurity(keys=[settings.state_key.get_secret_value()])
     entered = 0
 
     @asynccontextmanager
@@ -58,13 +65,13 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         finally:
             entered -= 1
             if entered == 0:
+                await state.gate.close()
                 state.close()
 
-    server = GoogleMCPServer(
-        "google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **auth_kwargs(settings)
-    )
+    server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
     server.state = state
-    register_tools(server, settings)
+    register_tools(server, settings, state.gate)
+    add_confirm_routes(server, state)
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> Response:

@@ -4,17 +4,17 @@ Tools whose annotations say they change state return a `Plan` (preview + the cal
 registration puts them behind the confirmation gate, so no write tool has gate code of its own.
 """
 
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
+from mcp.server.elicitation import CancelledElicitation, DeclinedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from google_mcp.gate import Plan
+from google_mcp.gate import Approve, Gate, NoElicitation, Plan, can_elicit, current_principal
 from google_mcp.models import (
     CalendarList,
     Event,
@@ -22,6 +22,8 @@ from google_mcp.models import (
     FreeBusy,
     LabelList,
     MessageDetail,
+    PendingInfo,
+    PendingList,
     Preview,
     SavedAttachment,
     SearchResult,
@@ -39,19 +41,25 @@ def app(ctx: Context) -> AppState:  # type: ignore[type-arg]
 
 
 class Registrar:
-    """Registers tools; a tool that is not read-only is wrapped by the gate, driven by its annotations."""
+    """Registers tools. A tool whose annotations say it changes state is put behind the gate.
 
-    def __init__(self, server: MCPServer, settings: Settings) -> None:  # type: ignore[type-arg]
+    Such a tool is written as `async def name(state: AppState, **args) -> Plan`: it validates and
+    previews, and returns the call to make. Registration turns it into the MCP tool the model sees
+    (same arguments, a `WriteOutcome` result) with a hidden elicitation parameter, and records it
+    with the gate so a stored confirmation can be carried out later, by any process.
+    """
+
+    def __init__(self, server: MCPServer, settings: Settings, gate: Gate) -> None:  # type: ignore[type-arg]
         self.server = server
         self.settings = settings
-        self.writes: dict[str, Callable[..., Awaitable[Plan]]] = {}
+        self.gate = gate
 
     def __call__(self, *, title: str, annotations: ToolAnnotations) -> Callable[[Any], Any]:
         def register(fn: Any) -> Any:
             if annotations.read_only_hint:
                 self.server.tool(title=title, annotations=annotations)(fn)
             elif not self.settings.read_only:
-                self.writes[fn.__name__] = fn
+                self.gate.builders[fn.__name__] = fn
                 self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
                     self._gated(fn)
                 )
@@ -61,16 +69,54 @@ class Registrar:
 
     def _gated(self, fn: Callable[..., Awaitable[Plan]]) -> Callable[..., Awaitable[WriteOutcome]]:
         name = fn.__name__
-
-        @functools.wraps(fn)
-        async def gated(ctx: Context, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
-            plan = await fn(ctx, **args)
-            return await app(ctx).gate.handle(ctx, name, args, plan)
-
         sig = inspect.signature(fn)
-        gated.__signature__ = sig.replace(return_annotation=WriteOutcome)  # type: ignore[attr-defined]
-        gated.__annotations__ = {**fn.__annotations__, "return": WriteOutcome}
-        del gated.__wrapped__  # type: ignore[attr-defined]
+        params = list(sig.parameters.values())[1:]  # drop `state`
+        hints = {p.name: fn.__annotations__[p.name] for p in params}
+        ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+
+        async def ask(ctx: Context, **args: Any) -> Approve | NoElicitation | Elicit[Approve]:  # type: ignore[type-arg]
+            state = app(ctx)
+            if state.gate.auto_approved(name):
+                return NoElicitation(reason="auto-approved")
+            if not can_elicit(ctx):
+                return NoElicitation(reason="the client cannot ask the person")
+            plan = await fn(state, **args)
+            return Elicit(plan.preview.text() + "\n\nDo it?", Approve)
+
+        ask.__name__ = ask.__qualname__ = f"ask_{name}"
+        ask.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [ctx_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
+            return_annotation=Approve | NoElicitation | Elicit[Approve],
+        )
+        ask.__annotations__ = {"ctx": Context, **hints, "return": Approve | NoElicitation | Elicit[Approve]}
+
+        decision_type = Annotated[ElicitationResult[Approve], Resolve(ask)]
+
+        async def gated(ctx: Context, decision: Any, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
+            state = app(ctx)
+            if isinstance(decision, DeclinedElicitation | CancelledElicitation):
+                status: Literal["declined", "cancelled"] = (
+                    "declined" if isinstance(decision, DeclinedElicitation) else "cancelled"
+                )
+                return WriteOutcome(status=status, tool=name, message=f"The person {status} it; nothing was done.")
+            data = decision.data
+            if isinstance(data, Approve) and not data.approve:
+                return WriteOutcome(status="declined", tool=name, message="The person said no; nothing was done.")
+            plan = await fn(state, **args)
+            if isinstance(data, Approve):
+                return await state.gate.run(name, plan, "approved by the person in the client")
+            if state.gate.auto_approved(name):
+                return await state.gate.run(name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
+            return await state.gate.hold(name, args, plan)
+
+        gated.__name__ = gated.__qualname__ = name
+        gated.__doc__ = fn.__doc__
+        decision_param = inspect.Parameter("decision", inspect.Parameter.KEYWORD_ONLY, annotation=decision_type)
+        gated.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [ctx_param, decision_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
+            return_annotation=WriteOutcome,
+        )
+        gated.__annotations__ = {"ctx": Context, "decision": decision_type, **hints, "return": WriteOutcome}
         return gated
 
 
@@ -78,8 +124,8 @@ def _addresses(label: str, values: list[str]) -> list[str]:
     return [f"{label}: {', '.join(values)}"] if values else []
 
 
-def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type: ignore[type-arg]
-    tool = Registrar(server, settings)
+def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registrar:  # type: ignore[type-arg]
+    tool = Registrar(server, settings, gate)
 
     # Gmail, read ----------------------------------------------------------------------
     @tool(title="Search Gmail", annotations=READ)
@@ -129,8 +175,8 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         return await app(ctx).gmail.get_attachment(message_id, attachment_id)
 
     # Gmail, write ------------------------------------------------------------------------
-    async def mail_plan(ctx: Context, draft: bool, **fields: Any) -> Plan:  # type: ignore[type-arg]
-        gmail = app(ctx).gmail
+    async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
+        gmail = state.gmail
         out = await gmail.compose(**fields, need_recipient=not draft)
         body = (out.text if out.text is not None else out.html) or ""
         details = [
@@ -159,7 +205,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def gmail_send(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         to: Addresses = None,
         subject: str | None = None,
         body_text: str | None = None,
@@ -173,7 +219,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         """Send an email, or a reply when reply_to_message_id is given (subject and recipients then default
         to the original's). Needs the person's confirmation."""
         return await mail_plan(
-            ctx,
+            state,
             False,
             to=to,
             cc=cc,
@@ -193,7 +239,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def gmail_create_draft(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         to: Addresses = None,
         subject: str | None = None,
         body_text: str | None = None,
@@ -206,7 +252,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
     ) -> Plan:
         """Save an email as a draft (same fields as gmail_send) for the person to review in Gmail."""
         return await mail_plan(
-            ctx,
+            state,
             True,
             to=to,
             cc=cc,
@@ -219,8 +265,8 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
             reply_all=reply_all,
         )
 
-    async def describe(ctx: Context, message_ids: list[str], thread_ids: list[str]) -> list[str]:  # type: ignore[type-arg]
-        gmail = app(ctx).gmail
+    async def describe(state: AppState, message_ids: list[str], thread_ids: list[str]) -> list[str]:
+        gmail = state.gmail
         lines = [
             f"{m.subject or '(no subject)'} — {m.sender} — {m.date}"
             for m in (await gmail.describe_messages(message_ids) if message_ids else [])
@@ -239,17 +285,17 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def gmail_modify_labels(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         message_ids: Ids = None,
         thread_ids: Ids = None,
         add: Annotated[list[str] | None, Field(description="label names or ids, e.g. STARRED")] = None,
         remove: Annotated[list[str] | None, Field(description="UNREAD marks read; INBOX archives")] = None,
     ) -> Plan:
         """Add or remove labels on messages or conversations: mark read/unread, archive, star, file."""
-        gmail = app(ctx).gmail
+        gmail = state.gmail
         message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
         add_ids, remove_ids = await gmail.resolve_labels(add), await gmail.resolve_labels(remove)
-        lines = await describe(ctx, message_ids, thread_ids)
+        lines = await describe(state, message_ids, thread_ids)
         preview = Preview(
             action="Change labels",
             summary=f"add {add_ids or '-'}, remove {remove_ids or '-'} on {len(lines)} item(s)",
@@ -264,18 +310,18 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def gmail_trash(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         message_ids: Ids = None,
         thread_ids: Ids = None,
     ) -> Plan:
         """Move messages or whole conversations to the trash (Gmail empties it after 30 days)."""
-        gmail = app(ctx).gmail
+        gmail = state.gmail
         message_ids, thread_ids = message_ids or [], thread_ids or []
         if not message_ids and not thread_ids:
             from google_mcp.errors import InvalidInput
 
             raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
-        lines = await describe(ctx, message_ids, thread_ids)
+        lines = await describe(state, message_ids, thread_ids)
         preview = Preview(action="Move to trash", summary=f"{len(lines)} item(s)", details=lines)
         return Plan(preview, lambda: gmail.trash(message_ids, thread_ids))
 
@@ -355,7 +401,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def calendar_create_event(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         summary: str,
         start: Annotated[str, Field(description="ISO 8601 time, or YYYY-MM-DD for all-day")],
         end: Annotated[str | None, Field(description="default: 1 hour later, or the next day")] = None,
@@ -370,7 +416,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         calendar_id: str = "primary",
     ) -> Plan:
         """Create an event; guests get email invitations unless send_invitations is false."""
-        cal = app(ctx).calendar
+        cal = state.calendar
         body = await cal.build_event(
             summary=summary,
             start=start,
@@ -391,8 +437,8 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         )
         return Plan(preview, lambda: cal.create(calendar_id, body, send_invitations))
 
-    async def scope_lines(ctx: Context, event_id: str, calendar_id: str, scope: str) -> tuple[Any, list[str]]:  # type: ignore[type-arg]
-        cal = app(ctx).calendar
+    async def scope_lines(state: AppState, event_id: str, calendar_id: str, scope: str) -> tuple[Any, list[str]]:
+        cal = state.calendar
         ev, master = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
         shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
         when = shown.start.date or shown.start.date_time
@@ -414,7 +460,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def calendar_update_event(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         event_id: str,
         calendar_id: str = "primary",
         scope: Scope = "this",
@@ -431,7 +477,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         send_updates: bool = True,
     ) -> Plan:
         """Change fields of an event; only the fields given change."""
-        cal = app(ctx).calendar
+        cal = state.calendar
         body = await cal.build_event(
             summary=summary,
             start=start,
@@ -450,7 +496,7 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
             from google_mcp.errors import InvalidInput
 
             raise InvalidInput("Nothing to change: give at least one field to update.")
-        _, lines = await scope_lines(ctx, event_id, calendar_id, scope)
+        _, lines = await scope_lines(state, event_id, calendar_id, scope)
         preview = event_preview("Update an event", body, await cal.time_zone(calendar_id), send_updates, lines)
         return Plan(preview, lambda: cal.update(event_id, calendar_id, scope, body, send_updates))  # type: ignore[arg-type]
 
@@ -461,15 +507,15 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def calendar_delete_event(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         event_id: str,
         calendar_id: str = "primary",
         scope: Scope = "this",
         send_updates: bool = True,
     ) -> Plan:
         """Delete an event, or for a recurring event this occurrence, this and later ones, or all."""
-        cal = app(ctx).calendar
-        shown, lines = await scope_lines(ctx, event_id, calendar_id, scope)
+        cal = state.calendar
+        shown, lines = await scope_lines(state, event_id, calendar_id, scope)
         lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
         preview = Preview(action="Delete an event", summary=shown.summary, details=lines)
         return Plan(preview, lambda: cal.delete(event_id, calendar_id, scope, send_updates))  # type: ignore[arg-type]
@@ -481,14 +527,14 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
         ),
     )
     async def calendar_respond_to_event(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         event_id: str,
         response: Literal["accepted", "declined", "tentative"],
         calendar_id: str = "primary",
         comment: str | None = None,
     ) -> Plan:
         """Accept, decline or tentatively accept an invitation."""
-        cal = app(ctx).calendar
+        cal = state.calendar
         shown = await cal.get_event(event_id, calendar_id)
         if shown.my_response is None:
             from google_mcp.errors import InvalidInput
@@ -504,5 +550,48 @@ def register_tools(server: MCPServer, settings: Settings) -> Registrar:  # type:
             + ([f"Comment: {comment}"] if comment else []),
         )
         return Plan(preview, lambda: cal.respond(event_id, calendar_id, response, comment))
+
+    # the gate's own tools: not behind the gate, they are how a person's answer reaches it --------
+    @server.tool(
+        title="Confirm a pending action",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def confirm_action(
+        ctx: Context,  # type: ignore[type-arg]
+        confirmation_id: Annotated[str, Field(description="from a confirmation_required result")],
+    ) -> WriteOutcome:
+        """Carry out a pending action, only after the person has seen its preview and said yes. Runs exactly
+        the stored arguments, once."""
+        state = app(ctx)
+        return await state.gate.confirm(state, confirmation_id, current_principal(), via="model")
+
+    @server.tool(
+        title="Cancel a pending action",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    async def cancel_action(ctx: Context, confirmation_id: str) -> WriteOutcome:  # type: ignore[type-arg]
+        """Drop a pending action the person does not want; nothing is done."""
+        return await app(ctx).gate.cancel(confirmation_id, current_principal())
+
+    @server.tool(title="List pending actions", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def list_pending_actions(ctx: Context) -> PendingList:  # type: ignore[type-arg]
+        """List the actions waiting for the person's confirmation, with their previews."""
+        records = await app(ctx).gate.pending(current_principal())
+        return PendingList(
+            actions=[
+                PendingInfo(
+                    confirmation_id=r.session_id,
+                    tool=r.tool,
+                    preview=Preview(**r.preview),
+                    created_at=r.created_at,
+                    expires_at=r.expires_at,
+                )
+                for r in records
+            ]
+        )
 
     return tool

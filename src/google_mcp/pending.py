@@ -1,0 +1,263 @@
+"""Pending actions awaiting a person's consent: in Redis (shared, with a TTL) or in this process.
+
+A record follows the original session schema: session_id, user_id, status, pending_action
+{tool_type, action, parameters}, preview, created_at, updated_at (plus expires_at and the outcome).
+The move out of awaiting_confirmation is one atomic step, so of any number of concurrent
+confirmations exactly one executes.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from google_mcp.errors import GoogleMCPError
+
+Status = Literal["awaiting_confirmation", "executing", "done", "failed", "cancelled", "declined"]
+Claim = Literal["claimed", "missing", "expired", "executing", "done", "failed", "cancelled", "declined"]
+KEY = "google_mcp:pending:"
+GRACE = 24 * 3600  # an expired record is kept this long so that "expired" can be told from "unknown"
+
+
+class StoreUnavailable(GoogleMCPError):
+    """The pending store (Redis) cannot be reached; nothing was done."""
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits from the OS CSPRNG, URL-safe
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class PendingRecord:
+    session_id: str
+    user_id: str
+    status: Status
+    pending_action: dict[str, Any]
+    preview: dict[str, Any]
+    created_at: str
+    updated_at: str
+    expires_at: str
+    expires_ts: float
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tool(self) -> str:
+        return str(self.pending_action["action"])
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self.pending_action["parameters"])
+
+    def to_hash(self) -> dict[str, str]:
+        return {
+            "session_id": self.session_id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "pending_action": json.dumps(self.pending_action),
+            "preview": json.dumps(self.preview),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "expires_at": self.expires_at,
+            "expires_ts": repr(self.expires_ts),
+            "result": json.dumps(self.result),
+            "error": self.error or "",
+        }
+
+    @classmethod
+    def from_hash(cls, data: dict[str, str]) -> PendingRecord:
+        return cls(
+            session_id=data["session_id"],
+            user_id=data["user_id"],
+            status=data["status"],  # type: ignore[arg-type]
+            pending_action=json.loads(data["pending_action"]),
+            preview=json.loads(data["preview"]),
+            created_at=data["created_at"],
+            updated_at=data["updated_at"],
+            expires_at=data["expires_at"],
+            expires_ts=float(data["expires_ts"]),
+            result=json.loads(data.get("result") or "null"),
+            error=data.get("error") or None,
+        )
+
+
+def make_record(
+    user_id: str, tool: str, tool_type: str, parameters: dict[str, Any], preview: dict[str, Any], ttl: int
+) -> PendingRecord:
+    now = time.time()
+    return PendingRecord(
+        session_id=new_id(),
+        user_id=user_id,
+        status="awaiting_confirmation",
+        pending_action={"tool_type": tool_type, "action": tool, "parameters": parameters},
+        preview=preview,
+        created_at=_iso(now),
+        updated_at=_iso(now),
+        expires_at=_iso(now + ttl),
+        expires_ts=now + ttl,
+    )
+
+
+class PendingStore(Protocol):
+    async def create(self, record: PendingRecord) -> None: ...
+    async def get(self, session_id: str, user_id: str) -> PendingRecord | None: ...
+    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim: ...
+    async def finish(
+        self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None
+    ) -> None: ...
+    async def awaiting(self, user_id: str) -> list[PendingRecord]: ...
+    async def health(self) -> dict[str, Any]: ...
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """The same semantics in this process, for when no Redis is configured."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, PendingRecord] = {}
+        self._lock = threading.Lock()
+
+    def _sweep(self) -> None:
+        now = time.time()
+        for key in [k for k, r in self._records.items() if r.expires_ts + GRACE < now]:
+            del self._records[key]
+
+    async def create(self, record: PendingRecord) -> None:
+        with self._lock:
+            self._sweep()
+            self._records[record.session_id] = record
+
+    async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
+        with self._lock:
+            record = self._records.get(session_id)
+            return record if record is not None and record.user_id == user_id else None
+
+    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim:
+        with self._lock:
+            record = self._records.get(session_id)
+            if record is None or record.user_id != user_id:
+                return "missing"
+            if record.status != "awaiting_confirmation":
+                return record.status  # type: ignore[return-value]
+            if record.expires_ts <= time.time():
+                return "expired"
+            record.status = to
+            record.updated_at = _iso(time.time())
+            return "claimed"
+
+    async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
+        with self._lock:
+            record = self._records[session_id]
+            record.status, record.result, record.error = status, result, error
+            record.updated_at = _iso(time.time())
+
+    async def awaiting(self, user_id: str) -> list[PendingRecord]:
+        now = time.time()
+        with self._lock:
+            return [
+                r
+                for r in self._records.values()
+                if r.user_id == user_id and r.status == "awaiting_confirmation" and r.expires_ts > now
+            ]
+
+    async def health(self) -> dict[str, Any]:
+        return {"ok": True, "backend": "memory", "records": len(self._records)}
+
+    async def close(self) -> None:
+        return None
+
+
+# KEYS[1] record; ARGV: owner, now, updated_at, target status
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 'missing' end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'awaiting_confirmation' then return status end
+if tonumber(redis.call('HGET', KEYS[1], 'expires_ts')) <= tonumber(ARGV[2]) then return 'expired' end
+redis.call('HSET', KEYS[1], 'status', ARGV[4], 'updated_at', ARGV[3])
+return 'claimed'
+"""
+
+
+class RedisStore:
+    def __init__(self, url: str, ttl: int) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+        self._ttl = ttl
+        self._claim = self._redis.register_script(_CLAIM)
+
+    async def _call(self, coro: Any) -> Any:
+        import redis.exceptions
+
+        try:
+            return await coro
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                f"The confirmation store (Redis) is unreachable ({type(exc).__name__}); nothing was done. "
+                "Try again once it is back."
+            ) from None
+
+    async def create(self, record: PendingRecord) -> None:
+        key = KEY + record.session_id
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=dict(record.to_hash()))  # type: ignore[arg-type]
+            pipe.expire(key, self._ttl + GRACE)
+            pipe.sadd(f"google_mcp:owner:{record.user_id}", record.session_id)
+            pipe.expire(f"google_mcp:owner:{record.user_id}", self._ttl + GRACE)
+            await self._call(pipe.execute())
+
+    async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
+        data = await self._call(self._redis.hgetall(KEY + session_id))
+        if not data or data.get("user_id") != user_id:
+            return None
+        return PendingRecord.from_hash(data)
+
+    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim:
+        result = await self._call(
+            self._claim(keys=[KEY + session_id], args=[user_id, repr(time.time()), _iso(time.time()), to])
+        )
+        return result  # type: ignore[no-any-return]
+
+    async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
+        await self._call(
+            self._redis.hset(
+                KEY + session_id,
+                mapping={
+                    "status": status,
+                    "result": json.dumps(result),
+                    "error": error or "",
+                    "updated_at": _iso(time.time()),
+                },
+            )
+        )
+
+    async def awaiting(self, user_id: str) -> list[PendingRecord]:
+        ids = await self._call(self._redis.smembers(f"google_mcp:owner:{user_id}"))
+        out = []
+        now = time.time()
+        for session_id in sorted(ids):
+            record = await self.get(session_id, user_id)
+            if record and record.status == "awaiting_confirmation" and record.expires_ts > now:
+                out.append(record)
+        return out
+
+    async def health(self) -> dict[str, Any]:
+        try:
+            await self._call(self._redis.ping())
+        except StoreUnavailable:
+            return {"ok": False, "backend": "redis", "error": "unreachable"}
+        return {"ok": True, "backend": "redis"}
+
+    async def close(self) -> None:
+        await self._redis.aclose()
