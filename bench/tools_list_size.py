@@ -24,11 +24,15 @@ def main() -> None:
     server.close()
     tools = json.loads(line)["result"]["tools"]
     per_tool = {t["name"]: len(json.dumps(t, separators=(",", ":")).encode()) for t in tools}
+    gate = {"confirm_action", "cancel_action", "list_pending_actions", "ask"}
+    # the tools/list answer with only the Gmail and Calendar tools, serialised the same way
+    google = len(json.dumps([t for t in tools if t["name"] not in gate], separators=(",", ":")).encode())
     print(
         json.dumps(
             {
                 "tools": len(tools),
                 "answer_bytes": len(line.rstrip(b"\n")),
+                "gmail_and_calendar_tools_bytes": google,
                 "target": "<= 24576 bytes for the Gmail and Calendar tools",
                 "per_tool_bytes": per_tool,
             },

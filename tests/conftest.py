@@ -49,3 +49,29 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
         return Settings(_env_file=None, **values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    if redis_server.proc is None:
+        redis_server.start()
+    redis_server.flush()
+    return str(redis_server.url)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Both pending stores, for suites that must behave the same on each."""
+    if request.param == "memory":
+        return {}
+    return {"redis_url": request.getfixturevalue("redis_url")}

@@ -47,7 +47,7 @@ class Person:
         return ElicitResult(action=self.action)  # type: ignore[arg-type]
 
 
-def connect(settings: Settings, mode: str = "auto", person: Person | None | str = "yes", **kwargs: Any) -> Client:
+def connect(settings: Settings, mode: str = "auto", person: Person | str | None = "yes", **kwargs: Any) -> Client:
     """An in-process client; by default a person who approves every elicitation."""
     if person == "yes":
         person = Person()

@@ -552,6 +552,9 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         return Plan(preview, lambda: cal.respond(event_id, calendar_id, response, comment))
 
     # the gate's own tools: not behind the gate, they are how a person's answer reaches it --------
+    if settings.read_only:
+        return tool
+
     @server.tool(
         title="Confirm a pending action",
         annotations=ToolAnnotations(

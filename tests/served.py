@@ -1,0 +1,46 @@
+"""The real `google-mcp` command as a subprocess, for tests over stdio and HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+EXE = str(Path(sys.executable).parent / "google-mcp")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", **extra}
+
+
+class Served:
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [EXE, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+        )
+        self.lines: list[str] = []
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            found = re.search(r"listening on (http://\S+)", line)
+            if found:
+                self.url = found.group(1)
+                break
+        else:
+            raise AssertionError("server did not start: " + "".join(self.lines))
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()

@@ -1,0 +1,314 @@
+"""The confirmation gate: nothing is sent, changed or deleted without the person's consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from mcp_helpers import Person, call, connect, fails, writes
+
+pytestmark = pytest.mark.anyio
+
+WRITE_TOOLS = [
+    "gmail_send",
+    "gmail_create_draft",
+    "gmail_modify_labels",
+    "gmail_trash",
+    "calendar_create_event",
+    "calendar_update_event",
+    "calendar_delete_event",
+    "calendar_respond_to_event",
+]
+
+
+async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
+    """Valid arguments for every write tool, against the seed data."""
+    unread = (await call(client, "gmail_search", {"query": "is:unread in:inbox", "max_results": 2}))["messages"]
+
+    async def event(query: str) -> str:
+        found = await call(client, "calendar_list_events", {"query": query, "time_min": "2020-01-01T00:00:00Z"})
+        return str(found["events"][0]["id"])
+
+    return {
+        "gmail_send": {"to": ["dana.whitfield@example.com"], "subject": "gate test", "body_text": "hello"},
+        "gmail_create_draft": {"to": ["dana.whitfield@example.com"], "subject": "gate draft", "body_text": "x"},
+        "gmail_modify_labels": {"message_ids": [unread[0]["id"]], "remove": ["UNREAD"]},
+        "gmail_trash": {"thread_ids": [unread[1]["thread_id"]]},
+        "calendar_create_event": {"summary": "gate event", "start": "2027-02-01T10:00:00Z"},
+        "calendar_update_event": {"event_id": await event("Coffee with José"), "summary": "Coffee (moved)"},
+        "calendar_delete_event": {"event_id": await event("Budget review")},
+        "calendar_respond_to_event": {"event_id": await event("Architecture guild"), "response": "accepted"},
+    }
+
+
+def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
+    from google_mcp.server import build_server
+    from google_mcp.settings import Settings
+
+    server = build_server(Settings(_env_file=None, sandbox_url="http://127.0.0.1:9"))
+    tools = anyio.run(server.list_tools)
+    changing = {t.name for t in tools if not (t.annotations and t.annotations.read_only_hint)}
+    assert changing == {*WRITE_TOOLS, "confirm_action", "cancel_action"}
+    assert set(server.state.gate.builders) == set(WRITE_TOOLS)
+    # the hidden elicitation parameter never reaches the model
+    for tool in tools:
+        assert "decision" not in tool.input_schema.get("properties", {})
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_every_write_tool_asks_the_person_and_obeys_the_answer(
+    fresh_sandbox: Any, make_settings: Any, mode: str
+) -> None:
+    url = fresh_sandbox.url
+    person = Person()
+    async with connect(make_settings(url), mode, person=person) as client:
+        cases = await write_cases(client)
+        for tool, args in cases.items():
+            for action, approve, status in [
+                ("decline", True, "declined"),
+                ("cancel", True, "cancelled"),
+                ("accept", False, "declined"),
+            ]:
+                person.action, person.approve = action, approve
+                before = len(writes(url))
+                outcome = await call(client, tool, args)
+                assert outcome["status"] == status, (tool, action, outcome)
+                assert len(writes(url)) == before, f"{tool} wrote after {action}/{approve}"
+            person.action, person.approve = "accept", True
+            asked = len(person.asked)
+            before = len(writes(url))
+            outcome = await call(client, tool, args)
+            assert outcome["status"] == "done", (tool, outcome)
+            assert len(writes(url)) > before
+            assert len(person.asked) == asked + 1
+            question = person.asked[-1]
+            assert question.startswith(outcome["preview"]["action"]) and "Do it?" in question
+
+
+async def test_previews_show_what_a_person_needs(fresh_sandbox: Any, make_settings: Any, tmp_path: Any) -> None:
+    attachment = tmp_path / "notes.txt"
+    attachment.write_text("hello")
+    settings = make_settings(fresh_sandbox.url, attachment_roots=[tmp_path])
+    async with connect(settings, person=None) as client:
+        cases = await write_cases(client)
+        hit = (await call(client, "gmail_search", {"query": 'subject:"lunch on friday" -from:me', "max_results": 1}))[
+            "messages"
+        ][0]
+        mail = await call(
+            client,
+            "gmail_send",
+            {
+                **cases["gmail_send"],
+                "cc": ["lena.fischer@example.com"],
+                "bcc": ["sam.okafor@example.com"],
+                "attachments": [str(attachment)],
+                "reply_to_message_id": hit["id"],
+            },
+        )
+        text = "\n".join(mail["preview"]["details"])
+        for expected in (
+            "To: dana.whitfield@example.com",
+            "Cc: lena.fischer@example.com",
+            "Bcc: sam.okafor@example.com",
+            "Subject: gate test",
+            "notes.txt (5 bytes)",
+            "In reply to:",
+            "Body: hello",
+        ):
+            assert expected in text, expected
+        event = await call(
+            client,
+            "calendar_create_event",
+            {
+                "summary": "Review",
+                "start": "2027-02-01T10:00",
+                "time_zone": "Europe/Berlin",
+                "attendees": ["dana.whitfield@example.com"],
+            },
+        )
+        text = "\n".join(event["preview"]["details"])
+        assert "2027-02-01T10:00:00+01:00 (Europe/Berlin)" in text and "dana.whitfield@example.com" in text
+        assert "Invitations will be emailed" in text
+        trash = await call(client, "gmail_trash", {"message_ids": [hit["id"]]})
+        assert "Lunch on Friday?" in trash["preview"]["details"][0]
+        standup = (await call(client, "calendar_list_events", {"query": "stand-up"}))["events"][0]
+        delete = await call(client, "calendar_delete_event", {"event_id": standup["id"], "scope": "this_and_following"})
+        assert "This and all later occurrences" in delete["preview"]["details"]
+        assert standup["summary"] in delete["preview"]["details"][0]
+
+
+async def test_without_elicitation_writes_wait_for_confirm_action(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, **store_settings), person=None) as client:
+        cases = await write_cases(client)
+        held = {}
+        for tool, args in cases.items():
+            outcome = await call(client, tool, args)
+            assert outcome["status"] == "confirmation_required" and outcome["expires_at"]
+            assert len(outcome["confirmation_id"]) >= 22 and "confirm_action" in outcome["message"]
+            held[tool] = outcome
+        assert writes(url) == []
+        listed = await call(client, "list_pending_actions")
+        assert {a["tool"] for a in listed["actions"]} == set(WRITE_TOOLS)
+        cancelled = await call(client, "cancel_action", {"confirmation_id": held["gmail_trash"]["confirmation_id"]})
+        assert cancelled["status"] == "cancelled" and writes(url) == []
+        for tool, outcome in held.items():
+            before = len(writes(url))
+            done = await call(client, "confirm_action", {"confirmation_id": outcome["confirmation_id"]})
+            if tool == "gmail_trash":
+                assert done["status"] == "cancelled" and len(writes(url)) == before
+                continue
+            assert done["status"] == "done" and done["tool"] == tool and done["result"], done
+            assert len(writes(url)) > before
+            after = len(writes(url))
+            again = await call(client, "confirm_action", {"confirmation_id": outcome["confirmation_id"]})
+            assert again["status"] == "done" and "not run again" in again["message"]
+            assert again["result"] == done["result"] and len(writes(url)) == after
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+        assert "No pending action" in await fails(client, "confirm_action", {"confirmation_id": "nope"})
+
+
+async def test_confirm_runs_exactly_the_stored_arguments(fresh_sandbox: Any, make_settings: Any) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url), person=None) as client:
+        held = await call(
+            client, "gmail_send", {"to": ["dana.whitfield@example.com"], "subject": "stored", "body_text": "original"}
+        )
+        # extra arguments at confirm time are refused, not merged
+        bad = await client.call_tool(
+            "confirm_action",
+            {"confirmation_id": held["confirmation_id"], "subject": "changed", "to": ["attacker@evil.test"]},
+        )
+        done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+    assert bad.is_error or done["status"] == "done"
+    sent = [w for w in writes(url) if w["path"].endswith("/messages/send")]
+    assert len(sent) == 1
+    from helpers import gmail, run
+
+    got = run(gmail(url).users().messages().get(userId="me", id=done["result"]["id"], format="metadata"))
+    headers = {h["name"]: h["value"] for h in got["payload"]["headers"]}
+    assert headers["Subject"] == "stored" and headers["To"] == "dana.whitfield@example.com"
+
+
+async def test_strict_mode_lets_only_the_person_approve(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    url = fresh_sandbox.url
+    settings = make_settings(url, confirmation="strict", **store_settings)
+    async with connect(settings, person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        assert "cannot confirm it yourself" in held["message"]
+        refused = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert "Strict" in refused and writes(url) == []
+    async with connect(settings) as client:  # a client that can ask the person still works
+        done = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        assert done["status"] == "done"
+
+
+async def test_auto_approve_skips_the_gate_only_for_listed_tools(fresh_sandbox: Any, make_settings: Any) -> None:
+    url = fresh_sandbox.url
+    person = Person(action="decline")
+    async with connect(make_settings(url, auto_approve=["gmail_modify_labels"]), person=person) as client:
+        mid = (await call(client, "gmail_search", {"query": "is:unread", "max_results": 1}))["messages"][0]["id"]
+        done = await call(client, "gmail_modify_labels", {"message_ids": [mid], "remove": ["UNREAD"]})
+        assert done["status"] == "done" and "auto-approved" in done["message"] and person.asked == []
+        refused = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        assert refused["status"] == "declined" and len(person.asked) == 1
+    assert [w["path"].rsplit("/", 1)[-1] for w in writes(url)] == ["batchModify"]
+
+
+async def test_expired_confirmations_say_to_ask_again(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, pending_ttl=0, **store_settings), person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        message = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert "expired" in message and "again" in message
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+    assert writes(url) == []
+
+
+async def test_validation_happens_before_anything_is_held(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    async with connect(make_settings(fresh_sandbox.url, **store_settings), person=None) as client:
+        assert "single line" in await fails(
+            client, "gmail_send", {"to": ["a@example.com"], "subject": "a\nb", "body_text": "x"}
+        )
+        assert "does not exist" in await fails(
+            client,
+            "calendar_create_event",
+            {"summary": "x", "start": "2027-03-14T02:30", "time_zone": "America/New_York"},
+        )
+        assert "No message with id" in await fails(client, "gmail_trash", {"message_ids": ["ffffffffffffffff"]})
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+
+
+async def test_a_google_error_while_executing_is_recorded_as_failed(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    from helpers import control
+
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, **store_settings), person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        control(url, "/_sandbox/faults", {"path_regex": "/messages/send$", "status": 500, "count": 1})
+        failed = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert failed["status"] == "failed" and "may or may not" in failed["message"]
+        again = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert again["status"] == "failed" and "not retried" in again["message"]
+    assert len([w for w in writes(url) if w["path"].endswith("/messages/send")]) == 1
+
+
+async def test_redis_unreachable_is_a_clear_error_and_nothing_runs(
+    fresh_sandbox: Any, make_settings: Any, redis_url: str, redis_server: Any
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, redis_url=redis_url), person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+        redis_server.stop()
+        try:
+            message = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert "unreachable" in message and "nothing was done" in message
+            message = await fails(client, "gmail_send", {"to": ["dana@example.com"], "subject": "t", "body_text": "x"})
+            assert "unreachable" in message
+            assert (await client.call_tool("list_pending_actions", {})).is_error
+        finally:
+            redis_server.start()
+        # Redis kept nothing on disk: the held action is gone, and says so
+        assert "No pending action" in await fails(
+            client, "confirm_action", {"confirmation_id": held["confirmation_id"]}
+        )
+    assert writes(url) == []
+
+
+@pytest.mark.parametrize("repeat", [100])
+async def test_fifty_concurrent_confirms_send_exactly_once(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any], repeat: int
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, **store_settings), person=None) as client:
+        for round_ in range(repeat):
+            held = await call(
+                client, "gmail_send", {"to": ["dana@example.com"], "subject": f"once {round_}", "body_text": "x"}
+            )
+            outcomes: list[dict[str, Any]] = []
+
+            async def confirm(cid: str = held["confirmation_id"], into: list[dict[str, Any]] = outcomes) -> None:
+                into.append(await call(client, "confirm_action", {"confirmation_id": cid}))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(50):
+                    tg.start_soon(confirm)
+            assert len(outcomes) == 50
+            statuses = sorted({o["status"] for o in outcomes})
+            assert set(statuses) <= {"done", "unknown"}
+            results = {str(o["result"]) for o in outcomes if o["status"] == "done"}
+            assert len(results) == 1  # every "done" reports the one send
+    sends = [w for w in writes(url) if w["path"].endswith("/messages/send")]
+    assert len(sends) == repeat

@@ -1,0 +1,182 @@
+"""The gate across processes and over HTTP: ownership, the /confirm endpoint, races, shared Redis."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from helpers import control
+from mcp_helpers import call, fails, writes
+from served import Served, _env
+
+pytestmark = pytest.mark.anyio
+TOKENS = "alpha-token,beta-token"
+
+
+def _client(server: Served, token: str, http: httpx2.AsyncClient) -> Client:
+    return Client(streamable_http_client(server.url + "/mcp", http_client=http), mode="legacy")  # type: ignore[arg-type]
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _serve(sandbox_url: str, **env: str) -> Served:
+    return Served(
+        "serve",
+        "--transport",
+        "http",
+        "--port",
+        "0",
+        "--sandbox-url",
+        sandbox_url,
+        env=_env(GOOGLE_MCP_AUTH_TOKEN=TOKENS, **env),
+    )
+
+
+@pytest.fixture
+def pair(fresh_sandbox: Any, redis_url: str) -> Iterator[tuple[Served, Served]]:
+    """Two server processes sharing one Redis."""
+    a = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url)
+    b = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+async def _hold(server: Served, token: str, subject: str = "held") -> dict[str, Any]:
+    async with httpx2.AsyncClient(headers=_auth(token)) as http, _client(server, token, http) as client:
+        return await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": subject, "body_text": "x"})
+
+
+async def test_created_on_one_process_confirmed_on_another(pair: tuple[Served, Served], fresh_sandbox: Any) -> None:
+    a, b = pair
+    held = await _hold(a, "alpha-token")
+    assert held["status"] == "confirmation_required" and writes(fresh_sandbox.url) == []
+    async with httpx2.AsyncClient(headers=_auth("alpha-token")) as http, _client(b, "alpha-token", http) as client:
+        listed = await call(client, "list_pending_actions")
+        assert [x["confirmation_id"] for x in listed["actions"]] == [held["confirmation_id"]]
+        done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+    assert done["status"] == "done"
+    assert len([w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]) == 1
+
+
+async def test_a_pending_action_belongs_to_the_token_that_made_it(
+    pair: tuple[Served, Served], fresh_sandbox: Any
+) -> None:
+    a, b = pair
+    held = await _hold(a, "alpha-token")
+    cid = held["confirmation_id"]
+    async with httpx2.AsyncClient(headers=_auth("beta-token")) as http, _client(b, "beta-token", http) as client:
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+        assert "No pending action" in await fails(client, "confirm_action", {"confirmation_id": cid})
+        assert "No pending action" in await fails(client, "cancel_action", {"confirmation_id": cid})
+    async with httpx2.AsyncClient() as http:
+        assert (await http.get(f"{b.url}/confirm/{cid}", headers=_auth("beta-token"))).status_code == 404
+        assert (
+            await http.post(f"{b.url}/confirm/{cid}?confirmed=true", headers=_auth("beta-token"))
+        ).status_code == 404
+        assert (await http.post(f"{b.url}/confirm/{cid}?confirmed=true")).status_code == 401
+        assert (await http.get(f"{b.url}/confirm/{cid}", headers=_auth("nope"))).status_code == 401
+        shown = await http.get(f"{a.url}/confirm/{cid}", headers=_auth("alpha-token"))
+        assert shown.status_code == 200 and shown.json()["preview"]["action"] == "Send an email"
+    assert writes(fresh_sandbox.url) == []
+
+
+async def test_the_person_approves_or_refuses_over_http(fresh_sandbox: Any, redis_url: str) -> None:
+    server = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url, GOOGLE_MCP_CONFIRMATION="strict")
+    try:
+        yes = await _hold(server, "alpha-token", "approve me")
+        no = await _hold(server, "alpha-token", "refuse me")
+        assert "cannot confirm it yourself" in yes["message"]
+        async with httpx2.AsyncClient(headers=_auth("alpha-token")) as http:
+            async with _client(server, "alpha-token", http) as client:
+                assert "Strict" in await fails(client, "confirm_action", {"confirmation_id": yes["confirmation_id"]})
+            refused = await http.post(f"{server.url}/confirm/{no['confirmation_id']}?confirmed=false")
+            assert refused.json()["status"] == "cancelled"
+            approved = await http.post(f"{server.url}/confirm/{yes['confirmation_id']}?confirmed=true")
+            assert approved.status_code == 200 and approved.json()["status"] == "done"
+            late = await http.post(f"{server.url}/confirm/{no['confirmation_id']}?confirmed=true")
+            assert late.json()["status"] == "cancelled"
+            bad = await http.post(f"{server.url}/confirm/{yes['confirmation_id']}?confirmed=maybe")
+            assert bad.status_code == 400
+    finally:
+        server.stop()
+    sends = [w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]
+    assert len(sends) == 1
+
+
+async def test_http_endpoint_racing_confirm_action_sends_once(pair: tuple[Served, Served], fresh_sandbox: Any) -> None:
+    a, b = pair
+    rounds = 30
+    async with (
+        httpx2.AsyncClient(headers=_auth("alpha-token"), timeout=30) as http,
+        _client(a, "alpha-token", http) as client_a,
+        _client(b, "alpha-token", http) as client_b,
+    ):
+        for n in range(rounds):
+            held = await call(
+                client_a, "gmail_send", {"to": ["dana@example.com"], "subject": f"race {n}", "body_text": "x"}
+            )
+            cid = held["confirmation_id"]
+            statuses: list[str] = []
+
+            async def via_tool(client: Client, into: list[str] = statuses, cid: str = cid) -> None:
+                into.append((await call(client, "confirm_action", {"confirmation_id": cid}))["status"])
+
+            async def via_http(server: Served, into: list[str] = statuses, cid: str = cid) -> None:
+                resp = await http.post(f"{server.url}/confirm/{cid}?confirmed=true")
+                into.append(resp.json()["status"])
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(5):
+                    tg.start_soon(via_tool, client_a)
+                    tg.start_soon(via_tool, client_b)
+                    tg.start_soon(via_http, a)
+                    tg.start_soon(via_http, b)
+            assert len(statuses) == 20 and set(statuses) <= {"done", "unknown"} and "done" in statuses
+    sends = [w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]
+    assert len(sends) == rounds
+
+
+async def test_an_action_interrupted_while_executing_is_never_rerun(
+    pair: tuple[Served, Served], fresh_sandbox: Any
+) -> None:
+    a, b = pair
+    held = await _hold(a, "alpha-token")
+    cid = held["confirmation_id"]
+    control(fresh_sandbox.url, "/_sandbox/faults", {"path_regex": "/messages/send$", "delay_ms": 3000, "count": 1})
+    async with httpx2.AsyncClient(headers=_auth("alpha-token"), timeout=30) as http:
+        async with anyio.create_task_group() as tg:
+
+            async def confirm_on_a() -> None:
+                with contextlib.suppress(httpx2.HTTPError):  # the process dies mid-request
+                    await http.post(f"{a.url}/confirm/{cid}?confirmed=true")
+
+            tg.start_soon(confirm_on_a)
+            with anyio.fail_after(10):
+                while (
+                    not any(
+                        r["path"].endswith("/messages/send")
+                        for r in control(fresh_sandbox.url, "/_sandbox/requests")["requests"]
+                    )
+                    and not a.proc.poll()
+                ):
+                    shown = (await http.get(f"{a.url}/confirm/{cid}")).json()
+                    if shown["status"] == "executing":
+                        break
+            a.proc.kill()
+            a.proc.wait(10)
+        shown = (await http.get(f"{b.url}/confirm/{cid}")).json()
+        assert shown["status"] == "executing"
+        again = (await http.post(f"{b.url}/confirm/{cid}?confirmed=true")).json()
+        assert again["status"] == "unknown" and "never re-run" in again["message"]
+    # the delayed send may have landed once; it is never sent a second time
+    assert len([w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]) <= 1
