@@ -112,9 +112,9 @@ class Gate:
             preview=plan.preview,
         )
 
-    async def hold(self, tool: str, args: dict[str, Any], plan: Plan) -> WriteOutcome:
+    async def hold(self, tool: str, args: dict[str, Any], plan: Plan, principal: str | None = None) -> WriteOutcome:
         record = make_record(
-            current_principal(),
+            principal or current_principal(),
             tool,
             tool.split("_", 1)[0],
             args,

@@ -14,6 +14,7 @@ from google_mcp.settings import LOOPBACK, Settings
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from google_mcp.router import Router
     from google_mcp.server import GoogleMCPServer
     from google_mcp.state import AppState
 
@@ -110,20 +111,8 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
 
     from google_mcp.errors import GoogleMCPError, NotFound
 
-    settings = state.settings
-    tokens = settings.bearer_tokens()
-
     def principal(request: Request) -> str | None:
-        if not tokens:
-            from google_mcp.gate import _local_user
-
-            return "local:" + _local_user()
-        header = request.headers.get("authorization", "")
-        given = header[7:].strip().encode() if header.lower().startswith("bearer ") else b""
-        for token in tokens:
-            if given and hmac.compare_digest(given, token.encode()):
-                return principal_of(token)
-        return None
+        return request_principal(state.settings, request)
 
     def unauthorized() -> JSONResponse:
         return JSONResponse(
@@ -174,6 +163,64 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
             status = 503 if type(exc).__name__ == "StoreUnavailable" else 409
             return JSONResponse({"error": str(exc)}, status_code=status)
         return JSONResponse(outcome.model_dump(mode="json"))
+
+
+def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | None) -> None:
+    """POST /chat {"user_id", "message", "conversation_id"?}: the router for front ends; bearer as for /mcp."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    from google_mcp.errors import GoogleMCPError, NotFound
+
+    @server.custom_route("/chat", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def chat(request: Request) -> JSONResponse:
+        who = request_principal(state.settings, request)
+        if who is None:
+            return JSONResponse(
+                {"error": "invalid_token", "error_description": "A valid bearer token is required."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if router is None:
+            return JSONResponse(
+                {
+                    "error": "The router is off: set GOOGLE_MCP_GEMINI_API_KEY (or GEMINI_API_KEY) "
+                    "and restart google-mcp."
+                },
+                status_code=503,
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+            return JSONResponse(
+                {"error": 'Send JSON {"user_id": "...", "message": "...", "conversation_id": "..." (optional)}.'},
+                status_code=400,
+            )
+        user = str(body.get("user_id") or "anonymous")
+        try:
+            result = await router.ask(state, f"{who}|{user}", body["message"], body.get("conversation_id"))
+        except NotFound as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except GoogleMCPError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=502 if "Gemini" in str(exc) else 400)
+        return JSONResponse(result.model_dump(mode="json"))
+
+
+def request_principal(settings: Settings, request: Any) -> str | None:
+    """The caller of a custom HTTP route: a configured bearer token's principal, or the local user on loopback."""
+    tokens = settings.bearer_tokens()
+    if not tokens:
+        from google_mcp.gate import _local_user
+
+        return "local:" + _local_user()
+    header = request.headers.get("authorization", "")
+    given = header[7:].strip().encode() if header.lower().startswith("bearer ") else b""
+    for token in tokens:
+        if given and hmac.compare_digest(given, token.encode()):
+            return principal_of(token)
+    return None
 
 
 def auth_kwargs(settings: Settings) -> dict[str, Any]:

@@ -228,3 +228,19 @@ class PendingInfo(Result):
 
 class PendingList(Result):
     actions: list[PendingInfo]
+
+
+# the router ---------------------------------------------------------------------
+class RoutedCall(Result):
+    name: str
+    arguments: dict[str, object]
+    status: Literal["ok", "held", "error"]
+    error: str | None = None
+
+
+class AskResult(Result):
+    answer: str
+    conversation_id: str
+    steps: int
+    tool_calls: list[RoutedCall]
+    pending_actions: list[PendingInfo]

@@ -42,7 +42,7 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 
 def build_server(settings: Settings) -> GoogleMCPServer:
-    from google_mcp.http import add_confirm_routes, auth_kwargs
+    from google_mcp.http import add_chat_route, add_confirm_routes, auth_kwargs
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings))
@@ -66,12 +66,23 @@ def build_server(settings: Settings) -> GoogleMCPServer:
             entered -= 1
             if entered == 0:
                 await state.gate.close()
+                if "router" in state.extras:
+                    await state.extras["router"].close()
                 state.close()
 
     server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
     server.state = state
-    register_tools(server, settings, state.gate)
+    registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
+    router = None
+    if settings.gemini_api_key is not None:
+        from google_mcp.router import Router
+        from google_mcp.tools import register_router
+
+        router = Router(server, registrar, settings)
+        register_router(server, router)
+        state.extras["router"] = router
+    add_chat_route(server, state, router)
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> Response:

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from google_mcp.gate import Approve, Gate, NoElicitation, Plan, can_elicit, current_principal
 from google_mcp.models import (
+    AskResult,
     CalendarList,
     Event,
     EventList,
@@ -30,6 +31,7 @@ from google_mcp.models import (
     ThreadDetail,
     WriteOutcome,
 )
+from google_mcp.router import Router
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
 
@@ -53,11 +55,15 @@ class Registrar:
         self.server = server
         self.settings = settings
         self.gate = gate
+        self.reads: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def __call__(self, *, title: str, annotations: ToolAnnotations) -> Callable[[Any], Any]:
         def register(fn: Any) -> Any:
             if annotations.read_only_hint:
-                self.server.tool(title=title, annotations=annotations)(fn)
+                self.reads[fn.__name__] = fn
+                self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
+                    self._direct(fn)
+                )
             elif not self.settings.read_only:
                 self.gate.builders[fn.__name__] = fn
                 self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
@@ -66,6 +72,52 @@ class Registrar:
             return fn
 
         return register
+
+    @staticmethod
+    def _direct(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """The MCP face of a read tool: the same arguments, with the request's state passed in."""
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())[1:]  # drop `state`
+
+        async def direct(ctx: Context, **args: Any) -> Any:  # type: ignore[type-arg]
+            return await fn(app(ctx), **args)
+
+        direct.__name__ = direct.__qualname__ = fn.__name__
+        direct.__doc__ = fn.__doc__
+        ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+        direct.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [ctx_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
+            return_annotation=sig.return_annotation,
+        )
+        direct.__annotations__ = {
+            "ctx": Context,
+            **{p.name: fn.__annotations__[p.name] for p in params},
+            "return": fn.__annotations__["return"],
+        }
+        return direct
+
+    def validated(self, name: str) -> Callable[..., Awaitable[Any]] | None:
+        """A tool's implementation with its arguments checked as MCP checks them (for the router).
+
+        Unknown arguments are refused rather than ignored.
+        """
+        from pydantic import ConfigDict, create_model
+
+        fn = self.reads.get(name) or self.gate.builders.get(name)
+        if fn is None:
+            return None
+        params = list(inspect.signature(fn).parameters.values())[1:]
+        fields: dict[str, Any] = {
+            p.name: (fn.__annotations__[p.name], ... if p.default is inspect.Parameter.empty else p.default)
+            for p in params
+        }
+        model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+        async def call(state: AppState, **args: Any) -> Any:
+            checked = model.model_validate(args)
+            return await fn(state, **{p.name: getattr(checked, p.name) for p in params})
+
+        return call
 
     def _gated(self, fn: Callable[..., Awaitable[Plan]]) -> Callable[..., Awaitable[WriteOutcome]]:
         name = fn.__name__
@@ -130,49 +182,49 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
     # Gmail, read ----------------------------------------------------------------------
     @tool(title="Search Gmail", annotations=READ)
     async def gmail_search(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         query: Annotated[str, Field(description="Gmail search syntax, e.g. 'from:dana is:unread newer_than:7d'")] = "",
         max_results: Annotated[int, Field(ge=1, le=50)] = 20,
         page_token: Annotated[str | None, Field(description="next_page_token of the previous page")] = None,
         include_spam_trash: bool = False,
     ) -> SearchResult:
         """Search the mailbox with Gmail's query language; returns compact summaries, newest first."""
-        return await app(ctx).gmail.search(query, max_results, page_token, include_spam_trash)
+        return await state.gmail.search(query, max_results, page_token, include_spam_trash)
 
     @tool(title="Read an email", annotations=READ)
     async def gmail_get_message(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         message_id: str,
         max_chars: Annotated[int, Field(ge=200, le=100_000)] = 8000,
         offset: Annotated[int, Field(ge=0, description="continue a cut body from next_offset")] = 0,
         include_quoted: Annotated[bool, Field(description="show quoted earlier messages")] = False,
     ) -> MessageDetail:
         """Read one email as clean text, with its headers and attachment list. Quoted history is folded."""
-        return await app(ctx).gmail.get_message(message_id, max_chars, offset, include_quoted)
+        return await state.gmail.get_message(message_id, max_chars, offset, include_quoted)
 
     @tool(title="Read a conversation", annotations=READ)
     async def gmail_get_thread(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         thread_id: str,
         max_chars_per_message: Annotated[int, Field(ge=200, le=50_000)] = 3000,
         include_quoted: bool = False,
     ) -> ThreadDetail:
         """Read every message of a conversation, oldest first, each as clean text."""
-        return await app(ctx).gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
+        return await state.gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
 
     @tool(title="List Gmail labels", annotations=READ)
-    async def gmail_list_labels(ctx: Context) -> LabelList:  # type: ignore[type-arg]
+    async def gmail_list_labels(state: AppState) -> LabelList:
         """List the mailbox's system and user labels with their ids."""
-        return await app(ctx).gmail.list_labels()
+        return await state.gmail.list_labels()
 
     @tool(title="Download an attachment", annotations=READ)
     async def gmail_get_attachment(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         message_id: str,
         attachment_id: Annotated[str, Field(description="attachment_id, part_id or filename from gmail_get_message")],
     ) -> SavedAttachment:
         """Save an attachment to the download folder and return its path; small text files come inline."""
-        return await app(ctx).gmail.get_attachment(message_id, attachment_id)
+        return await state.gmail.get_attachment(message_id, attachment_id)
 
     # Gmail, write ------------------------------------------------------------------------
     async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
@@ -327,15 +379,15 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
 
     # Calendar, read --------------------------------------------------------------------
     @tool(title="List calendars", annotations=READ)
-    async def calendar_list_calendars(ctx: Context) -> CalendarList:  # type: ignore[type-arg]
+    async def calendar_list_calendars(state: AppState) -> CalendarList:
         """List the calendars the person can see, with ids, time zones and access."""
-        return await app(ctx).calendar.list_calendars()
+        return await state.calendar.list_calendars()
 
     When = Annotated[str | None, Field(description="ISO 8601, with offset or read in time_zone")]
 
     @tool(title="List events", annotations=READ)
     async def calendar_list_events(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         calendar_ids: Annotated[list[str], Field(description="'primary' is the person's own")] = ["primary"],  # noqa: B006
         time_min: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
         time_max: When = None,
@@ -345,18 +397,18 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         page_token: str | None = None,
     ) -> EventList:
         """List events in a time window across one or more calendars, recurring events expanded."""
-        return await app(ctx).calendar.list_events(
+        return await state.calendar.list_events(
             calendar_ids, time_min, time_max, query, max_results, page_token, time_zone
         )
 
     @tool(title="Read an event", annotations=READ)
-    async def calendar_get_event(ctx: Context, event_id: str, calendar_id: str = "primary") -> Event:  # type: ignore[type-arg]
+    async def calendar_get_event(state: AppState, event_id: str, calendar_id: str = "primary") -> Event:
         """Read one event with its times, guests and their responses."""
-        return await app(ctx).calendar.get_event(event_id, calendar_id)
+        return await state.calendar.get_event(event_id, calendar_id)
 
     @tool(title="Free/busy and free slots", annotations=READ)
     async def calendar_free_busy(
-        ctx: Context,  # type: ignore[type-arg]
+        state: AppState,
         time_min: str,
         time_max: str,
         ids: Annotated[list[str], Field(description="calendar ids and/or attendee emails")] = ["primary"],  # noqa: B006
@@ -366,7 +418,7 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         time_zone: str | None = None,
     ) -> FreeBusy:
         """Busy blocks of calendars and people, and the slots when all of them are free in working hours."""
-        return await app(ctx).calendar.free_busy(
+        return await state.calendar.free_busy(
             ids, time_min, time_max, time_zone, slot_minutes, working_hours[0], working_hours[1], include_weekends
         )
 
@@ -598,3 +650,20 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         )
 
     return tool
+
+
+def register_router(server: MCPServer, router: Router) -> None:  # type: ignore[type-arg]
+    @server.tool(
+        title="Ask in plain language",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def ask(
+        ctx: Context,  # type: ignore[type-arg]
+        request: Annotated[str, Field(description="e.g. 'email Dana that I am late and move our 3 pm to 4'")],
+        conversation_id: Annotated[str | None, Field(description="continue an earlier exchange")] = None,
+    ) -> AskResult:
+        """Carry out a Gmail or Calendar request given in plain language. Reads run; every change comes back as a
+        pending action for the person to approve."""
+        return await router.ask(app(ctx), current_principal(), request, conversation_id)

@@ -50,6 +50,14 @@ class Calendar:
                 return str(cal.get("timeZone") or "UTC")
         return "UTC"
 
+    async def settings_time_zone(self) -> str:
+        """The person's time zone from their calendar settings (falls back to the primary calendar's)."""
+        try:
+            data = await self._exec(lambda s: s.settings().get(setting="timezone"), "reading calendar settings")
+            return str(data.get("value") or await self.time_zone())
+        except NotFound:
+            return await self.time_zone()
+
     async def list_calendars(self) -> CalendarList:
         self._calendars = None
         return CalendarList(
