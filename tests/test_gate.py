@@ -312,3 +312,40 @@ async def test_fifty_concurrent_confirms_send_exactly_once(
             assert len(results) == 1  # every "done" reports the one send
     sends = [w for w in writes(url) if w["path"].endswith("/messages/send")]
     assert len(sends) == repeat
+
+
+async def test_an_elicitation_round_begun_on_one_process_finishes_on_another(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import ElicitResult
+
+    from google_mcp.server import build_server
+
+    url = fresh_sandbox.url
+    key = "a-shared-secret-of-32-characters"
+    args = {"to": ["dana@example.com"], "subject": "sealed", "body_text": "x"}
+    first = build_server(make_settings(url, state_key=key))
+    same_key = build_server(make_settings(url, state_key=key))
+    other_key = build_server(make_settings(url, state_key="another-secret-of-32-characters!"))
+    modern = "2026-07-28"
+    async with connect_to(first, modern) as a, connect_to(same_key, modern) as b, connect_to(other_key, modern) as c:
+        asked = await a.session.call_tool("gmail_send", args, allow_input_required=True)
+        assert type(asked).__name__ == "InputRequiredResult" and writes(url) == []
+        yes = {k: ElicitResult(action="accept", content={"approve": True}) for k in asked.input_requests}
+        with pytest.raises(MCPError, match="requestState"):  # sealed with another key: refused
+            await c.session.call_tool(
+                "gmail_send", args, input_responses=yes, request_state=asked.request_state, allow_input_required=True
+            )
+        assert writes(url) == []
+        done = await b.session.call_tool(
+            "gmail_send", args, input_responses=yes, request_state=asked.request_state, allow_input_required=True
+        )
+        assert done.structured_content["status"] == "done"  # type: ignore[union-attr]
+    assert len([w for w in writes(url) if w["path"].endswith("/messages/send")]) == 1
+
+
+def connect_to(server: Any, mode: str) -> Any:
+    from mcp import Client
+
+    return Client(server, elicitation_callback=Person(), mode=mode)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,40 @@ def test_doctor_says_what_to_fix(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "google-mcp auth" in proc.stdout and "FIX" in proc.stdout
+
+
+def test_the_sandbox_command_serves_the_walkthrough(tmp_path: Any) -> None:
+    from redis_server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [EXE, "sandbox", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    try:
+        assert proc.stderr is not None
+        url = f"http://127.0.0.1:{port}"
+        for line in proc.stderr:
+            if "listening on" in line:
+                assert url in line
+                break
+        walk = subprocess.run(
+            [sys.executable, "examples/sandbox_walkthrough.py", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).parent.parent,
+        )
+        assert walk.returncode == 0, walk.stderr
+        seen = json.loads(walk.stdout)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert seen["search"] > 0 and seen["reply_in_thread"] and seen["batch_got"] == 50
+    assert seen["formats"]["raw"] == sorted(
+        ["historyId", "id", "internalDate", "labelIds", "raw", "sizeEstimate", "snippet", "threadId"]
+    )
+    assert "payload" in seen["formats"]["full"]
+    assert seen["instances"] == {"before": 5, "after": 4}
+    assert seen["freebusy"]["primary"] >= 4 and seen["freebusy"]["dana.whitfield@example.com"] > 0

@@ -16,8 +16,11 @@ def _sandbox(args: argparse.Namespace) -> int:
     from google_mcp.sandbox import serve
 
     where = f"http://{args.host}:{args.port}"
-    print(f"google-mcp sandbox on {where} (seed={args.seed}, latency={args.latency_ms} ms)", file=sys.stderr)
-    print(f"credentials: {where}/_sandbox/credentials", file=sys.stderr)
+    print(
+        f"google-mcp sandbox: seed={args.seed}, latency={args.latency_ms} ms; "
+        f"credentials at {where}/_sandbox/credentials",
+        file=sys.stderr,
+    )
     serve(host=args.host, port=args.port, seed=args.seed, latency_ms=args.latency_ms)
     return 0
 

@@ -12,8 +12,24 @@ from .app import Sandbox, create_app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, seed: str = "default", latency_ms: int = 0) -> None:
+    """Serve in the foreground; announces "listening on URL" on stderr once the port is bound."""
+    import sys
+
     app = create_app(Sandbox(seed=seed, latency_ms=latency_ms))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+
+    async def run() -> None:
+        async def announce() -> None:
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                await asyncio.sleep(0.01)
+            bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+            print(f"google-mcp sandbox listening on http://{bound_host}:{bound_port}", file=sys.stderr, flush=True)
+
+        task = asyncio.create_task(announce())
+        await server.serve()
+        task.cancel()
+
+    asyncio.run(run())
 
 
 class SandboxThread:
