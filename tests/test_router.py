@@ -282,3 +282,29 @@ async def test_chat_over_http_needs_the_bearer_token(fresh_sandbox: Any) -> None
         assert off.status_code == 503 and "GOOGLE_MCP_GEMINI_API_KEY" in off.json()["error"]
     finally:
         plain.stop()
+
+
+@pytest.mark.parametrize(
+    ("mode", "answer", "expected"), [("legacy", "yes", "ok"), ("legacy", "no", "error"), ("2026-07-28", "yes", "held")]
+)
+async def test_a_client_that_can_ask_the_person_is_asked(
+    fresh_sandbox: Any, make_settings: Any, mode: str, answer: str, expected: str
+) -> None:
+    from mcp_helpers import Person
+
+    def script(body: dict[str, Any], n: int) -> Any:
+        if not function_responses(body):
+            return call("gmail_send", {"to": ["dana.whitfield@example.com"], "subject": "Late", "body_text": "x"})
+        return text("Handled.")
+
+    person = Person(approve=answer == "yes")
+    with GeminiStandIn(script) as gemini:
+        async with connect(_settings(make_settings, fresh_sandbox.url, gemini), mode, person=person) as client:
+            result = await tool(client, "ask", {"request": "tell Dana I'm late"})
+    assert [c["status"] for c in result["tool_calls"]] == [expected]
+    sends = [w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]
+    assert len(sends) == (1 if expected == "ok" else 0)
+    if mode == "legacy":
+        assert person.asked and person.asked[0].startswith("Send an email")
+    else:
+        assert result["pending_actions"] and person.asked == []

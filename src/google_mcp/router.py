@@ -1,9 +1,10 @@
 """The Gemini router: one natural-language entry point over the server's own tools, behind the same gate.
 
 Function declarations are generated from the registered tools (never a hand-kept list). Read tools
-the model picks run, and their results go back marked as untrusted data. Write tools never run here:
-each becomes a pending action the person must approve (confirm_action, elicitation on a direct call,
-or POST /confirm/{id}). At most five model steps per request.
+the model picks run, and their results go back marked as untrusted data. Write tools pass the gate as
+a direct call would: the person is asked through the client where it can elicit mid-call (handshake
+era), otherwise each becomes a pending action (confirm_action, or POST /confirm/{id}); the model never
+approves anything. At most five model steps per request.
 """
 
 from __future__ import annotations
@@ -145,6 +146,28 @@ class Router:
             "Answer briefly in the person's language."
         )
 
+    async def _ask_person(self, ctx: Any, plan: Any) -> bool | None:
+        """Ask through the client as a direct call would, in the handshake era where a tool may elicit
+        mid-call. None when the person cannot be asked here (then the write is held as a pending action)."""
+        from google_mcp.gate import Approve, can_elicit
+
+        if ctx is None or not can_elicit(ctx) or (ctx.protocol_version or "") >= "2026-07-28":
+            return None
+        from mcp.server.elicitation import AcceptedElicitation
+
+        answer = await ctx.elicit(plan.preview.text() + "\n\nDo it?", Approve)
+        return isinstance(answer, AcceptedElicitation) and bool(answer.data.approve)
+
+    async def _answered(
+        self, state: AppState, name: str, args: dict[str, Any], plan: Any, approved: bool, calls: list[RoutedCall]
+    ) -> dict[str, Any]:
+        if not approved:
+            calls.append(RoutedCall(name=name, arguments=args, status="error", error="The person said no."))
+            return {"status": "declined", "note": "The person declined; nothing was done."}
+        outcome = await state.gate.run(name, plan, "approved by the person in the client")
+        calls.append(RoutedCall(name=name, arguments=args, status="ok"))
+        return {"status": "done", "result": outcome.result, "note": "The person approved it and it was done."}
+
     async def _call(
         self,
         state: AppState,
@@ -153,6 +176,7 @@ class Router:
         owner: str,
         calls: list[RoutedCall],
         pending: list[PendingInfo],
+        ctx: Any = None,
     ) -> dict[str, Any]:
         fn = self.registrar.validated(name) if name not in NOT_ROUTABLE else None
         if fn is None:
@@ -165,6 +189,9 @@ class Router:
                 calls.append(RoutedCall(name=name, arguments=args, status="ok"))
                 return {"untrusted_data": result.model_dump(mode="json"), "note": UNTRUSTED}
             plan = await fn(state, **args)
+            asked = await self._ask_person(ctx, plan)
+            if asked is not None:
+                return await self._answered(state, name, args, plan, asked, calls)
             held = await state.gate.hold(name, args, plan, principal=owner)
         except ValidationError as exc:
             fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
@@ -193,7 +220,9 @@ class Router:
             "note": "Not done. Tell the person what is waiting for their approval.",
         }
 
-    async def ask(self, state: AppState, owner: str, request: str, conversation_id: str | None) -> AskResult:
+    async def ask(
+        self, state: AppState, owner: str, request: str, conversation_id: str | None, ctx: Any = None
+    ) -> AskResult:
         from google.genai import errors, types
 
         if not request.strip():
@@ -243,7 +272,7 @@ class Router:
                 break
             parts = []
             for fc in function_calls:
-                result = await self._call(state, fc.name or "", dict(fc.args or {}), owner, calls, pending)
+                result = await self._call(state, fc.name or "", dict(fc.args or {}), owner, calls, pending, ctx)
                 parts.append(
                     types.Part(function_response=types.FunctionResponse(name=fc.name, id=fc.id, response=result))
                 )

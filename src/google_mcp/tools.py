@@ -666,4 +666,4 @@ def register_router(server: MCPServer, router: Router) -> None:  # type: ignore[
     ) -> AskResult:
         """Carry out a Gmail or Calendar request given in plain language. Reads run; every change comes back as a
         pending action for the person to approve."""
-        return await router.ask(app(ctx), current_principal(), request, conversation_id)
+        return await router.ask(app(ctx), current_principal(), request, conversation_id, ctx)
