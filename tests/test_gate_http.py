@@ -115,7 +115,7 @@ async def test_the_person_approves_or_refuses_over_http(fresh_sandbox: Any, redi
 
 async def test_http_endpoint_racing_confirm_action_sends_once(pair: tuple[Served, Served], fresh_sandbox: Any) -> None:
     a, b = pair
-    rounds = 30
+    rounds = 100
     async with (
         httpx2.AsyncClient(headers=_auth("alpha-token"), timeout=30) as http,
         _client(a, "alpha-token", http) as client_a,
