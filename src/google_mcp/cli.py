@@ -77,9 +77,12 @@ def _auth(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from google_mcp.doctor import run_doctor
+    from google_mcp.doctor import checks
 
-    return run_doctor(_settings(args))
+    results = checks(_settings(args))
+    for ok, line in results:
+        print(("ok    " if ok else "FIX   ") + line)
+    return 0 if all(ok for ok, _ in results) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
 import urllib.request
 
 from google_mcp.settings import Settings
@@ -99,10 +98,3 @@ def _token_checks(settings: Settings) -> list[tuple[bool, str]]:
     except Exception as exc:
         out.append((False, f"Google: the token does not refresh ({type(exc).__name__}); run `google-mcp auth`"))
     return out
-
-
-def run_doctor(settings: Settings) -> int:
-    results = checks(settings)
-    for ok, line in results:
-        print(("ok    " if ok else "FIX   ") + line, file=sys.stdout)
-    return 0 if all(ok for ok, _ in results) else 1

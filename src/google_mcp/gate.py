@@ -97,9 +97,6 @@ class Gate:
     def auto_approved(self, tool: str) -> bool:
         return tool in self.settings.auto_approve
 
-    def wants_elicitation(self, tool: str, ctx: Any) -> bool:
-        return not self.auto_approved(tool) and can_elicit(ctx)
-
     # the three paths ----------------------------------------------------------------
     async def run(self, tool: str, plan: Plan, how: str) -> WriteOutcome:
         result = await plan.run()

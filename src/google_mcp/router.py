@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from google_mcp.server import GoogleMCPServer
     from google_mcp.settings import Settings
     from google_mcp.state import AppState
-    from google_mcp.tools import Registrar
+    from google_mcp.registry import Registrar
 
 log = logging.getLogger(__name__)
 
