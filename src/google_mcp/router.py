@@ -22,10 +22,10 @@ from google_mcp.models import AskResult, PendingInfo, RoutedCall
 from google_mcp.pending import new_id
 
 if TYPE_CHECKING:
+    from google_mcp.registry import Registrar
     from google_mcp.server import GoogleMCPServer
     from google_mcp.settings import Settings
     from google_mcp.state import AppState
-    from google_mcp.registry import Registrar
 
 log = logging.getLogger(__name__)
 
