@@ -349,3 +349,24 @@ def connect_to(server: Any, mode: str) -> Any:
     from mcp import Client
 
     return Client(server, elicitation_callback=Person(), mode=mode)
+
+
+async def test_what_the_person_approved_is_what_runs_without_reading_twice(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    from mcp_helpers import requests
+
+    url = fresh_sandbox.url
+    async with connect(make_settings(url), "legacy") as client:
+        mid = (await call(client, "gmail_search", {"query": "is:unread", "max_results": 1}))["messages"][0]["id"]
+        before = len(requests(url))
+        done = await call(client, "gmail_trash", {"message_ids": [mid]})
+        log = requests(url)[before:]
+    assert done["status"] == "done"
+    reads = [r for r in log if r["method"] == "GET" and r["path"].endswith(f"/messages/{mid}")]
+    assert len(reads) == 1  # the preview's read, not repeated when the approved plan runs
+    assert [
+        r["path"].rsplit("/", 1)[-1]
+        for r in log
+        if r["method"] == "POST" and not r["batch"] and not r["path"].startswith("/batch")
+    ] == ["trash"]

@@ -12,7 +12,9 @@ preview read from Google where needed). Then, in order:
 from __future__ import annotations
 
 import getpass
+import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -81,6 +83,7 @@ class Gate:
         self.settings = settings
         self.builders: dict[str, PlanBuilder] = {}
         self._store: PendingStore | None = None
+        self._asked: dict[str, tuple[float, Plan]] = {}
 
     @property
     def store(self) -> PendingStore:
@@ -90,6 +93,20 @@ class Gate:
             else:
                 self._store = MemoryStore()
         return self._store
+
+    # the plan a person was asked about is the one that runs (and its preview reads are not repeated)
+    def _plan_key(self, tool: str, args: dict[str, Any]) -> str:
+        return json.dumps([current_principal(), tool, args], sort_keys=True, default=str)
+
+    def remember(self, tool: str, args: dict[str, Any], plan: Plan) -> None:
+        now = time.monotonic()
+        for key in [k for k, (expires, _) in self._asked.items() if expires < now]:
+            del self._asked[key]
+        self._asked[self._plan_key(tool, args)] = (now + 120, plan)
+
+    def recall(self, tool: str, args: dict[str, Any]) -> Plan | None:
+        found = self._asked.pop(self._plan_key(tool, args), None)
+        return found[1] if found and found[0] >= time.monotonic() else None
 
     async def health(self) -> dict[str, Any]:
         return {"pending_store": await self.store.health()}

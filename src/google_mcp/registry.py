@@ -116,6 +116,7 @@ class Registrar:
             if not can_elicit(ctx):
                 return NoElicitation(reason="the client cannot ask the person")
             plan = await fn(state, **args)
+            state.gate.remember(name, args, plan)
             return Elicit(plan.preview.text() + "\n\nDo it?", Approve)
 
         ask.__name__ = ask.__qualname__ = f"ask_{name}"
@@ -137,9 +138,10 @@ class Registrar:
             data = decision.data
             if isinstance(data, Approve) and not data.approve:
                 return WriteOutcome(status="declined", tool=name, message="The person said no; nothing was done.")
-            plan = await fn(state, **args)
             if isinstance(data, Approve):
+                plan = state.gate.recall(name, args) or await fn(state, **args)
                 return await state.gate.run(name, plan, "approved by the person in the client")
+            plan = await fn(state, **args)
             if state.gate.auto_approved(name):
                 return await state.gate.run(name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
             return await state.gate.hold(name, args, plan)

@@ -67,6 +67,7 @@ class Gmail:
     def __init__(self, client: GoogleClient, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self._me: str | None = None
 
     async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
         return await self.client.execute("gmail", build, what=what, retry=retry)
@@ -303,7 +304,7 @@ class Gmail:
                 f"reading message {reply_to_message_id} to reply to it",
             )
             h = headers_of(orig.get("payload", {}))
-            me = (await self.profile())["emailAddress"].lower()
+            me = await self.my_address()
             out.thread_id = orig["threadId"]
             out.in_reply_to = h.get("message-id", "")
             out.references = " ".join(x for x in (h.get("references", ""), out.in_reply_to) if x).strip()
@@ -325,9 +326,12 @@ class Gmail:
             raise InvalidInput("Give at least one recipient in to, cc or bcc (or reply_to_message_id).")
         return out
 
-    async def profile(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._exec(lambda s: s.users().getProfile(userId="me"), "reading the profile")
-        return result
+    async def my_address(self) -> str:
+        """The signed-in address, read once."""
+        if self._me is None:
+            profile = await self._exec(lambda s: s.users().getProfile(userId="me"), "reading the profile")
+            self._me = str(profile["emailAddress"]).lower()
+        return self._me
 
     async def send(self, out: Outgoing) -> SentMessage:
         raw = base64.urlsafe_b64encode(out.mime()).decode()
