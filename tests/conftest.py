@@ -75,3 +75,17 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "memory":
         return {}
     return {"redis_url": request.getfixturevalue("redis_url")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment() -> Iterator[None]:
+    """Settings read the environment; the machine's own GOOGLE_MCP_* or Gemini keys must not leak in."""
+    import os
+
+    saved = {
+        k: v for k, v in os.environ.items() if k.startswith("GOOGLE_MCP_") or k in ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    }
+    for key in saved:
+        del os.environ[key]
+    yield
+    os.environ.update(saved)
