@@ -9,11 +9,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from google_mcp.serving import serve_announced
 
 Script = Callable[[dict[str, Any], int], "tuple[int, dict[str, Any]] | dict[str, Any]"]
 
@@ -76,19 +79,11 @@ class GeminiStandIn:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        async def serve() -> None:
-            async def announce() -> None:
-                while not self._server.started:
-                    await asyncio.sleep(0.005)
-                host, port = self._server.servers[0].sockets[0].getsockname()[:2]
-                self.url = f"http://{host}:{port}"
-                self._ready.set()
+        anyio.run(serve_announced, self._server, self._bound)
 
-            task = asyncio.create_task(announce())
-            await self._server.serve()
-            task.cancel()
-
-        asyncio.run(serve())
+    def _bound(self, url: str) -> None:
+        self.url = url
+        self._ready.set()
 
     def __enter__(self) -> GeminiStandIn:
         self._thread.start()

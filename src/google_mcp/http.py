@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
 
+from google_mcp.serving import serve_announced
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
@@ -84,21 +85,12 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     runner = uvicorn.Server(config)
 
-    async def announce() -> None:
-        import anyio
+    paths = "/sse" if transport == "sse" else "/mcp and /sse"
 
-        while not runner.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-            await anyio.sleep(0.01)
-        host, port = runner.servers[0].sockets[0].getsockname()[:2]
-        paths = "/sse" if transport == "sse" else "/mcp and /sse"
-        print(f"google-mcp listening on http://{host}:{port} ({paths})", file=sys.stderr, flush=True)
+    def announce(url: str) -> None:
+        print(f"google-mcp listening on {url} ({paths})", file=sys.stderr, flush=True)
 
-    import anyio
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(announce)
-        await runner.serve()
-        tg.cancel_scope.cancel()
+    await serve_announced(runner, announce)
 
 
 def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:

@@ -12,6 +12,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from google_mcp.gate import Gate, Plan, current_principal
+from google_mcp.google.calendar import Target
 from google_mcp.models import (
     AskResult,
     CalendarList,
@@ -210,14 +211,14 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         """Add or remove labels on messages or conversations: mark read/unread, archive, star, file."""
         gmail = state.gmail
         message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
-        add_ids, remove_ids = await gmail.resolve_labels(add), await gmail.resolve_labels(remove)
-        lines = await describe(state, message_ids, thread_ids)
+        add_ids, remove_ids = await gmail.prepare_labels(message_ids, thread_ids, add, remove)
+        lines = await describe(state, message_ids, thread_ids)  # also proves every message exists
         preview = Preview(
             action="Change labels",
             summary=f"add {add_ids or '-'}, remove {remove_ids or '-'} on {len(lines)} item(s)",
             details=lines,
         )
-        return Plan(preview, lambda: gmail.modify_labels(message_ids, thread_ids, add, remove))
+        return Plan(preview, lambda: gmail.apply_labels(message_ids, thread_ids, add_ids, remove_ids))
 
     @tool(
         title="Move to trash",
@@ -353,9 +354,12 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
         )
         return Plan(preview, lambda: cal.create(calendar_id, body, send_invitations))
 
-    async def scope_lines(state: AppState, event_id: str, calendar_id: str, scope: str) -> tuple[Any, list[str]]:
+    async def scope_lines(
+        state: AppState, event_id: str, calendar_id: str, scope: str
+    ) -> tuple[Any, list[str], Target]:
         cal = state.calendar
-        ev, master = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
+        target = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
+        ev, master = target
         shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
         when = shown.start.date or shown.start.date_time
         lines = [f"Event: {shown.summary} at {when} ({shown.start.time_zone})"]
@@ -367,7 +371,7 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
                     "this_and_following": "This and all later occurrences",
                 }[scope]
             )
-        return shown, lines
+        return shown, lines, target
 
     @tool(
         title="Update an event",
@@ -412,9 +416,9 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
             from google_mcp.errors import InvalidInput
 
             raise InvalidInput("Nothing to change: give at least one field to update.")
-        _, lines = await scope_lines(state, event_id, calendar_id, scope)
+        _, lines, target = await scope_lines(state, event_id, calendar_id, scope)
         preview = event_preview("Update an event", body, await cal.time_zone(calendar_id), send_updates, lines)
-        return Plan(preview, lambda: cal.update(event_id, calendar_id, scope, body, send_updates))  # type: ignore[arg-type]
+        return Plan(preview, lambda: cal.update(event_id, calendar_id, scope, body, send_updates, target))  # type: ignore[arg-type]
 
     @tool(
         title="Delete an event",
@@ -431,10 +435,10 @@ def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registr
     ) -> Plan:
         """Delete an event, or for a recurring event this occurrence, this and later ones, or all."""
         cal = state.calendar
-        shown, lines = await scope_lines(state, event_id, calendar_id, scope)
+        shown, lines, target = await scope_lines(state, event_id, calendar_id, scope)
         lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
         preview = Preview(action="Delete an event", summary=shown.summary, details=lines)
-        return Plan(preview, lambda: cal.delete(event_id, calendar_id, scope, send_updates))  # type: ignore[arg-type]
+        return Plan(preview, lambda: cal.delete(event_id, calendar_id, scope, send_updates, target))  # type: ignore[arg-type]
 
     @tool(
         title="RSVP to an event",

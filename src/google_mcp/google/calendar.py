@@ -25,6 +25,7 @@ from google_mcp.models import (
 )
 
 Scope = Literal["this", "this_and_following", "all"]
+Target = tuple[dict[str, Any], dict[str, Any] | None]  # an event, and its series master if it is an occurrence
 Response = Literal["accepted", "declined", "tentative"]
 _RULE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.I)
 
@@ -408,9 +409,7 @@ class Calendar:
         )
         return result
 
-    async def target(
-        self, event_id: str, calendar_id: str, scope: Scope
-    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    async def target(self, event_id: str, calendar_id: str, scope: Scope) -> Target:
         """(the event named, its series master if it is an instance)."""
         ev = await self.raw_event(event_id, calendar_id)
         master = None
@@ -424,11 +423,18 @@ class Calendar:
         return ev, master
 
     async def update(
-        self, event_id: str, calendar_id: str, scope: Scope, body: dict[str, Any], send: bool
+        self,
+        event_id: str,
+        calendar_id: str,
+        scope: Scope,
+        body: dict[str, Any],
+        send: bool,
+        target: Target | None = None,
     ) -> EventChanged:
+        """`target` is what `target()` returned for the preview, so it is not read again."""
         if not body:
             raise InvalidInput("Nothing to change: give at least one field to update.")
-        ev, master = await self.target(event_id, calendar_id, scope)
+        ev, master = target or await self.target(event_id, calendar_id, scope)
         tz = await self.time_zone(calendar_id)
         if master is None or scope == "this":
             if scope != "this" and "recurrence" in body and master is not None:
@@ -524,8 +530,10 @@ class Calendar:
         )
         return len(data.get("items", []))
 
-    async def delete(self, event_id: str, calendar_id: str, scope: Scope, send: bool) -> EventChanged:
-        ev, master = await self.target(event_id, calendar_id, scope)
+    async def delete(
+        self, event_id: str, calendar_id: str, scope: Scope, send: bool, target: Target | None = None
+    ) -> EventChanged:
+        ev, master = target or await self.target(event_id, calendar_id, scope)
         tz = await self.time_zone(calendar_id)
         target_id = ev["id"]
         detail = "The event was deleted."

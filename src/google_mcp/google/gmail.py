@@ -373,9 +373,10 @@ class Gmail:
             out.append(found)
         return out
 
-    async def modify_labels(
+    async def prepare_labels(
         self, message_ids: list[str], thread_ids: list[str], add: list[str], remove: list[str]
-    ) -> LabelsModified:
+    ) -> tuple[list[str], list[str]]:
+        """Check a label change before anything is done; returns the label ids to add and to remove."""
         for i in message_ids:
             check_id(i, "message_id")
         for i in thread_ids:
@@ -390,10 +391,15 @@ class Gmail:
             )
         if set(add_ids) & set(remove_ids):
             raise InvalidInput("A label cannot be both added and removed.")
+        return add_ids, remove_ids
+
+    async def apply_labels(
+        self, message_ids: list[str], thread_ids: list[str], add_ids: list[str], remove_ids: list[str]
+    ) -> LabelsModified:
+        """Carry out a change `prepare_labels` accepted, on messages the preview has read (so they exist:
+        batchModify would silently skip unknown ids)."""
         body = {"addLabelIds": add_ids, "removeLabelIds": remove_ids}
         if message_ids:
-            # batchModify silently skips unknown ids; check them first so nothing is reported done that was not
-            await self._exist(message_ids)
             await self._exec(
                 lambda s: s.users().messages().batchModify(userId="me", body={"ids": message_ids, **body}),
                 "changing labels",

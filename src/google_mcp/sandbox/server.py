@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from types import TracebackType
 
+import anyio
 import uvicorn
+
+from google_mcp.serving import serve_announced
 
 from .app import Sandbox, create_app
 
@@ -18,18 +20,10 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: str = "default", late
     app = create_app(Sandbox(seed=seed, latency_ms=latency_ms))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
 
-    async def run() -> None:
-        async def announce() -> None:
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.01)
-            bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
-            print(f"google-mcp sandbox listening on http://{bound_host}:{bound_port}", file=sys.stderr, flush=True)
+    def announce(url: str) -> None:
+        print(f"google-mcp sandbox listening on {url}", file=sys.stderr, flush=True)
 
-        task = asyncio.create_task(announce())
-        await server.serve()
-        task.cancel()
-
-    asyncio.run(run())
+    anyio.run(serve_announced, server, announce)
 
 
 class SandboxThread:
@@ -55,23 +49,14 @@ class SandboxThread:
                 create_app(self.sandbox), host=self._host, port=self._port, log_level="warning", lifespan="off"
             )
             self._server = uvicorn.Server(config)
-            asyncio.run(self._serve(self._server))
+            anyio.run(serve_announced, self._server, self._bound)
         except BaseException as exc:  # reported to whoever waits for the sandbox
             self._error = exc
             self._ready.set()
 
-    async def _serve(self, server: uvicorn.Server) -> None:
-
-        async def announce() -> None:
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.005)
-            host, port = server.servers[0].sockets[0].getsockname()[:2]
-            self.url = f"http://{host}:{port}"
-            self._ready.set()
-
-        task = asyncio.create_task(announce())
-        await server.serve()
-        task.cancel()
+    def _bound(self, url: str) -> None:
+        self.url = url
+        self._ready.set()
 
     def start(self, wait: bool = True) -> SandboxThread:
         self._thread.start()
