@@ -113,7 +113,7 @@ async def test_previews_show_what_a_person_needs(fresh_sandbox: Any, make_settin
             "Cc: lena.fischer@example.com",
             "Bcc: sam.okafor@example.com",
             "Subject: gate test",
-            "notes.txt (5 bytes)",
+            "notes.txt (5 bytes, SHA-256",
             "In reply to:",
             "Body: hello",
         ):
@@ -259,9 +259,9 @@ async def test_a_google_error_while_executing_is_recorded_as_failed(
         held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
         control(url, "/_sandbox/faults", {"path_regex": "/messages/send$", "status": 500, "count": 1})
         failed = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
-        assert failed["status"] == "failed" and "may or may not" in failed["message"]
+        assert failed["status"] == "unknown" and "may or may not" in failed["message"]
         again = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
-        assert again["status"] == "failed" and "not retried" in again["message"]
+        assert again["status"] == "unknown" and "never re-run" in again["message"]
     assert len([w for w in writes(url) if w["path"].endswith("/messages/send")]) == 1
 
 
@@ -315,7 +315,7 @@ async def test_fifty_concurrent_confirms_send_exactly_once(
 
 
 async def test_an_elicitation_round_begun_on_one_process_finishes_on_another(
-    fresh_sandbox: Any, make_settings: Any
+    fresh_sandbox: Any, make_settings: Any, redis_url: str
 ) -> None:
     from mcp.shared.exceptions import MCPError
     from mcp.types import ElicitResult
@@ -325,9 +325,9 @@ async def test_an_elicitation_round_begun_on_one_process_finishes_on_another(
     url = fresh_sandbox.url
     key = "a-shared-secret-of-32-characters"
     args = {"to": ["dana@example.com"], "subject": "sealed", "body_text": "x"}
-    first = build_server(make_settings(url, state_key=key))
-    same_key = build_server(make_settings(url, state_key=key))
-    other_key = build_server(make_settings(url, state_key="another-secret-of-32-characters!"))
+    first = build_server(make_settings(url, state_key=key, redis_url=redis_url))
+    same_key = build_server(make_settings(url, state_key=key, redis_url=redis_url))
+    other_key = build_server(make_settings(url, state_key="another-secret-of-32-characters!", redis_url=redis_url))
     modern = "2026-07-28"
     async with connect_to(first, modern) as a, connect_to(same_key, modern) as b, connect_to(other_key, modern) as c:
         asked = await a.session.call_tool("gmail_send", args, allow_input_required=True)

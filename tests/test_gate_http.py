@@ -18,6 +18,7 @@ from served import Served, _env
 
 pytestmark = pytest.mark.anyio
 TOKENS = "alpha-token,beta-token"
+APPROVAL_KEY = "the-persons-own-approval-key"
 
 
 def _client(server: Served, token: str, http: httpx2.AsyncClient) -> Client:
@@ -26,6 +27,11 @@ def _client(server: Served, token: str, http: httpx2.AsyncClient) -> Client:
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def _person(token: str) -> dict[str, str]:
+    """What the person's own channel (`google-mcp approve`) sends: the bearer token and the approval key."""
+    return {**_auth(token), "X-Approval-Key": APPROVAL_KEY}
 
 
 def _serve(sandbox_url: str, **env: str) -> Served:
@@ -37,7 +43,7 @@ def _serve(sandbox_url: str, **env: str) -> Served:
         "0",
         "--sandbox-url",
         sandbox_url,
-        env=_env(GOOGLE_MCP_AUTH_TOKEN=TOKENS, **env),
+        env=_env(GOOGLE_MCP_AUTH_TOKEN=TOKENS, GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY, **env),
     )
 
 
@@ -79,13 +85,13 @@ async def test_a_pending_action_belongs_to_the_token_that_made_it(
         assert "No pending action" in await fails(client, "confirm_action", {"confirmation_id": cid})
         assert "No pending action" in await fails(client, "cancel_action", {"confirmation_id": cid})
     async with httpx2.AsyncClient() as http:
-        assert (await http.get(f"{b.url}/confirm/{cid}", headers=_auth("beta-token"))).status_code == 404
+        assert (await http.get(f"{b.url}/confirm/{cid}", headers=_person("beta-token"))).status_code == 404
         assert (
-            await http.post(f"{b.url}/confirm/{cid}?confirmed=true", headers=_auth("beta-token"))
+            await http.post(f"{b.url}/confirm/{cid}?confirmed=true", headers=_person("beta-token"))
         ).status_code == 404
         assert (await http.post(f"{b.url}/confirm/{cid}?confirmed=true")).status_code == 401
         assert (await http.get(f"{b.url}/confirm/{cid}", headers=_auth("nope"))).status_code == 401
-        shown = await http.get(f"{a.url}/confirm/{cid}", headers=_auth("alpha-token"))
+        shown = await http.get(f"{a.url}/confirm/{cid}", headers=_person("alpha-token"))
         assert shown.status_code == 200 and shown.json()["preview"]["action"] == "Send an email"
     assert writes(fresh_sandbox.url) == []
 
@@ -96,11 +102,11 @@ async def test_the_person_approves_or_refuses_over_http(fresh_sandbox: Any, redi
         yes = await _hold(server, "alpha-token", "approve me")
         no = await _hold(server, "alpha-token", "refuse me")
         assert "cannot confirm it yourself" in yes["message"]
-        async with httpx2.AsyncClient(headers=_auth("alpha-token")) as http:
+        async with httpx2.AsyncClient(headers=_person("alpha-token")) as http:
             async with _client(server, "alpha-token", http) as client:
                 assert "Strict" in await fails(client, "confirm_action", {"confirmation_id": yes["confirmation_id"]})
             refused = await http.post(f"{server.url}/confirm/{no['confirmation_id']}?confirmed=false")
-            assert refused.json()["status"] == "cancelled"
+            assert refused.json()["status"] == "declined"
             approved = await http.post(f"{server.url}/confirm/{yes['confirmation_id']}?confirmed=true")
             assert approved.status_code == 200 and approved.json()["status"] == "done"
             late = await http.post(f"{server.url}/confirm/{no['confirmation_id']}?confirmed=true")
@@ -117,7 +123,7 @@ async def test_http_endpoint_racing_confirm_action_sends_once(pair: tuple[Served
     a, b = pair
     rounds = 100
     async with (
-        httpx2.AsyncClient(headers=_auth("alpha-token"), timeout=30) as http,
+        httpx2.AsyncClient(headers=_person("alpha-token"), timeout=30) as http,
         _client(a, "alpha-token", http) as client_a,
         _client(b, "alpha-token", http) as client_b,
     ):
@@ -153,7 +159,7 @@ async def test_an_action_interrupted_while_executing_is_never_rerun(
     held = await _hold(a, "alpha-token")
     cid = held["confirmation_id"]
     control(fresh_sandbox.url, "/_sandbox/faults", {"path_regex": "/messages/send$", "delay_ms": 3000, "count": 1})
-    async with httpx2.AsyncClient(headers=_auth("alpha-token"), timeout=30) as http:
+    async with httpx2.AsyncClient(headers=_person("alpha-token"), timeout=30) as http:
         async with anyio.create_task_group() as tg:
 
             async def confirm_on_a() -> None:

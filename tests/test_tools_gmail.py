@@ -238,7 +238,11 @@ async def test_attachments_by_path_and_their_limits(fresh_sandbox: Any, make_set
         parts = [p for p in raw.iter_attachments()]
         assert [p.get_filename() for p in parts] == ["report.csv"] and parts[0].get_content() == "a,b\n1,2\n"
         before = len(writes(fresh_sandbox.url))
-        for path, words in [(str(hidden), "hidden"), ("/etc/passwd", "outside"), (str(tmp_path / "nope.txt"), "exist")]:
+        for path, words in [
+            (str(hidden), "hidden"),
+            ("/etc/passwd", "outside"),
+            (str(tmp_path / "nope.txt"), "not a readable regular file"),
+        ]:
             msg = await fails(
                 client,
                 "gmail_send",

@@ -41,3 +41,11 @@ class Conflict(GoogleMCPError):
 
 class OutcomeUnknown(GoogleMCPError):
     """A non-idempotent write may or may not have happened; it is never repeated blindly."""
+
+
+class NotSent(GoogleMCPError):
+    """A write never left this machine (the connection failed before the request went out): safe to retry."""
+
+
+class TargetChanged(GoogleMCPError):
+    """What a write acts on changed at Google since the person saw the preview; nothing was done."""

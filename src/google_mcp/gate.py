@@ -1,29 +1,52 @@
 """The confirmation gate: no state-changing Google call without the person's consent.
 
-Every tool whose annotations say it changes state is registered through `tools.Registrar`, which
-puts this gate in front of it. A gated call first builds its `Plan` (arguments fully validated, a
-preview read from Google where needed). Then, in order:
-- auto-approved tools (GOOGLE_MCP_AUTO_APPROVE) run at once;
-- a client that can elicit is asked (MCP elicitation, both protocol eras); yes runs, no does not;
+Every tool whose annotations say it changes state is registered through `registry.Registrar`, which
+puts this gate in front of it. A gated call first builds its `Plan`: arguments fully validated, a
+preview read from Google where needed, and `op`, the exact operation that will run (the bytes of a
+mail, an event body, the messages and ETags the preview was read from). The op is frozen: what the
+person approves is stored with the approval and is what runs; nothing is rebuilt at confirmation.
+Then, in order:
+- auto-approved tools (GOOGLE_MCP_AUTO_APPROVE) run at once, unless the plan goes beyond what
+  auto-approving that tool covers (e.g. labelling as spam);
+- a client that can elicit is asked (MCP elicitation, both protocol eras). The question names a
+  one-time approval record; the answer consumes it atomically, so a replayed answer runs nothing;
 - otherwise a pending action is stored and the call returns `confirmation_required`; it runs only
-  when confirmed (confirm_action, or POST /confirm/{id}), exactly once, with the stored arguments.
+  when confirmed (confirm_action, or `google-mcp approve` / POST /confirm/{id} with the approval key),
+  exactly once.
 """
 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound, PermissionDenied
+from google_mcp.errors import (
+    GoogleMCPError,
+    InvalidInput,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    PermissionDenied,
+    TargetChanged,
+)
 from google_mcp.models import Preview, WriteOutcome
-from google_mcp.pending import MemoryStore, PendingRecord, PendingStore, RedisStore, make_record
+from google_mcp.pending import (
+    Kind,
+    MemoryStore,
+    PendingRecord,
+    PendingStore,
+    RedisStore,
+    Status,
+    StoreUnavailable,
+    make_record,
+)
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -34,10 +57,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Plan:
-    """A validated write: what a person is shown, and the one call that carries it out."""
+    """A validated write: what a person is shown, and the frozen operation that carries it out."""
 
     preview: Preview
-    run: Callable[[], Awaitable[BaseModel]]
+    op: dict[str, Any]
+    auto_ok: bool = True  # False: goes beyond what auto-approving this tool covers; always ask
 
 
 class Approve(BaseModel):
@@ -51,6 +75,7 @@ class NoElicitation(BaseModel):
 
 
 PlanBuilder = Callable[..., Awaitable[Plan]]
+Executor = Callable[["AppState", dict[str, Any]], Awaitable[BaseModel]]
 
 
 def current_principal() -> str:
@@ -60,53 +85,44 @@ def current_principal() -> str:
     token = get_access_token()
     if token is not None:
         return token.client_id
-    return "local:" + _local_user()
+    return local_principal()
 
 
-def _local_user() -> str:
+def local_principal() -> str:
     try:
-        return getpass.getuser()
+        return "local:" + getpass.getuser()
     except (KeyError, OSError):
-        return "unknown"
+        return "local:unknown"
 
 
 def can_elicit(ctx: Any) -> bool:
+    """The client can show the person a form (URL-only elicitation cannot carry a yes/no)."""
     try:
         caps = ctx.client_capabilities
     except (AttributeError, LookupError, ValueError):
         return False
-    return caps is not None and getattr(caps, "elicitation", None) is not None
+    elicitation = getattr(caps, "elicitation", None) if caps is not None else None
+    if elicitation is None:
+        return False
+    form, url = getattr(elicitation, "form", None), getattr(elicitation, "url", None)
+    return form is not None or url is None  # an empty capability means form (the 2025-06-18 shape)
+
+
+def asking_key(principal: str, tool: str, args: dict[str, Any]) -> str:
+    raw = json.dumps([principal, tool, args], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class Gate:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.builders: dict[str, PlanBuilder] = {}
-        self._store: PendingStore | None = None
-        self._asked: dict[str, tuple[float, Plan]] = {}
-
-    @property
-    def store(self) -> PendingStore:
-        if self._store is None:
-            if self.settings.redis_url is not None:
-                self._store = RedisStore(self.settings.redis_url.get_secret_value(), self.settings.pending_ttl)
-            else:
-                self._store = MemoryStore()
-        return self._store
-
-    # the plan a person was asked about is the one that runs (and its preview reads are not repeated)
-    def _plan_key(self, tool: str, args: dict[str, Any]) -> str:
-        return json.dumps([current_principal(), tool, args], sort_keys=True, default=str)
-
-    def remember(self, tool: str, args: dict[str, Any], plan: Plan) -> None:
-        now = time.monotonic()
-        for key in [k for k, (expires, _) in self._asked.items() if expires < now]:
-            del self._asked[key]
-        self._asked[self._plan_key(tool, args)] = (now + 120, plan)
-
-    def recall(self, tool: str, args: dict[str, Any]) -> Plan | None:
-        found = self._asked.pop(self._plan_key(tool, args), None)
-        return found[1] if found and found[0] >= time.monotonic() else None
+        self.executors: dict[str, Executor] = {}
+        self.store: PendingStore = (
+            RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl)
+            if settings.redis_url is not None
+            else MemoryStore(settings.pending_ttl)
+        )
 
     async def health(self) -> dict[str, Any]:
         return {"pending_store": await self.store.health()}
@@ -114,9 +130,74 @@ class Gate:
     def auto_approved(self, tool: str) -> bool:
         return tool in self.settings.auto_approve
 
-    # the three paths ----------------------------------------------------------------
-    async def run(self, tool: str, plan: Plan, how: str) -> WriteOutcome:
-        result = await plan.run()
+    def _record(self, principal: str, tool: str, args: dict[str, Any], plan: Plan, kind: Kind) -> PendingRecord:
+        return make_record(
+            principal,
+            tool,
+            tool.split("_", 1)[0],
+            args,
+            plan.preview.model_dump(mode="json"),
+            self.settings.pending_ttl,
+            plan.op,
+            kind,
+        )
+
+    async def _check_quota(self, principal: str, record: PendingRecord) -> None:
+        held = await self.store.awaiting(principal, kind=None)
+        if len(held) >= self.settings.max_pending:
+            raise InvalidInput(
+                f"{len(held)} actions already wait for the person's answer (the limit is "
+                f"{self.settings.max_pending}). Ask them to approve or cancel some (list_pending_actions) first."
+            )
+        size = sum(r.size for r in held) + record.size
+        if size > self.settings.max_pending_bytes:
+            raise InvalidInput(
+                f"The actions waiting for approval would hold {size} bytes (the limit is "
+                f"{self.settings.max_pending_bytes}). Ask the person to approve or cancel some first."
+            )
+
+    # elicitation: a one-time approval record per question ------------------------------
+    async def asking(self, state: AppState, tool: str, args: dict[str, Any], principal: str) -> PendingRecord:
+        """The approval record the person is asked about for this call: the same one on every round of an
+        elicitation (so the question stays the same), a new one once it has been answered."""
+        key = asking_key(principal, tool, args)
+        found = await self.store.asking(key)
+        if found is not None:
+            record = await self.store.get(found, principal)
+            if record is not None and record.status == "awaiting_confirmation" and record.kind == "elicitation":
+                return record
+        plan = await self.builders[tool](state, **args)
+        record = self._record(principal, tool, args, plan, "elicitation")
+        await self._check_quota(principal, record)
+        await self.store.create(record)
+        await self.store.set_asking(key, record.session_id)
+        return record
+
+    @staticmethod
+    def question(record: PendingRecord) -> str:
+        # The record's id makes each question unique: an answer is pinned to the question it answered.
+        return f"{Preview(**record.preview).text()}\n\nDo it? (approval {record.session_id})"
+
+    async def answered(
+        self, state: AppState, record_id: str, principal: str, approve: bool, how: Literal["declined", "cancelled"]
+    ) -> WriteOutcome:
+        if not approve:
+            return await self.cancel(record_id, principal, how, kind="elicitation")
+        outcome = await self.confirm(state, record_id, principal, via="the person in the client", kind="elicitation")
+        # a direct call that failed reads as a failed call, as any tool's would
+        if outcome.status == "unknown":
+            raise OutcomeUnknown(outcome.message)
+        if outcome.status == "failed":
+            raise GoogleMCPError(outcome.message)
+        return outcome
+
+    # the other two paths ------------------------------------------------------------------
+    async def run_now(self, state: AppState, tool: str, plan: Plan, how: str) -> WriteOutcome:
+        """Auto-approved (or approved by the person through the router's mid-call question)."""
+        try:
+            result = await self.executors[tool](state, plan.op)
+        except OutcomeUnknown as exc:
+            return WriteOutcome(status="unknown", tool=tool, message=str(exc), preview=plan.preview)
         log.info("gate: %s executed (%s)", tool, how)
         return WriteOutcome(
             status="done",
@@ -126,20 +207,17 @@ class Gate:
             preview=plan.preview,
         )
 
-    async def hold(self, tool: str, args: dict[str, Any], plan: Plan, principal: str | None = None) -> WriteOutcome:
-        record = make_record(
-            principal or current_principal(),
-            tool,
-            tool.split("_", 1)[0],
-            args,
-            plan.preview.model_dump(mode="json"),
-            self.settings.pending_ttl,
-        )
+    async def hold(
+        self, tool: str, args: dict[str, Any], plan: Plan, principal: str | None = None, note: str = ""
+    ) -> WriteOutcome:
+        principal = principal or current_principal()
+        record = self._record(principal, tool, args, plan, "pending")
+        await self._check_quota(principal, record)
         await self.store.create(record)
         if self.settings.confirmation == "strict":
             ask = (
-                "Nothing was done. Show this preview to the person: they approve it in their client or at "
-                f"POST /confirm/{record.session_id}?confirmed=true. You cannot confirm it yourself."
+                "Nothing was done. Show this preview to the person: they approve it in a terminal with "
+                f"`google-mcp approve {record.session_id}`. You cannot confirm it yourself."
             )
         else:
             ask = (
@@ -149,62 +227,110 @@ class Gate:
         return WriteOutcome(
             status="confirmation_required",
             tool=tool,
-            message=ask,
+            message=f"{note} {ask}".strip(),
             preview=plan.preview,
             confirmation_id=record.session_id,
             expires_at=record.expires_at,
         )
 
     # confirmation --------------------------------------------------------------------
-    async def confirm(self, state: AppState, confirmation_id: str, principal: str, via: str) -> WriteOutcome:
+    async def confirm(
+        self, state: AppState, confirmation_id: str, principal: str, via: str, kind: Kind = "pending"
+    ) -> WriteOutcome:
         if via == "model" and self.settings.confirmation == "strict":
             raise PermissionDenied(
-                "Strict confirmation is on: only the person can approve, in their client or at "
-                f"POST /confirm/{confirmation_id}. Ask them to approve it there."
+                "Strict confirmation is on: only the person can approve, in their client or with "
+                f"`google-mcp approve {confirmation_id}`. Ask them to approve it there."
             )
-        claim = await self.store.claim(confirmation_id, principal, "executing")
+        claim = await self.store.claim(confirmation_id, principal, "executing", kind)
         record = await self.store.get(confirmation_id, principal)
         if claim == "missing" or record is None:
             raise NotFound(
                 f"No pending action {confirmation_id!r}. Use list_pending_actions to see yours, or call the tool again."
             )
-        preview = Preview(**record.preview)
         if claim == "expired":
             raise InvalidInput(
                 "That confirmation expired before it was approved, so nothing was done. "
                 "Call the tool again to get a new preview and ask the person again."
             )
         if claim != "claimed":
-            return self._settled(record, preview)
-        builder = self.builders.get(record.tool)
-        if builder is None:
-            await self.store.finish(confirmation_id, "failed", None, f"unknown tool {record.tool}")
-            raise NotFound(f"The tool {record.tool} is not available on this server (read-only mode?).")
+            return self._settled(record)
+        return await self._execute(state, record, via)
+
+    async def _finish(self, record: PendingRecord, status: Status, result: Any = None, error: str | None = None) -> str:
+        """Record how an action ended. If the store is gone, say so; never suggest doing it again."""
         try:
-            plan = await builder(state, **record.parameters)
-            outcome = await self.run(record.tool, plan, f"confirmed via {via}")
-        except GoogleMCPError as exc:
-            await self.store.finish(confirmation_id, "failed", None, str(exc))
-            return WriteOutcome(
-                status="failed", tool=record.tool, message=str(exc), preview=preview, confirmation_id=confirmation_id
+            await self.store.finish(record.session_id, status, result, error)
+        except StoreUnavailable:
+            log.error("gate: could not record that %s ended %s", record.session_id, status)
+            return (
+                " The confirmation store (Redis) became unreachable, so this outcome could not be recorded: "
+                "do not confirm or repeat it."
             )
+        return ""
+
+    async def _execute(self, state: AppState, record: PendingRecord, via: str) -> WriteOutcome:
+        tool, cid = record.tool, record.session_id
+        preview = Preview(**record.preview)
+        common: dict[str, Any] = {"tool": tool, "preview": preview, "confirmation_id": cid}
+        executor = self.executors.get(tool)
+        if executor is None:
+            await self._finish(record, "failed", error=f"unknown tool {tool}")
+            raise NotFound(f"The tool {tool} is not available on this server (read-only mode?).")
+        try:
+            result = await executor(state, record.op)
+        except NotSent as exc:
+            await self.store.release(cid)
+            again = (
+                f"It is still waiting: confirm_action(confirmation_id='{cid}') tries it again."
+                if record.kind == "pending"
+                else "Call the tool again to ask the person again."
+            )
+            return WriteOutcome(status="failed", message=f"{exc} {again}", **common)
+        except TargetChanged as exc:
+            await self._finish(record, "stale", error=str(exc))
+            return await self._fresh(state, record, str(exc))
+        except OutcomeUnknown as exc:
+            note = await self._finish(record, "unknown", error=str(exc))
+            return WriteOutcome(status="unknown", message=str(exc) + note, **common)
+        except GoogleMCPError as exc:
+            note = await self._finish(record, "failed", error=str(exc))
+            return WriteOutcome(status="failed", message=str(exc) + note, **common)
         except BaseException:
             # unknown outcome: it stays "executing" and is never re-run by itself
-            log.exception("gate: %s crashed while executing %s", record.tool, confirmation_id)
+            log.exception("gate: %s crashed while executing %s", tool, cid)
             raise
-        await self.store.finish(confirmation_id, "done", outcome.result, None)
-        outcome.confirmation_id = confirmation_id
-        return outcome
+        done = result.model_dump(mode="json")
+        log.info("gate: %s executed (confirmed via %s)", tool, via)
+        note = await self._finish(record, "done", done)
+        return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)
 
-    def _settled(self, record: PendingRecord, preview: Preview) -> WriteOutcome:
-        common: dict[str, Any] = {"tool": record.tool, "preview": preview, "confirmation_id": record.session_id}
+    async def _fresh(self, state: AppState, record: PendingRecord, why: str) -> WriteOutcome:
+        """The target changed since the preview: nothing ran; a new preview goes to the person instead."""
+        try:
+            plan = await self.builders[record.tool](state, **record.parameters)
+        except GoogleMCPError as exc:
+            return WriteOutcome(
+                status="failed", tool=record.tool, message=f"{why} A new preview could not be made: {exc}"
+            )
+        return await self.hold(
+            record.tool, record.parameters, plan, principal=record.user_id, note=f"{why} Here is a fresh preview."
+        )
+
+    @staticmethod
+    def _settled(record: PendingRecord) -> WriteOutcome:
+        common: dict[str, Any] = {
+            "tool": record.tool,
+            "preview": Preview(**record.preview),
+            "confirmation_id": record.session_id,
+        }
         if record.status == "done":
             return WriteOutcome(
                 status="done", message="Already done earlier; it was not run again.", result=record.result, **common
             )
-        if record.status == "failed":
+        if record.status in ("failed", "stale"):
             return WriteOutcome(
-                status="failed", message=f"It failed earlier and was not retried: {record.error}", **common
+                status="failed", message=f"It did not run earlier and is not retried: {record.error}", **common
             )
         if record.status in ("cancelled", "declined"):
             return WriteOutcome(
@@ -214,33 +340,35 @@ class Gate:
             )
         return WriteOutcome(
             status="unknown",
-            message="It is executing or was interrupted while executing: its "
-            "outcome is unknown. Check Gmail or Calendar before asking again; it is never re-run "
-            "by itself.",
+            message=(record.error or "It is executing or was interrupted while executing: its outcome is unknown.")
+            + " Check Gmail or Calendar before asking again; it is never re-run by itself.",
             **common,
         )
 
     async def cancel(
-        self, confirmation_id: str, principal: str, status: Literal["cancelled", "declined"] = "cancelled"
+        self,
+        confirmation_id: str,
+        principal: str,
+        status: Literal["cancelled", "declined"] = "cancelled",
+        kind: Kind = "pending",
     ) -> WriteOutcome:
-        claim = await self.store.claim(confirmation_id, principal, status)
+        claim = await self.store.claim(confirmation_id, principal, status, kind)
         record = await self.store.get(confirmation_id, principal)
         if claim == "missing" or record is None:
             raise NotFound(f"No pending action {confirmation_id!r}.")
-        preview = Preview(**record.preview)
         if claim in ("claimed", "expired"):
+            said = {"cancelled": "Cancelled", "declined": "The person said no"}[status]
             return WriteOutcome(
-                status="cancelled",
+                status=status,
                 tool=record.tool,
-                message="Cancelled; nothing was done.",
-                preview=preview,
+                message=f"{said}; nothing was done.",
+                preview=Preview(**record.preview),
                 confirmation_id=confirmation_id,
             )
-        return self._settled(record, preview)
+        return self._settled(record)
 
     async def pending(self, principal: str) -> list[PendingRecord]:
         return await self.store.awaiting(principal)
 
     async def close(self) -> None:
-        if self._store is not None:
-            await self._store.close()
+        await self.store.close()

@@ -1,18 +1,31 @@
-"""The HTTP transports: Streamable HTTP at /mcp and SSE at /sse, bearer auth, DNS-rebinding protection."""
+"""The HTTP app: Streamable HTTP at /mcp, SSE at /sse, and /health, /confirm, /chat, behind one guard.
+
+The guard runs before every route: a Host that is not ours (DNS rebinding) gets 421, an Origin that
+is not ours (a web page in the person's browser) 403, and with bearer tokens configured every route
+but /health needs one (401). Out-of-band approval additionally needs the approval key, which the
+model never sees; no state-changing route answers a request a browser could send cross-site
+without a preflight (they need a custom header or a JSON body, and no CORS is offered).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 from typing import TYPE_CHECKING, Any
 
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, PlainTextResponse
 
 from google_mcp.serving import serve_announced
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from google_mcp.router import Router
@@ -25,20 +38,7 @@ def principal_of(token: str) -> str:
     return "bearer:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
-class StaticBearerVerifier:
-    """Accepts the configured bearer tokens; each token is its own principal."""
-
-    def __init__(self, tokens: list[str]) -> None:
-        self._tokens = [t.encode() for t in tokens]
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        given = token.encode()
-        if any(hmac.compare_digest(given, t) for t in self._tokens):
-            return AccessToken(token=token, client_id=principal_of(token), scopes=[])
-        return None
-
-
-def transport_security(settings: Settings) -> TransportSecuritySettings:
+def _allowed(settings: Settings) -> tuple[list[str], list[str]]:
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     if not settings.loopback:
@@ -46,7 +46,73 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     for host in settings.allowed_hosts:
         hosts.append(host if ":" in host else f"{host}:*")
         origins += [f"http://{host}", f"https://{host}"]
+    return hosts, origins
+
+
+def _matches(value: str, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        if pattern.endswith(":*"):
+            base = pattern[:-2]
+            if value == base or (value.startswith(base + ":") and value[len(base) + 1 :].isdigit()):
+                return True
+        elif value == pattern:
+            return True
+    return False
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    hosts, origins = _allowed(settings)
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+class Guard:
+    """Host, Origin and bearer token, checked once for every HTTP route."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.hosts, self.origins = _allowed(settings)
+        self.tokens = [t.encode() for t in settings.bearer_tokens()]
+
+    def _principal(self, headers: Headers) -> str | None:
+        header = headers.get("authorization", "")
+        given = header[7:].strip().encode() if header.lower().startswith("bearer ") else b""
+        found = None
+        for token in self.tokens:  # every token compared, in constant time
+            if given and hmac.compare_digest(given, token):
+                found = principal_of(token.decode())
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if not _matches(headers.get("host", ""), self.hosts):
+            await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
+            return
+        origin = headers.get("origin")
+        if origin is not None and not _matches(origin, self.origins):
+            await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
+            return
+        if not self.tokens or scope.get("path") == "/health":
+            await self.app(scope, receive, send)
+            return
+        principal = self._principal(headers)
+        if principal is None:
+            response = JSONResponse(
+                {"error": "invalid_token", "error_description": "A valid bearer token is required."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="google-mcp"'},
+            )
+            await response(scope, receive, send)
+            return
+        user = AuthenticatedUser(AccessToken(token="", client_id=principal, scopes=[]))
+        scope["user"] = user
+        reset = auth_context_var.set(user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_context_var.reset(reset)
 
 
 def check_exposure(settings: Settings) -> None:
@@ -58,33 +124,30 @@ def check_exposure(settings: Settings) -> None:
 
 
 def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) -> ASGIApp:
-    """SSE only for `sse`; Streamable HTTP plus SSE for `http`. Both serve /health."""
+    """SSE only for `sse`; Streamable HTTP plus SSE for `http`. Both serve /health, /confirm and /chat."""
     security = transport_security(settings)
     sse = server.sse_app(transport_security=security, host=settings.host)
     if transport == "sse":
-        return sse
+        return Guard(sse, settings)
     streamable = server.streamable_http_app(transport_security=security, host=settings.host)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
             await sse(scope, receive, send)
-        else:  # /mcp, /health, auth metadata, and the lifespan that runs the session manager
+        else:  # /mcp, /health, /confirm, /chat, and the lifespan that runs the session manager
             await streamable(scope, receive, send)
 
-    return app
+    return Guard(app, settings)
 
 
 async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str) -> None:
-    import sys
-
     import uvicorn
 
     check_exposure(settings)
     app = build_http_app(server, settings, transport)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     runner = uvicorn.Server(config)
-
     paths = "/sse" if transport == "sse" else "/mcp and /sse"
 
     def announce(url: str) -> None:
@@ -94,35 +157,36 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
 
 
 def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
-    """Out-of-band approval: GET /confirm/{id} shows the preview, POST /confirm/{id}?confirmed=true|false decides.
-
-    The bearer token is required as for /mcp; a pending action is visible only to the principal that made it.
-    """
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-
+    """Out-of-band approval, for the person (`google-mcp approve ID`): GET /confirm/{id} shows the preview,
+    POST /confirm/{id}?confirmed=true|false decides. Both need the approval key in X-Approval-Key (and the
+    bearer token where one is configured); a pending action is visible only to the principal that made it."""
+    from google_mcp.approval import HEADER, approval_key
     from google_mcp.errors import GoogleMCPError, NotFound
+    from google_mcp.gate import current_principal
+    from google_mcp.pending import StoreUnavailable
 
-    def principal(request: Request) -> str | None:
-        return request_principal(state.settings, request)
+    def person(request: Request) -> bool:
+        given = request.headers.get(HEADER, "").encode()
+        return bool(given) and hmac.compare_digest(given, approval_key(state.settings).encode())
 
-    def unauthorized() -> JSONResponse:
+    def refused() -> JSONResponse:
         return JSONResponse(
-            {"error": "invalid_token", "error_description": "A valid bearer token is required."},
-            status_code=401,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            {
+                "error": f"Approving needs the approval key in {HEADER}: only the person has it. "
+                "Run `google-mcp approve ID` in a terminal."
+            },
+            status_code=403,
         )
 
     @server.custom_route("/confirm/{confirmation_id}", methods=["GET"])  # type: ignore[untyped-decorator]
     async def show(request: Request) -> JSONResponse:
-        who = principal(request)
-        if who is None:
-            return unauthorized()
+        if not person(request):
+            return refused()
         try:
-            record = await state.gate.store.get(request.path_params["confirmation_id"], who)
+            record = await state.gate.store.get(request.path_params["confirmation_id"], current_principal())
         except GoogleMCPError as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
-        if record is None:
+        if record is None or record.kind != "pending":
             return JSONResponse({"error": "No such pending action."}, status_code=404)
         return JSONResponse(
             {
@@ -137,13 +201,12 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
 
     @server.custom_route("/confirm/{confirmation_id}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def decide(request: Request) -> JSONResponse:
-        who = principal(request)
-        if who is None:
-            return unauthorized()
+        if not person(request):
+            return refused()
         answer = request.query_params.get("confirmed", "").lower()
         if answer not in ("true", "false"):
             return JSONResponse({"error": "Give ?confirmed=true or ?confirmed=false."}, status_code=400)
-        cid = request.path_params["confirmation_id"]
+        cid, who = request.path_params["confirmation_id"], current_principal()
         try:
             if answer == "true":
                 outcome = await state.gate.confirm(state, cid, who, via="http")
@@ -151,28 +214,23 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
                 outcome = await state.gate.cancel(cid, who, "declined")
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        except StoreUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         except GoogleMCPError as exc:
-            status = 503 if type(exc).__name__ == "StoreUnavailable" else 409
-            return JSONResponse({"error": str(exc)}, status_code=status)
+            return JSONResponse({"error": str(exc)}, status_code=409)
         return JSONResponse(outcome.model_dump(mode="json"))
 
 
 def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | None) -> None:
-    """POST /chat {"user_id", "message", "conversation_id"?}: the router for front ends; bearer as for /mcp."""
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-
+    """POST /chat {"user_id", "message", "conversation_id"?}: the router for front ends; JSON only."""
     from google_mcp.errors import GoogleMCPError, NotFound
+    from google_mcp.gate import current_principal
+    from google_mcp.router import RouterUnavailable
 
     @server.custom_route("/chat", methods=["POST"])  # type: ignore[untyped-decorator]
     async def chat(request: Request) -> JSONResponse:
-        who = request_principal(state.settings, request)
-        if who is None:
-            return JSONResponse(
-                {"error": "invalid_token", "error_description": "A valid bearer token is required."},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return JSONResponse({"error": "Send Content-Type: application/json."}, status_code=415)
         if router is None:
             return JSONResponse(
                 {
@@ -182,7 +240,7 @@ def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | No
                 status_code=503,
             )
         try:
-            body = await request.json()
+            body: Any = await request.json()
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("message"), str):
@@ -190,40 +248,14 @@ def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | No
                 {"error": 'Send JSON {"user_id": "...", "message": "...", "conversation_id": "..." (optional)}.'},
                 status_code=400,
             )
+        who = current_principal()
         user = str(body.get("user_id") or "anonymous")
         try:
-            result = await router.ask(state, f"{who}|{user}", body["message"], body.get("conversation_id"))
+            result = await router.ask(state, f"{who}|{user}", who, body["message"], body.get("conversation_id"))
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
+        except RouterUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=502)
         except GoogleMCPError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=502 if "Gemini" in str(exc) else 400)
+            return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(result.model_dump(mode="json"))
-
-
-def request_principal(settings: Settings, request: Any) -> str | None:
-    """The caller of a custom HTTP route: a configured bearer token's principal, or the local user on loopback."""
-    tokens = settings.bearer_tokens()
-    if not tokens:
-        from google_mcp.gate import _local_user
-
-        return "local:" + _local_user()
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip().encode() if header.lower().startswith("bearer ") else b""
-    for token in tokens:
-        if given and hmac.compare_digest(given, token.encode()):
-            return principal_of(token)
-    return None
-
-
-def auth_kwargs(settings: Settings) -> dict[str, Any]:
-    """MCPServer arguments that require the bearer token on both HTTP transports, when one is set."""
-    tokens = settings.bearer_tokens()
-    if not tokens:
-        return {}
-    from mcp.server.auth.settings import AuthSettings
-
-    base = f"http://{'127.0.0.1' if settings.loopback else settings.host}:{settings.port}"
-    return {
-        "token_verifier": StaticBearerVerifier(tokens),
-        "auth": AuthSettings(issuer_url=base, resource_server_url=base + "/mcp", required_scopes=[]),  # type: ignore[arg-type]
-    }

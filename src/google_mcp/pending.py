@@ -18,9 +18,15 @@ from typing import Any, Literal, Protocol
 
 from google_mcp.errors import GoogleMCPError
 
-Status = Literal["awaiting_confirmation", "executing", "done", "failed", "cancelled", "declined"]
-Claim = Literal["claimed", "missing", "expired", "executing", "done", "failed", "cancelled", "declined"]
+Status = Literal["awaiting_confirmation", "executing", "done", "failed", "unknown", "stale", "cancelled", "declined"]
+Claim = Literal[
+    "claimed", "missing", "expired", "executing", "done", "failed", "unknown", "stale", "cancelled", "declined"
+]
+# "pending": waits for confirm_action or /confirm. "elicitation": the person is being asked in their client;
+# only that client's answer to that exact question can approve it.
+Kind = Literal["pending", "elicitation"]
 KEY = "google_mcp:pending:"
+ASKING = "google_mcp:asking:"
 GRACE = 24 * 3600  # an expired record is kept this long so that "expired" can be told from "unknown"
 
 
@@ -47,9 +53,14 @@ class PendingRecord:
     updated_at: str
     expires_at: str
     expires_ts: float
+    op: dict[str, Any] = field(default_factory=dict)
+    kind: Kind = "pending"
     result: dict[str, Any] | None = None
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(json.dumps(self.op)) + len(json.dumps(self.pending_action))
 
     @property
     def tool(self) -> str:
@@ -70,6 +81,9 @@ class PendingRecord:
             "updated_at": self.updated_at,
             "expires_at": self.expires_at,
             "expires_ts": repr(self.expires_ts),
+            "op": json.dumps(self.op),
+            "kind": self.kind,
+            "size": str(self.size),
             "result": json.dumps(self.result),
             "error": self.error or "",
         }
@@ -86,16 +100,27 @@ class PendingRecord:
             updated_at=data["updated_at"],
             expires_at=data["expires_at"],
             expires_ts=float(data["expires_ts"]),
+            op=json.loads(data.get("op") or "{}"),
+            kind="elicitation" if data.get("kind") == "elicitation" else "pending",
             result=json.loads(data.get("result") or "null"),
             error=data.get("error") or None,
         )
 
 
 def make_record(
-    user_id: str, tool: str, tool_type: str, parameters: dict[str, Any], preview: dict[str, Any], ttl: int
+    user_id: str,
+    tool: str,
+    tool_type: str,
+    parameters: dict[str, Any],
+    preview: dict[str, Any],
+    ttl: int,
+    op: dict[str, Any],
+    kind: Kind = "pending",
 ) -> PendingRecord:
     now = time.time()
     return PendingRecord(
+        op=op,
+        kind=kind,
         session_id=new_id(),
         user_id=user_id,
         status="awaiting_confirmation",
@@ -111,11 +136,14 @@ def make_record(
 class PendingStore(Protocol):
     async def create(self, record: PendingRecord) -> None: ...
     async def get(self, session_id: str, user_id: str) -> PendingRecord | None: ...
-    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim: ...
+    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim: ...
+    async def release(self, session_id: str) -> None: ...
     async def finish(
         self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None
     ) -> None: ...
-    async def awaiting(self, user_id: str) -> list[PendingRecord]: ...
+    async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]: ...
+    async def asking(self, key: str) -> str | None: ...
+    async def set_asking(self, key: str, session_id: str) -> None: ...
     async def health(self) -> dict[str, Any]: ...
     async def close(self) -> None: ...
 
@@ -123,8 +151,10 @@ class PendingStore(Protocol):
 class MemoryStore:
     """The same semantics in this process, for when no Redis is configured."""
 
-    def __init__(self) -> None:
+    def __init__(self, ttl: int = 3600) -> None:
         self._records: dict[str, PendingRecord] = {}
+        self._asking: dict[str, tuple[float, str]] = {}
+        self._ttl = ttl
         self._lock = threading.Lock()
 
     def _sweep(self) -> None:
@@ -142,10 +172,10 @@ class MemoryStore:
             record = self._records.get(session_id)
             return record if record is not None and record.user_id == user_id else None
 
-    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim:
+    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim:
         with self._lock:
             record = self._records.get(session_id)
-            if record is None or record.user_id != user_id:
+            if record is None or record.user_id != user_id or record.kind != kind:
                 return "missing"
             if record.status != "awaiting_confirmation":
                 return record.status  # type: ignore[return-value]
@@ -155,20 +185,41 @@ class MemoryStore:
             record.updated_at = _iso(time.time())
             return "claimed"
 
+    async def release(self, session_id: str) -> None:
+        with self._lock:
+            record = self._records[session_id]
+            if record.status == "executing":
+                record.status, record.updated_at = "awaiting_confirmation", _iso(time.time())
+
     async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
         with self._lock:
             record = self._records[session_id]
             record.status, record.result, record.error = status, result, error
             record.updated_at = _iso(time.time())
 
-    async def awaiting(self, user_id: str) -> list[PendingRecord]:
+    async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
         now = time.time()
         with self._lock:
             return [
                 r
                 for r in self._records.values()
-                if r.user_id == user_id and r.status == "awaiting_confirmation" and r.expires_ts > now
+                if r.user_id == user_id
+                and r.status == "awaiting_confirmation"
+                and r.expires_ts > now
+                and kind in (None, r.kind)
             ]
+
+    async def asking(self, key: str) -> str | None:
+        with self._lock:
+            found = self._asking.get(key)
+            return found[1] if found and found[0] > time.time() else None
+
+    async def set_asking(self, key: str, session_id: str) -> None:
+        with self._lock:
+            now = time.time()
+            for stale in [k for k, (until, _) in self._asking.items() if until <= now]:
+                del self._asking[stale]
+            self._asking[key] = (now + self._ttl, session_id)
 
     async def health(self) -> dict[str, Any]:
         return {"ok": True, "backend": "memory", "records": len(self._records)}
@@ -177,10 +228,11 @@ class MemoryStore:
         return None
 
 
-# KEYS[1] record; ARGV: owner, now, updated_at, target status
+# KEYS[1] record; ARGV: owner, now, updated_at, target status, kind
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 'missing' end
+if (redis.call('HGET', KEYS[1], 'kind') or 'pending') ~= ARGV[5] then return 'missing' end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'awaiting_confirmation' then return status end
 if tonumber(redis.call('HGET', KEYS[1], 'expires_ts')) <= tonumber(ARGV[2]) then return 'expired' end
@@ -189,13 +241,39 @@ return 'claimed'
 """
 
 
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'status') == 'executing' then
+  redis.call('HSET', KEYS[1], 'status', 'awaiting_confirmation', 'updated_at', ARGV[1])
+end
+return 1
+"""
+
+
+def redis_client(url: str) -> Any:
+    """The one way this package talks to Redis: a dead pooled connection (after a Redis restart) is
+    replaced and the command tried once more, instead of reporting Redis as unreachable."""
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=3,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+        health_check_interval=10,
+    )
+
+
 class RedisStore:
     def __init__(self, url: str, ttl: int) -> None:
-        import redis.asyncio as aioredis
-
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+        self._redis = redis_client(url)
         self._ttl = ttl
         self._claim = self._redis.register_script(_CLAIM)
+        self._release = self._redis.register_script(_RELEASE)
 
     async def _call(self, coro: Any) -> Any:
         import redis.exceptions
@@ -223,11 +301,21 @@ class RedisStore:
             return None
         return PendingRecord.from_hash(data)
 
-    async def claim(self, session_id: str, user_id: str, to: Status) -> Claim:
+    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim:
         result = await self._call(
-            self._claim(keys=[KEY + session_id], args=[user_id, repr(time.time()), _iso(time.time()), to])
+            self._claim(keys=[KEY + session_id], args=[user_id, repr(time.time()), _iso(time.time()), to, kind])
         )
         return result  # type: ignore[no-any-return]
+
+    async def release(self, session_id: str) -> None:
+        await self._call(self._release(keys=[KEY + session_id], args=[_iso(time.time())]))
+
+    async def asking(self, key: str) -> str | None:
+        found = await self._call(self._redis.get(ASKING + key))
+        return str(found) if found else None
+
+    async def set_asking(self, key: str, session_id: str) -> None:
+        await self._call(self._redis.set(ASKING + key, session_id, ex=self._ttl))
 
     async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
         await self._call(
@@ -242,13 +330,19 @@ class RedisStore:
             )
         )
 
-    async def awaiting(self, user_id: str) -> list[PendingRecord]:
-        ids = await self._call(self._redis.smembers(f"google_mcp:owner:{user_id}"))
-        out = []
+    async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
+        ids = sorted(await self._call(self._redis.smembers(f"google_mcp:owner:{user_id}")))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for session_id in ids:
+                pipe.hgetall(KEY + session_id)
+            rows = await self._call(pipe.execute())
         now = time.time()
-        for session_id in sorted(ids):
-            record = await self.get(session_id, user_id)
-            if record and record.status == "awaiting_confirmation" and record.expires_ts > now:
+        out = []
+        for data in rows:
+            if not data or data.get("user_id") != user_id:
+                continue
+            record = PendingRecord.from_hash(data)
+            if record.status == "awaiting_confirmation" and record.expires_ts > now and kind in (None, record.kind):
                 out.append(record)
         return out
 

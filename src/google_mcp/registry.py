@@ -2,36 +2,102 @@
 
 A tool is written as `async def name(state: AppState, **args)`. Registration gives it its MCP face
 (the same arguments, with the request's state passed in). A tool whose annotations say it changes
-state returns a `Plan`; registration adds a hidden elicitation parameter and records it with the
-gate, so no write tool carries gate code of its own.
+state returns a `Plan` and names an executor that carries out the plan's frozen `op`; registration
+adds hidden elicitation parameters and records both with the gate, so no write tool carries gate
+code of its own.
 """
 
+from __future__ import annotations
+
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from mcp.server import MCPServer
 from mcp.server.elicitation import CancelledElicitation, DeclinedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from google_mcp.gate import Approve, Gate, NoElicitation, Plan, can_elicit
+from google_mcp.errors import InvalidInput
+from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit, current_principal
 from google_mcp.models import WriteOutcome
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
 
+# the annotations every tool uses
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+IDEMPOTENT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+
 
 def app(ctx: Context) -> AppState:  # type: ignore[type-arg]
-    return ctx.request_context.lifespan_context  # type: ignore[return-value]
+    return cast(AppState, ctx.request_context.lifespan_context)
+
+
+def describe(fn: Callable[..., Any]) -> str:
+    return inspect.cleandoc(fn.__doc__ or "")
+
+
+def parameters(fn: Callable[..., Any]) -> tuple[list[inspect.Parameter], dict[str, Any], Any]:
+    """A tool implementation's own parameters (after `state`), their resolved hints, and its return type."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name])
+        for p in list(inspect.signature(fn).parameters.values())[1:]
+    ]
+    return params, {p.name: hints[p.name] for p in params}, hints.get("return")
+
+
+def face(
+    impl: Callable[..., Any], name: str, doc: str, params: list[inspect.Parameter], returns: Any
+) -> Callable[..., Any]:
+    """Give `impl(**kwargs)` the signature MCP reads: `params` (each with its annotation) returning `returns`."""
+    impl.__name__ = impl.__qualname__ = name
+    impl.__doc__ = doc
+    impl.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    impl.__annotations__ = {**{p.name: p.annotation for p in params}, "return": returns}
+    return impl
+
+
+def _ctx() -> inspect.Parameter:
+    return inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+
+
+def argument_model(name: str, params: list[inspect.Parameter]) -> type[BaseModel]:
+    """The tool's arguments as a model that refuses what it does not know."""
+    fields: dict[str, Any] = {
+        p.name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default) for p in params
+    }
+    return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def explain(name: str, exc: ValidationError, schema: dict[str, Any] | None = None) -> str:
+    """A validation error as the model should read it: which argument, what is wrong, what works."""
+    props = (schema or {}).get("properties", {})
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        top = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            lines.append(f"'{loc}' is not an argument of {name}")
+            continue
+        hint = props.get(top, {}).get("description")
+        lines.append(f"'{loc}': {err['msg']}" + (f" (expected: {hint})" if hint else ""))
+    takes = ", ".join(props) or "no arguments"
+    return f"Invalid arguments for {name}: " + "; ".join(lines) + f". {name} takes: {takes}."
 
 
 class Registrar:
     """Registers tools. A tool whose annotations say it changes state is put behind the gate.
 
     Such a tool is written as `async def name(state: AppState, **args) -> Plan`: it validates and
-    previews, and returns the call to make. Registration turns it into the MCP tool the model sees
-    (same arguments, a `WriteOutcome` result) with a hidden elicitation parameter, and records it
-    with the gate so a stored confirmation can be carried out later, by any process.
+    previews, and returns the frozen operation. `execute(state, op)` carries that operation out.
+    Registration turns it into the MCP tool the model sees (same arguments, a `WriteOutcome` result)
+    with hidden elicitation parameters, and records it with the gate so a stored confirmation can be
+    carried out later, by any process.
     """
 
     def __init__(self, server: MCPServer, settings: Settings, gate: Gate) -> None:  # type: ignore[type-arg]
@@ -40,18 +106,21 @@ class Registrar:
         self.gate = gate
         self.reads: dict[str, Callable[..., Awaitable[Any]]] = {}
 
-    def __call__(self, *, title: str, annotations: ToolAnnotations) -> Callable[[Any], Any]:
+    def __call__(
+        self, *, title: str, annotations: ToolAnnotations, execute: Executor | None = None
+    ) -> Callable[[Any], Any]:
         def register(fn: Any) -> Any:
             if annotations.read_only_hint:
                 self.reads[fn.__name__] = fn
-                self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
-                    self._direct(fn)
-                )
-            elif not self.settings.read_only:
+                mcp_fn = self._direct(fn)
+            elif self.settings.read_only:
+                return fn
+            else:
+                assert execute is not None, f"{fn.__name__} changes state: give it an executor"
                 self.gate.builders[fn.__name__] = fn
-                self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=fn.__doc__)(
-                    self._gated(fn)
-                )
+                self.gate.executors[fn.__name__] = execute
+                mcp_fn = self._gated(fn)
+            self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=describe(fn))(mcp_fn)
             return fn
 
         return register
@@ -59,99 +128,83 @@ class Registrar:
     @staticmethod
     def _direct(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """The MCP face of a read tool: the same arguments, with the request's state passed in."""
-        sig = inspect.signature(fn)
-        params = list(sig.parameters.values())[1:]  # drop `state`
+        params, _, returns = parameters(fn)
 
         async def direct(ctx: Context, **args: Any) -> Any:  # type: ignore[type-arg]
             return await fn(app(ctx), **args)
 
-        direct.__name__ = direct.__qualname__ = fn.__name__
-        direct.__doc__ = fn.__doc__
-        ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
-        direct.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [ctx_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
-            return_annotation=sig.return_annotation,
-        )
-        direct.__annotations__ = {
-            "ctx": Context,
-            **{p.name: fn.__annotations__[p.name] for p in params},
-            "return": fn.__annotations__["return"],
-        }
-        return direct
+        return face(direct, fn.__name__, describe(fn), [_ctx(), *params], returns)
 
     def validated(self, name: str) -> Callable[..., Awaitable[Any]] | None:
-        """A tool's implementation with its arguments checked as MCP checks them (for the router).
-
-        Unknown arguments are refused rather than ignored.
-        """
-        from pydantic import ConfigDict, create_model
-
+        """A tool's implementation with its arguments checked as the MCP face checks them (for the router)."""
         fn = self.reads.get(name) or self.gate.builders.get(name)
         if fn is None:
             return None
-        params = list(inspect.signature(fn).parameters.values())[1:]
-        fields: dict[str, Any] = {
-            p.name: (fn.__annotations__[p.name], ... if p.default is inspect.Parameter.empty else p.default)
-            for p in params
-        }
-        model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+        params, _, _ = parameters(fn)
+        model = argument_model(name, params)
 
         async def call(state: AppState, **args: Any) -> Any:
-            checked = model.model_validate(args)
+            try:
+                checked = model.model_validate(args)
+            except ValidationError as exc:
+                raise InvalidInput(explain(name, exc, model.model_json_schema())) from None
             return await fn(state, **{p.name: getattr(checked, p.name) for p in params})
 
         return call
 
     def _gated(self, fn: Callable[..., Awaitable[Plan]]) -> Callable[..., Awaitable[WriteOutcome]]:
         name = fn.__name__
-        sig = inspect.signature(fn)
-        params = list(sig.parameters.values())[1:]  # drop `state`
-        hints = {p.name: fn.__annotations__[p.name] for p in params}
-        ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+        params, _, _ = parameters(fn)
 
-        async def ask(ctx: Context, **args: Any) -> Approve | NoElicitation | Elicit[Approve]:  # type: ignore[type-arg]
+        async def approval(ctx: Context, **args: Any) -> str:  # type: ignore[type-arg]
+            """The one-time approval record the person is asked about ('' when they are not asked here)."""
             state = app(ctx)
-            if state.gate.auto_approved(name):
-                return NoElicitation(reason="auto-approved")
-            if not can_elicit(ctx):
-                return NoElicitation(reason="the client cannot ask the person")
-            plan = await fn(state, **args)
-            state.gate.remember(name, args, plan)
-            return Elicit(plan.preview.text() + "\n\nDo it?", Approve)
+            if state.gate.auto_approved(name) or not can_elicit(ctx):
+                return ""
+            record = await state.gate.asking(state, name, args, current_principal())
+            return record.session_id
 
-        ask.__name__ = ask.__qualname__ = f"ask_{name}"
-        ask.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [ctx_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
-            return_annotation=Approve | NoElicitation | Elicit[Approve],
+        face(approval, f"approval_{name}", "", [_ctx(), *params], str)
+        Approval = Annotated[str, Resolve(approval)]
+
+        async def ask(ctx: Context, approval: str) -> Approve | NoElicitation | Elicit[Approve]:  # type: ignore[type-arg]
+            if not approval:
+                return NoElicitation(reason="the person is not asked through this client")
+            record = await app(ctx).gate.store.get(approval, current_principal())
+            if record is None:
+                return NoElicitation(reason="the approval record is gone")
+            return Elicit(Gate.question(record), Approve)
+
+        asked = Approve | NoElicitation | Elicit[Approve]
+        face(
+            ask,
+            f"ask_{name}",
+            "",
+            [_ctx(), inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY, annotation=Approval)],
+            asked,
         )
-        ask.__annotations__ = {"ctx": Context, **hints, "return": Approve | NoElicitation | Elicit[Approve]}
+        Decision = Annotated[ElicitationResult[Approve], Resolve(ask)]
 
-        decision_type = Annotated[ElicitationResult[Approve], Resolve(ask)]
-
-        async def gated(ctx: Context, decision: Any, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
+        async def gated(ctx: Context, approval: str, decision: Any, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
             state = app(ctx)
+            gate = state.gate
             if isinstance(decision, DeclinedElicitation | CancelledElicitation):
                 status: Literal["declined", "cancelled"] = (
                     "declined" if isinstance(decision, DeclinedElicitation) else "cancelled"
                 )
+                if approval:
+                    return await gate.answered(state, approval, current_principal(), False, status)
                 return WriteOutcome(status=status, tool=name, message=f"The person {status} it; nothing was done.")
             data = decision.data
-            if isinstance(data, Approve) and not data.approve:
-                return WriteOutcome(status="declined", tool=name, message="The person said no; nothing was done.")
             if isinstance(data, Approve):
-                plan = state.gate.recall(name, args) or await fn(state, **args)
-                return await state.gate.run(name, plan, "approved by the person in the client")
+                return await gate.answered(state, approval, current_principal(), data.approve, "declined")
             plan = await fn(state, **args)
-            if state.gate.auto_approved(name):
-                return await state.gate.run(name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
-            return await state.gate.hold(name, args, plan)
+            if gate.auto_approved(name) and plan.auto_ok:
+                return await gate.run_now(state, name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
+            return await gate.hold(name, args, plan)
 
-        gated.__name__ = gated.__qualname__ = name
-        gated.__doc__ = fn.__doc__
-        decision_param = inspect.Parameter("decision", inspect.Parameter.KEYWORD_ONLY, annotation=decision_type)
-        gated.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [ctx_param, decision_param, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params)],
-            return_annotation=WriteOutcome,
-        )
-        gated.__annotations__ = {"ctx": Context, "decision": decision_type, **hints, "return": WriteOutcome}
-        return gated
+        hidden = [
+            inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY, annotation=Approval),
+            inspect.Parameter("decision", inspect.Parameter.KEYWORD_ONLY, annotation=Decision),
+        ]
+        return face(gated, name, describe(fn), [_ctx(), *hidden, *params], WriteOutcome)

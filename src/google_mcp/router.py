@@ -15,11 +15,9 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
-from google_mcp.pending import new_id
+from google_mcp.pending import new_id, redis_client
 
 if TYPE_CHECKING:
     from google_mcp.registry import Registrar
@@ -49,11 +47,7 @@ class Conversations:
         self._memory: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
         self._redis: Any = None
         if settings.redis_url is not None:
-            import redis.asyncio as aioredis
-
-            self._redis = aioredis.Redis.from_url(
-                settings.redis_url.get_secret_value(), decode_responses=True, socket_timeout=5, socket_connect_timeout=3
-            )
+            self._redis = redis_client(settings.redis_url.get_secret_value())
 
     async def load(self, cid: str, owner: str) -> list[dict[str, Any]]:
         if self._redis is not None:
@@ -164,8 +158,10 @@ class Router:
         if not approved:
             calls.append(RoutedCall(name=name, arguments=args, status="error", error="The person said no."))
             return {"status": "declined", "note": "The person declined; nothing was done."}
-        outcome = await state.gate.run(name, plan, "approved by the person in the client")
-        calls.append(RoutedCall(name=name, arguments=args, status="ok"))
+        outcome = await state.gate.run_now(state, name, plan, "approved by the person in the client")
+        calls.append(RoutedCall(name=name, arguments=args, status="ok" if outcome.status == "done" else "error"))
+        if outcome.status != "done":
+            return {"status": outcome.status, "note": outcome.message}
         return {"status": "done", "result": outcome.result, "note": "The person approved it and it was done."}
 
     async def _call(
@@ -173,7 +169,7 @@ class Router:
         state: AppState,
         name: str,
         args: dict[str, Any],
-        owner: str,
+        principal: str,
         calls: list[RoutedCall],
         pending: list[PendingInfo],
         ctx: Any = None,
@@ -192,13 +188,8 @@ class Router:
             asked = await self._ask_person(ctx, plan)
             if asked is not None:
                 return await self._answered(state, name, args, plan, asked, calls)
-            held = await state.gate.hold(name, args, plan, principal=owner)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-            message = f"Invalid arguments for {name}: {', '.join(fields)}. Check the function's parameters."
-            calls.append(RoutedCall(name=name, arguments=args, status="error", error=message))
-            return {"error": message}
-        except (GoogleMCPError, TypeError) as exc:
+            held = await state.gate.hold(name, args, plan, principal=principal)
+        except GoogleMCPError as exc:
             message = str(exc)
             calls.append(RoutedCall(name=name, arguments=args, status="error", error=message))
             return {"error": message}
@@ -221,8 +212,17 @@ class Router:
         }
 
     async def ask(
-        self, state: AppState, owner: str, request: str, conversation_id: str | None, ctx: Any = None
+        self,
+        state: AppState,
+        owner: str,
+        principal: str,
+        request: str,
+        conversation_id: str | None,
+        ctx: Any = None,
     ) -> AskResult:
+        """`owner` owns the conversation (for /chat: the token's principal and the front end's user);
+        `principal` owns the actions it holds, so confirm_action, /confirm and list_pending_actions of the
+        same caller see them."""
         from google.genai import errors, types
 
         if not request.strip():
@@ -272,7 +272,12 @@ class Router:
                 break
             parts = []
             for fc in function_calls:
-                result = await self._call(state, fc.name or "", dict(fc.args or {}), owner, calls, pending, ctx)
+                args = fc.args if isinstance(fc.args, dict) else {}
+                if not isinstance(fc.args, dict | None):
+                    result: dict[str, Any] = {"error": f"Arguments for {fc.name} must be an object of named values."}
+                    calls.append(RoutedCall(name=fc.name or "", arguments={}, status="error", error=result["error"]))
+                else:
+                    result = await self._call(state, fc.name or "", dict(args), principal, calls, pending, ctx)
                 parts.append(
                     types.Part(function_response=types.FunctionResponse(name=fc.name, id=fc.id, response=result))
                 )

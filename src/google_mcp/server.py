@@ -8,17 +8,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from google_mcp import __version__
 from google_mcp.gate import Gate
+from google_mcp.registry import explain
 from google_mcp.schema import compact
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
 
 log = logging.getLogger(__name__)
+
+
+def strict(base: type[BaseModel]) -> type[BaseModel]:
+    """The SDK's argument model for a tool, refusing unknown arguments (the SDK ignores them)."""
+    model = create_model(base.__name__, __base__=base, __module__=__name__)
+    model.model_config = ConfigDict(**{**base.model_config, "extra": "forbid"})
+    model.model_rebuild(force=True)
+    return model
+
 
 INSTRUCTIONS = (
     "Gmail and Google Calendar for the signed-in person. Search and read freely. Every tool that sends, "
@@ -31,6 +45,31 @@ INSTRUCTIONS = (
 
 class GoogleMCPServer(MCPServer[AppState]):
     state: AppState
+    _strict: dict[str, type[BaseModel]]
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Every tool refuses arguments it does not know, and every failure reads as something to act on."""
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            model = self._strict.get(name)
+            if model is None:
+                model = self._strict[name] = strict(tool.fn_metadata.arg_model)
+            try:
+                model.model_validate(arguments)
+            except ValidationError as exc:
+                raise ToolError(explain(name, exc, tool.parameters)) from None
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            cause = exc.__cause__
+            log.error("tool %s crashed", name, exc_info=cause)
+            raise ToolError(
+                f"{name} failed on something it did not expect ({type(cause).__name__}). Check that every "
+                "argument is in a sensible range and format (dates between years 1 and 9999, real time zones, "
+                "ids from earlier results) and try again; if it persists, tell the person."
+            ) from None
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
@@ -42,11 +81,11 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 
 def build_server(settings: Settings) -> GoogleMCPServer:
-    from google_mcp.http import add_chat_route, add_confirm_routes, auth_kwargs
+    from google_mcp.http import add_chat_route, add_confirm_routes
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings))
-    extra: dict[str, Any] = auth_kwargs(settings)
+    extra: dict[str, Any] = {}
     if settings.state_key is not None:
         from mcp.server.mcpserver import RequestStateSecurity
 
@@ -72,15 +111,16 @@ def build_server(settings: Settings) -> GoogleMCPServer:
 
     server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
     server.state = state
+    server._strict = {}
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
     router = None
     if settings.gemini_api_key is not None:
         from google_mcp.router import Router
-        from google_mcp.tools import register_router
+        from google_mcp.tools import router as router_tool
 
         router = Router(server, registrar, settings)
-        register_router(server, router)
+        router_tool.register(server, router)
         state.extras["router"] = router
     add_chat_route(server, state, router)
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     sandbox_url: str | None = None
     api_endpoint: str | None = Field(default=None, description="base URL of Google's APIs (tests, proxies)")
     http_timeout: float = 30.0
+    http_idle_max: float = Field(default=4.0, description="seconds a pooled connection to Google may idle")
     retry_attempts: int = 4
     retry_wait_initial: float = 0.5
     retry_wait_max: float = 8.0
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     pending_ttl: int = 3600
     state_key: SecretStr | None = Field(default=None, description="seals elicitation state across processes")
+    approval_key: SecretStr | None = Field(default=None, description="proof of the person for out-of-band approval")
+    approval_key_file: Path | None = None
+    max_pending: int = 25
+    max_pending_bytes: int = 64 * 1024 * 1024
 
     # router
     gemini_api_key: SecretStr | None = Field(
@@ -91,6 +96,10 @@ class Settings(BaseSettings):
         if self.auth_token is None:
             return []
         return [t.strip() for t in self.auth_token.get_secret_value().split(",") if t.strip()]
+
+    @property
+    def approval_key_path(self) -> Path:
+        return self.approval_key_file or self.token_file.parent / "approval.key"
 
     @property
     def loopback(self) -> bool:

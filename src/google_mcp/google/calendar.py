@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
-from google_mcp.errors import Conflict, InvalidInput, NotFound
+from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import parse_addresses
 from google_mcp.google.times import is_date, localize, parse_date, parse_when, rfc3339, shown, zone
@@ -337,7 +338,8 @@ class Calendar:
         calendar_id: str,
         partial: bool,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {}
+        # a new event's id is chosen now, with the preview, so that an approval can only ever create it once
+        body: dict[str, Any] = {} if partial else {"id": uuid.uuid4().hex}
         default_tz = await self.time_zone(calendar_id)
         if summary is not None:
             if not summary.strip():
@@ -375,8 +377,9 @@ class Calendar:
         return body
 
     async def create(self, calendar_id: str, body: dict[str, Any], send_invitations: bool) -> EventChanged:
-        # A client-chosen id makes the insert safe to retry: a repeat answers 409 instead of a duplicate.
-        body = {**body, "id": uuid.uuid4().hex}
+        # A client-chosen id (fixed when the preview is made) makes the insert safe to retry, and a
+        # repeated approval cannot create a second event: a repeat answers 409 instead of a duplicate.
+        body = {**body, "id": body.get("id") or uuid.uuid4().hex}
         try:
             ev = await self._exec(
                 lambda s: s.events().insert(
@@ -396,17 +399,28 @@ class Calendar:
             invitations_sent=send_invitations and bool(body.get("attendees")),
         )
 
-    async def _patch(self, calendar_id: str, event_id: str, body: dict[str, Any], send: bool) -> dict[str, Any]:
-        result: dict[str, Any] = await self._exec(
-            lambda s: s.events().patch(
-                calendarId=calendar_id,
-                eventId=event_id,
-                body=body,
-                conferenceDataVersion=1,
-                sendUpdates="all" if send else "none",
-            ),
-            f"updating event {event_id}",
-        )
+    async def _patch(
+        self, calendar_id: str, event_id: str, body: dict[str, Any], send: bool, etag: str | None = None
+    ) -> dict[str, Any]:
+        """Patch an event; with `etag`, only if it is still the version the person saw (If-Match)."""
+        try:
+            result: dict[str, Any] = await self._exec(
+                lambda s: _if_match(
+                    s.events().patch(
+                        calendarId=calendar_id,
+                        eventId=event_id,
+                        body=body,
+                        conferenceDataVersion=1,
+                        sendUpdates="all" if send else "none",
+                    ),
+                    etag,
+                ),
+                f"updating event {event_id}",
+            )
+        except Conflict:
+            if etag is None:
+                raise
+            raise _changed(event_id) from None
         return result
 
     async def target(self, event_id: str, calendar_id: str, scope: Scope) -> Target:
@@ -439,7 +453,7 @@ class Calendar:
         if master is None or scope == "this":
             if scope != "this" and "recurrence" in body and master is not None:
                 raise InvalidInput("An occurrence cannot get its own recurrence; use scope 'all'.")
-            updated = await self._patch(calendar_id, ev["id"], body, send)
+            updated = await self._patch(calendar_id, ev["id"], body, send, ev.get("etag"))
             return EventChanged(status="updated", event=self.render(updated, calendar_id, tz), invitations_sent=send)
         if scope == "all":
             series_body = dict(body)
@@ -449,7 +463,7 @@ class Calendar:
                 new_start = _dt(master["start"]) + shift
                 series_body["start"] = {"dateTime": new_start.isoformat(), "timeZone": body["start"]["timeZone"]}
                 series_body["end"] = {"dateTime": (new_start + length).isoformat(), "timeZone": body["end"]["timeZone"]}
-            updated = await self._patch(calendar_id, master["id"], series_body, send)
+            updated = await self._patch(calendar_id, master["id"], series_body, send, master.get("etag"))
             return EventChanged(
                 status="updated",
                 event=self.render(updated, calendar_id, tz),
@@ -459,7 +473,7 @@ class Calendar:
         # this and following: end the series before this occurrence, start a new one here
         first = await self._is_first(master, ev, calendar_id)
         if first:
-            return await self.update(master["id"], calendar_id, "all", body, send)
+            return await self.update(master["id"], calendar_id, "all", body, send, (master, None))
         new_rules = await self._split(master, ev, calendar_id, send)
         new_body: dict[str, Any] = {
             k: master[k]
@@ -513,7 +527,7 @@ class Calendar:
             else:
                 old_rules.append(line)
                 new_rules.append(line)
-        await self._patch(calendar_id, master["id"], {"recurrence": old_rules}, send)
+        await self._patch(calendar_id, master["id"], {"recurrence": old_rules}, send, master.get("etag"))
         return new_rules
 
     async def _count_before(self, master: dict[str, Any], original: dict[str, Any], calendar_id: str) -> int:
@@ -550,20 +564,31 @@ class Calendar:
                     invitations_sent=send,
                     detail="This and all later occurrences were removed; earlier ones remain.",
                 )
+        source = master if master is not None and target_id == master["id"] else ev
+        etag = source.get("etag")
         # we read it a moment ago: a retried delete that already succeeded answers 410
-        with contextlib.suppress(NotFound):
-            await self._exec(
-                lambda s: s.events().delete(
-                    calendarId=calendar_id, eventId=target_id, sendUpdates="all" if send else "none"
-                ),
-                f"deleting event {target_id}",
-            )
+        try:
+            with contextlib.suppress(NotFound):
+                await self._exec(
+                    lambda s: _if_match(
+                        s.events().delete(
+                            calendarId=calendar_id, eventId=target_id, sendUpdates="all" if send else "none"
+                        ),
+                        etag,
+                    ),
+                    f"deleting event {target_id}",
+                )
+        except Conflict:
+            raise _changed(target_id) from None
         return EventChanged(
             status="deleted", event=self.render(ev, calendar_id, tz), invitations_sent=send, detail=detail
         )
 
-    async def respond(self, event_id: str, calendar_id: str, response: Response, comment: str | None) -> EventChanged:
-        ev = await self.raw_event(event_id, calendar_id)
+    async def respond(
+        self, event_id: str, calendar_id: str, response: Response, comment: str | None, ev: dict[str, Any] | None = None
+    ) -> EventChanged:
+        """RSVP on `ev` as the person saw it (re-read when not given); refused if it changed since."""
+        ev = copy.deepcopy(ev) if ev is not None else await self.raw_event(event_id, calendar_id)
         attendees = ev.get("attendees") or []
         mine = next((a for a in attendees if a.get("self")), None)
         if mine is None:
@@ -573,13 +598,23 @@ class Calendar:
         mine["responseStatus"] = response
         if comment is not None:
             mine["comment"] = comment
-        updated = await self._patch(calendar_id, event_id, {"attendees": attendees}, False)
+        updated = await self._patch(calendar_id, event_id, {"attendees": attendees}, False, ev.get("etag"))
         tz = await self.time_zone(calendar_id)
         return EventChanged(
             status="responded",
             event=self.render(updated, calendar_id, tz),
             detail=f"Your response is now {response}; the organiser sees it on the event.",
         )
+
+
+def _if_match(request: Any, etag: str | None) -> Any:
+    if etag:
+        request.headers["If-Match"] = etag
+    return request
+
+
+def _changed(event_id: str) -> TargetChanged:
+    return TargetChanged(f"The event {event_id} was changed in Google Calendar since the preview; nothing was done.")
 
 
 def _dt(node: dict[str, Any]) -> datetime:

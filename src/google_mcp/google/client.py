@@ -20,10 +20,12 @@ from google_mcp.errors import (
     GoogleUnavailable,
     InvalidInput,
     NotFound,
+    NotSent,
     OutcomeUnknown,
     PermissionDenied,
     RateLimited,
 )
+from google_mcp.google.transport import RequestNotSent, Transport
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -34,6 +36,27 @@ log = logging.getLogger(__name__)
 
 Api = Literal["gmail", "calendar"]
 RETRYABLE = {429, 500, 502, 503, 504}
+# Calls Google does not deduplicate: no layer may ever send one of these twice.
+NON_IDEMPOTENT = frozenset(
+    {
+        "gmail.users.messages.send",
+        "gmail.users.messages.insert",
+        "gmail.users.messages.import",
+        "gmail.users.drafts.create",
+        "gmail.users.drafts.send",
+        "gmail.users.labels.create",
+        "calendar.calendars.insert",
+        "calendar.events.quickAdd",
+    }
+)
+
+
+class Unrepeatable(Exception):
+    """A failure of a call that must not be repeated; carries the original failure."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
 
 
 def _status(exc: BaseException) -> int | None:
@@ -57,6 +80,10 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError | socket.timeout | ConnectionError | OSError) and _status(exc) is None
+
+
+def _trim(text: str) -> str:
+    return text.strip().rstrip(".")
 
 
 def _reason(exc: BaseException) -> str:
@@ -83,12 +110,23 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
-def translate(exc: BaseException, what: str, *, write: bool = False) -> GoogleMCPError:
-    """Turn a Google client failure into an error that tells the model what to do next."""
+def translate(exc: BaseException, what: str, *, write: bool = False, check: str = "") -> GoogleMCPError:
+    """Turn a Google client failure into an error that tells the model what to do next.
+
+    `check` says where the person can see whether an unanswered write happened (e.g. "search in:sent").
+    """
     from google.auth.exceptions import RefreshError, TransportError
 
+    if isinstance(exc, Unrepeatable):
+        exc, write = exc.original, True
     if isinstance(exc, GoogleMCPError):
         return exc
+    if isinstance(exc, RequestNotSent):
+        return NotSent(
+            f"Google could not be reached while {what}; the request never went out, so nothing was done. "
+            "It is safe to try again once the network is back."
+        )
+    where = f" ({check})" if check else ""
     if isinstance(exc, RefreshError):
         return AuthRequired(
             "Google refused the stored sign-in (the token was revoked or expired). "
@@ -96,13 +134,13 @@ def translate(exc: BaseException, what: str, *, write: bool = False) -> GoogleMC
         )
     status = _status(exc)
     reason = _reason(exc)
-    message = _message(exc)
+    message = _trim(_message(exc))
     if status is None:
         if isinstance(exc, TransportError | TimeoutError | socket.timeout | ConnectionError | OSError):
             if write:
                 return OutcomeUnknown(
                     f"Google did not answer while {what}; it may or may not have happened. "
-                    "Check before trying again (it was not retried, to avoid doing it twice)."
+                    f"Check{where} before trying again; it was not retried, to avoid doing it twice."
                 )
             return GoogleUnavailable(
                 f"Google could not be reached while {what} ({type(exc).__name__}). Try again in a minute."
@@ -133,7 +171,7 @@ def translate(exc: BaseException, what: str, *, write: bool = False) -> GoogleMC
         if write:
             return OutcomeUnknown(
                 f"Google failed ({status}) while {what}; it may or may not have happened. "
-                "Check before trying again (it was not retried, to avoid doing it twice)."
+                f"Check{where} before trying again; it was not retried, to avoid doing it twice."
             )
         return GoogleUnavailable(f"Google failed ({status}) while {what}, after retries. Try again in a minute.")
     return GoogleUnavailable(f"Google answered {status} while {what}: {message}.")
@@ -196,16 +234,18 @@ class GoogleClient:
         with self._lock:
             return self._services.setdefault(api, svc)
 
-    def _http(self) -> Any:
-        http = getattr(self._local, "http", None)
+    def _http(self, repeatable: bool = True) -> Any:
+        """This thread's authorized transport: pooled for calls that may be repeated, one-shot for writes."""
+        name = "http" if repeatable else "http_once"
+        http = getattr(self._local, name, None)
         if http is None:
             import google_auth_httplib2
-            import httplib2
 
-            http = google_auth_httplib2.AuthorizedHttp(
-                self.credentials(), http=httplib2.Http(timeout=self.settings.http_timeout)
+            transport = Transport(
+                self.settings.http_timeout, repeatable=repeatable, idle_max=self.settings.http_idle_max
             )
-            self._local.http = http
+            http = google_auth_httplib2.AuthorizedHttp(self.credentials(), http=transport)
+            setattr(self._local, name, http)
         return http
 
     def _refresh_if_needed(self) -> None:
@@ -229,14 +269,22 @@ class GoogleClient:
         write_private(self.settings.token_file, credentials_to_json(creds))
 
     # calls ------------------------------------------------------------------
-    def _run(self, api: Api, build_request: Callable[[Any], Any]) -> Any:
+    def _run(self, api: Api, build_request: Callable[[Any], Any], repeatable: bool) -> Any:
         self._refresh_if_needed()
         request = build_request(self.service(api))
-        result = request.execute(http=self._http(), num_retries=0)
+        repeatable = repeatable and request.methodId not in NON_IDEMPOTENT
+        try:
+            result = request.execute(http=self._http(repeatable), num_retries=0)
+        except Exception as exc:
+            if not repeatable:
+                raise Unrepeatable(exc) from exc
+            raise
         self._persist()
         return result
 
     def _backoff(self, exc: Exception) -> bool | float:
+        if isinstance(exc, Unrepeatable):
+            return False
         status = _status(exc)
         if status is not None and (status in RETRYABLE or (status == 403 and "RateLimit" in _reason(exc))):
             after = _retry_after(exc)
@@ -245,11 +293,16 @@ class GoogleClient:
             return after if after <= self.settings.retry_after_max else False
         return _is_timeout(exc)
 
-    async def execute(self, api: Api, build_request: Callable[[Any], Any], *, what: str, retry: bool = True) -> Any:
-        """Run one request in a worker thread; retry only when the request is safe to repeat."""
+    async def execute(
+        self, api: Api, build_request: Callable[[Any], Any], *, what: str, retry: bool = True, check: str = ""
+    ) -> Any:
+        """Run one request in a worker thread; retry only when the request is safe to repeat.
+
+        `retry=False` (and every call in NON_IDEMPOTENT) goes out at most once, on a fresh connection.
+        """
         try:
             if not retry:
-                return await anyio.to_thread.run_sync(self._run, api, build_request)
+                return await anyio.to_thread.run_sync(self._run, api, build_request, False)
             async for attempt in stamina.retry_context(
                 on=self._backoff,
                 attempts=self.settings.retry_attempts,
@@ -259,9 +312,9 @@ class GoogleClient:
                 wait_jitter=self.settings.retry_wait_initial,
             ):
                 with attempt:
-                    return await anyio.to_thread.run_sync(self._run, api, build_request)
+                    return await anyio.to_thread.run_sync(self._run, api, build_request, True)
         except Exception as exc:
-            raise translate(exc, what, write=not retry) from None
+            raise translate(exc, what, write=not retry, check=check) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run_batch(self, api: Api, parts: Sequence[tuple[str, Callable[[Any], Any]]]) -> dict[str, Any]:

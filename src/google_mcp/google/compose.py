@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import hashlib
 import mimetypes
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,13 +18,20 @@ from google_mcp.errors import InvalidInput
 _ADDR = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Unicode line breaks and the controls that reorder text (bidi overrides and isolates)
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_header(value: str, name: str) -> str:
     if _CONTROL.search(value):
         raise InvalidInput(f"{name} must be a single line: remove line breaks and control characters.")
     return value.strip()
+
+
+def one_line(value: str) -> str:
+    """A header value taken from someone else's mail, made safe to reuse: no line breaks, no controls."""
+    return re.sub(r"\s+", " ", _UNSAFE.sub(" ", value)).strip()
 
 
 def parse_addresses(values: list[str] | None, name: str) -> list[str]:
@@ -47,33 +57,78 @@ def bare(addr: str) -> str:
 
 @dataclass
 class AttachmentFile:
-    path: Path
     filename: str
     mime_type: str
-    size: int
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
-def check_attachment(raw: str, roots: list[Path], max_bytes: int) -> AttachmentFile:
-    path = Path(raw).expanduser()
-    try:
-        resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise InvalidInput(f"Attachment {raw!r} does not exist. Give the full path of a file.") from None
-    if not resolved.is_file():
-        raise InvalidInput(f"Attachment {raw!r} is not a file.")
-    root = next((r.resolve() for r in roots if resolved.is_relative_to(r.resolve())), None)
-    if root is None:
+def _within(path: str, roots: list[Path]) -> tuple[Path, tuple[str, ...]] | None:
+    """The allowed root a path lies under (judged on the path as written, before the file system is
+    touched), and the path's parts below it."""
+    for root in roots:
+        for form in {Path(os.path.abspath(root)), root.resolve()}:
+            rel = os.path.relpath(path, form)
+            if rel != os.curdir and not rel.startswith(os.pardir + os.sep) and rel != os.pardir:
+                return form, Path(rel).parts
+    return None
+
+
+def read_attachment(raw: str, roots: list[Path], max_bytes: int) -> AttachmentFile:
+    """Read a file to attach, once: only under an allowed root, no symbolic link anywhere below the root,
+    no hidden file or folder, only a regular file (a FIFO or device is refused without blocking)."""
+    path = os.path.abspath(os.path.expanduser(raw))
+    found = _within(path, roots)
+    if found is None:
         raise InvalidInput(
             f"Attachment {raw!r} is outside the folders attachments may come from "
             f"({', '.join(str(r) for r in roots)}; set GOOGLE_MCP_ATTACHMENT_ROOTS)."
         )
-    if any(part.startswith(".") for part in resolved.relative_to(root).parts):
+    root, parts = found
+    if any(part.startswith(".") for part in parts):
         raise InvalidInput(f"Attachment {raw!r} is a hidden file or in a hidden folder; those are never attached.")
-    size = resolved.stat().st_size
-    if size > max_bytes:
-        raise InvalidInput(f"Attachment {raw!r} is {size} bytes; the limit is {max_bytes} bytes.")
-    mime = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
-    return AttachmentFile(resolved, resolved.name, mime, size)
+    missing = InvalidInput(
+        f"Attachment {raw!r} is not a readable regular file under {root} (symbolic links are not followed). "
+        "Give the full path of a file."
+    )
+    nofollow = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(root, nofollow | os.O_DIRECTORY)
+    except OSError:
+        raise missing from None
+    try:
+        for part in parts[:-1]:
+            try:
+                nxt = os.open(part, nofollow | os.O_DIRECTORY, dir_fd=fd)
+            except OSError:
+                raise missing from None
+            os.close(fd)
+            fd = nxt
+        try:
+            file_fd = os.open(parts[-1], nofollow | os.O_NONBLOCK, dir_fd=fd)
+        except OSError:
+            raise missing from None
+    finally:
+        os.close(fd)
+    with os.fdopen(file_fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise missing
+        if info.st_size > max_bytes:
+            raise InvalidInput(f"Attachment {raw!r} is {info.st_size} bytes; the limit is {max_bytes} bytes.")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InvalidInput(f"Attachment {raw!r} is over the limit of {max_bytes} bytes.")
+    name = parts[-1]
+    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return AttachmentFile(name, mime, data)
 
 
 @dataclass
@@ -116,7 +171,5 @@ class Outgoing:
             msg.add_alternative(self.html, subtype="html")
         for att in self.attachments:
             main, _, sub = att.mime_type.partition("/")
-            msg.add_attachment(
-                att.path.read_bytes(), maintype=main, subtype=sub or "octet-stream", filename=att.filename
-            )
+            msg.add_attachment(att.data, maintype=main, subtype=sub or "octet-stream", filename=att.filename)
         return msg.as_bytes()

@@ -11,9 +11,9 @@ from typing import Any
 
 import anyio
 
-from google_mcp.errors import InvalidInput, NotFound
+from google_mcp.errors import InvalidInput, NotFound, TargetChanged
 from google_mcp.google.client import GoogleClient
-from google_mcp.google.compose import Outgoing, bare, check_attachment, clean_header, parse_addresses
+from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
 from google_mcp.google.mailtext import body_text, extract, headers_of, window
 from google_mcp.models import (
     AttachmentInfo,
@@ -282,8 +282,12 @@ class Gmail:
             )
         if body_text is None and body_html is None:
             raise InvalidInput("Give body_text, body_html or both.")
+        me = await self.my_address()
+        # read once, now: the bytes the person is shown (size and hash) are the bytes that are sent
         out.attachments = [
-            check_attachment(p, self.settings.attachment_roots, self.settings.max_attachment_bytes)
+            await anyio.to_thread.run_sync(
+                read_attachment, p, self.settings.attachment_roots, self.settings.max_attachment_bytes
+            )
             for p in attachments or []
         ]
         if sum(a.size for a in out.attachments) > self.settings.max_attachment_bytes:
@@ -303,8 +307,8 @@ class Gmail:
                 ),
                 f"reading message {reply_to_message_id} to reply to it",
             )
-            h = headers_of(orig.get("payload", {}))
-            me = await self.my_address()
+            # every value taken from the other person's mail is made single-line before it is reused
+            h = {k: one_line(v) for k, v in headers_of(orig.get("payload", {})).items()}
             out.thread_id = orig["threadId"]
             out.in_reply_to = h.get("message-id", "")
             out.references = " ".join(x for x in (h.get("references", ""), out.in_reply_to) if x).strip()
@@ -324,6 +328,7 @@ class Gmail:
                         seen.add(bare(addr))
         if need_recipient and not (out.to or out.cc or out.bcc):
             raise InvalidInput("Give at least one recipient in to, cc or bcc (or reply_to_message_id).")
+        out.sender = me
         return out
 
     async def my_address(self) -> str:
@@ -333,22 +338,32 @@ class Gmail:
             self._me = str(profile["emailAddress"]).lower()
         return self._me
 
-    async def send(self, out: Outgoing) -> SentMessage:
-        raw = base64.urlsafe_b64encode(out.mime()).decode()
+    async def send(self, raw: str, thread_id: str | None, subject: str) -> SentMessage:
+        """Send the exact message the person approved (base64url MIME), at most once."""
         body: dict[str, Any] = {"raw": raw}
-        if out.thread_id:
-            body["threadId"] = out.thread_id
-        sent = await self._exec(
-            lambda s: s.users().messages().send(userId="me", body=body), "sending mail", retry=False
+        if thread_id:
+            body["threadId"] = thread_id
+        sent = await self.client.execute(
+            "gmail",
+            lambda s: s.users().messages().send(userId="me", body=body),
+            what="sending mail",
+            retry=False,
+            check=f"search Gmail for in:sent subject:({subject})"
+            if subject
+            else "search Gmail for in:sent newer_than:1h",
         )
         return SentMessage(id=sent["id"], thread_id=sent["threadId"], labels=sent.get("labelIds", []))
 
-    async def create_draft(self, out: Outgoing) -> DraftCreated:
-        message: dict[str, Any] = {"raw": base64.urlsafe_b64encode(out.mime()).decode()}
-        if out.thread_id:
-            message["threadId"] = out.thread_id
-        draft = await self._exec(
-            lambda s: s.users().drafts().create(userId="me", body={"message": message}), "creating a draft", retry=False
+    async def create_draft(self, raw: str, thread_id: str | None, subject: str) -> DraftCreated:
+        message: dict[str, Any] = {"raw": raw}
+        if thread_id:
+            message["threadId"] = thread_id
+        draft = await self.client.execute(
+            "gmail",
+            lambda s: s.users().drafts().create(userId="me", body={"message": message}),
+            what="creating a draft",
+            retry=False,
+            check=f"search Gmail for in:drafts subject:({subject})" if subject else "look in Gmail's drafts",
         )
         return DraftCreated(
             draft_id=draft["id"], message_id=draft["message"]["id"], thread_id=draft["message"].get("threadId", "")
@@ -393,11 +408,44 @@ class Gmail:
             raise InvalidInput("A label cannot be both added and removed.")
         return add_ids, remove_ids
 
+    async def thread_messages(self, thread_id: str) -> tuple[str, list[str]]:
+        """A conversation's subject and the ids of its messages (one small read)."""
+        check_id(thread_id, "thread_id")
+        t = await self._exec(
+            lambda s: (
+                s.users().threads().get(userId="me", id=thread_id, format="metadata", metadataHeaders=["Subject"])
+            ),
+            f"reading thread {thread_id}",
+        )
+        msgs = t.get("messages", [])
+        subject = headers_of(msgs[0].get("payload", {})).get("subject", "") if msgs else ""
+        return subject, [m["id"] for m in msgs]
+
+    async def unchanged(self, threads: dict[str, list[str]]) -> None:
+        """Refuse when a conversation gained or lost messages since the person saw the preview."""
+        for tid, shown in threads.items():
+            t = await self._exec(
+                lambda s, tid=tid: s.users().threads().get(userId="me", id=tid, format="minimal"),
+                f"checking thread {tid}",
+            )
+            now = [m["id"] for m in t.get("messages", [])]
+            if sorted(now) != sorted(shown):
+                raise TargetChanged(
+                    f"The conversation {tid} changed since the preview ({len(shown)} message(s) then, "
+                    f"{len(now)} now); nothing was done."
+                )
+
     async def apply_labels(
-        self, message_ids: list[str], thread_ids: list[str], add_ids: list[str], remove_ids: list[str]
+        self,
+        message_ids: list[str],
+        thread_ids: list[str],
+        add_ids: list[str],
+        remove_ids: list[str],
+        threads: dict[str, list[str]] | None = None,
     ) -> LabelsModified:
         """Carry out a change `prepare_labels` accepted, on messages the preview has read (so they exist:
         batchModify would silently skip unknown ids)."""
+        await self.unchanged(threads or {})
         body = {"addLabelIds": add_ids, "removeLabelIds": remove_ids}
         if message_ids:
             await self._exec(
@@ -421,13 +469,16 @@ class Gmail:
     async def describe_messages(self, message_ids: list[str]) -> list[MessageSummary]:
         return [self._summary(m) for m in await self._exist(message_ids)]
 
-    async def trash(self, message_ids: list[str], thread_ids: list[str]) -> Trashed:
+    async def trash(
+        self, message_ids: list[str], thread_ids: list[str], threads: dict[str, list[str]] | None = None
+    ) -> Trashed:
         for i in message_ids:
             check_id(i, "message_id")
         for i in thread_ids:
             check_id(i, "thread_id")
         if not message_ids and not thread_ids:
             raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
+        await self.unchanged(threads or {})
         for mid in message_ids:
             await self._exec(
                 lambda s, mid=mid: s.users().messages().trash(userId="me", id=mid), f"trashing message {mid}"

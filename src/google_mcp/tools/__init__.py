@@ -1,0 +1,19 @@
+"""The tool surface: one module per service, each a `register(...)` over its typed adapter."""
+
+from __future__ import annotations
+
+from mcp.server import MCPServer
+
+from google_mcp.gate import Gate
+from google_mcp.registry import Registrar
+from google_mcp.settings import Settings
+from google_mcp.tools import actions, calendar, gmail
+
+
+def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registrar:  # type: ignore[type-arg]
+    tool = Registrar(server, settings, gate)
+    gmail.register(tool)
+    calendar.register(tool)
+    if not settings.read_only:
+        actions.register(server)
+    return tool

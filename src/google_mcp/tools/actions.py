@@ -1,0 +1,53 @@
+"""The gate's own tools. They are not behind the gate: they are how a person's answer reaches it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from google_mcp.gate import current_principal
+from google_mcp.models import PendingInfo, PendingList, Preview, WriteOutcome
+from google_mcp.registry import DESTRUCTIVE, app
+
+
+def register(server: MCPServer) -> None:  # type: ignore[type-arg]
+    @server.tool(title="Confirm a pending action", annotations=DESTRUCTIVE)
+    async def confirm_action(
+        ctx: Context,  # type: ignore[type-arg]
+        confirmation_id: Annotated[str, Field(description="from a confirmation_required result")],
+    ) -> WriteOutcome:
+        """Carry out a pending action, only after the person has seen its preview and said yes. Runs exactly
+        what the preview showed, once."""
+        state = app(ctx)
+        return await state.gate.confirm(state, confirmation_id, current_principal(), via="model")
+
+    @server.tool(
+        title="Cancel a pending action",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+    )
+    async def cancel_action(ctx: Context, confirmation_id: str) -> WriteOutcome:  # type: ignore[type-arg]
+        """Drop a pending action the person does not want; nothing is done."""
+        return await app(ctx).gate.cancel(confirmation_id, current_principal())
+
+    @server.tool(title="List pending actions", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def list_pending_actions(ctx: Context) -> PendingList:  # type: ignore[type-arg]
+        """List the actions waiting for the person's confirmation, with their previews."""
+        records = await app(ctx).gate.pending(current_principal())
+        return PendingList(
+            actions=[
+                PendingInfo(
+                    confirmation_id=r.session_id,
+                    tool=r.tool,
+                    preview=Preview(**r.preview),
+                    created_at=r.created_at,
+                    expires_at=r.expires_at,
+                )
+                for r in records
+            ]
+        )

@@ -1,0 +1,268 @@
+"""The Calendar tools: thin declarations over the Calendar adapter (google/calendar.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from google_mcp.errors import InvalidInput
+from google_mcp.gate import Plan
+from google_mcp.models import CalendarList, Event, EventChanged, EventList, FreeBusy, Preview
+from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
+from google_mcp.state import AppState
+
+When = Annotated[str | None, Field(description="ISO 8601, with offset or read in time_zone")]
+Scope = Annotated[
+    Literal["this", "this_and_following", "all"],
+    Field(description="for a recurring event: this occurrence, this and later ones, or all"),
+]
+
+
+# reads ----------------------------------------------------------------------------------
+async def calendar_list_calendars(state: AppState) -> CalendarList:
+    """List the calendars the person can see, with ids, time zones and access."""
+    return await state.calendar.list_calendars()
+
+
+async def calendar_list_events(
+    state: AppState,
+    calendar_ids: Annotated[list[str], Field(description="'primary' is the person's own")] = ["primary"],  # noqa: B006
+    time_min: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
+    time_max: When = None,
+    query: Annotated[str | None, Field(description="free text in title, description, place, guests")] = None,
+    time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+    max_results: Annotated[int, Field(ge=1, le=250)] = 25,
+    page_token: str | None = None,
+) -> EventList:
+    """List events in a time window across one or more calendars, recurring events expanded."""
+    return await state.calendar.list_events(calendar_ids, time_min, time_max, query, max_results, page_token, time_zone)
+
+
+async def calendar_get_event(state: AppState, event_id: str, calendar_id: str = "primary") -> Event:
+    """Read one event with its times, guests and their responses."""
+    return await state.calendar.get_event(event_id, calendar_id)
+
+
+async def calendar_free_busy(
+    state: AppState,
+    time_min: Annotated[str, Field(description="ISO 8601, e.g. 2026-12-01T09:00:00-05:00")],
+    time_max: Annotated[str, Field(description="ISO 8601, e.g. 2026-12-05T17:00:00-05:00")],
+    ids: Annotated[list[str], Field(description="calendar ids and/or attendee emails")] = ["primary"],  # noqa: B006
+    slot_minutes: Annotated[int | None, Field(description="also list free slots this long")] = None,
+    working_hours: Annotated[tuple[str, str], Field(description="[start, end] as HH:MM")] = ("09:00", "17:00"),
+    include_weekends: bool = False,
+    time_zone: str | None = None,
+) -> FreeBusy:
+    """Busy blocks of calendars and people, and the slots when all of them are free in working hours."""
+    return await state.calendar.free_busy(
+        ids, time_min, time_max, time_zone, slot_minutes, working_hours[0], working_hours[1], include_weekends
+    )
+
+
+# writes ------------------------------------------------------------------------------------
+def event_preview(action: str, body: dict[str, Any], tz: str, send: bool, extra: list[str]) -> Preview:
+    """Every field that reaches Google, as the person should judge it."""
+
+    def when(node: dict[str, Any] | None) -> str:
+        if not node:
+            return "unchanged"
+        return node.get("date") or f"{node['dateTime']} ({node.get('timeZone', tz)})"
+
+    details = [f"Start: {when(body.get('start'))}", f"End: {when(body.get('end'))}"]
+    if "attendees" in body:
+        details.append("Guests: " + (", ".join(a["email"] for a in body["attendees"]) or "none"))
+    if "recurrence" in body:
+        details.append("Repeats: " + ("; ".join(body["recurrence"]) or "no longer"))
+    if "location" in body:
+        details.append(f"Where: {body['location']}")
+    if "description" in body:
+        details.append(f"Description: {body['description']}")
+    if "reminders" in body:
+        minutes = [str(o["minutes"]) for o in body["reminders"].get("overrides", [])]
+        details.append("Reminders: " + (", ".join(minutes) + " minutes before" if minutes else "none"))
+    if "conferenceData" in body:
+        details.append("Adds a Google Meet link")
+    details.append("Invitations will be emailed to guests" if send else "No emails will be sent to guests")
+    return Preview(action=action, summary=body.get("summary") or "(title unchanged)", details=details + extra)
+
+
+async def calendar_create_event(
+    state: AppState,
+    summary: str,
+    start: Annotated[str, Field(description="ISO 8601 time, or YYYY-MM-DD for all-day")],
+    end: Annotated[str | None, Field(description="default: 1 hour later, or the next day")] = None,
+    time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+    attendees: Annotated[list[str] | None, Field(description="guest emails")] = None,
+    description: str | None = None,
+    location: str | None = None,
+    recurrence: Annotated[list[str] | None, Field(description="e.g. ['RRULE:FREQ=WEEKLY;COUNT=10']")] = None,
+    reminders_minutes: Annotated[list[int] | None, Field(description="popup reminders")] = None,
+    add_meet_link: bool = False,
+    send_invitations: bool = True,
+    calendar_id: str = "primary",
+) -> Plan:
+    """Create an event; guests get email invitations unless send_invitations is false."""
+    cal = state.calendar
+    body = await cal.build_event(
+        summary=summary,
+        start=start,
+        end=end,
+        time_zone=time_zone,
+        attendees=attendees,
+        description=description,
+        location=location,
+        recurrence=recurrence,
+        reminders_minutes=reminders_minutes,
+        add_meet_link=add_meet_link,
+        calendar_id=calendar_id,
+        partial=False,
+    )
+    tz = await cal.time_zone(calendar_id)
+    send = send_invitations and bool(attendees)
+    preview = event_preview("Create an event", body, tz, send, [f"Calendar: {calendar_id}"])
+    return Plan(preview, {"calendar_id": calendar_id, "body": body, "send": send_invitations})
+
+
+async def create_op(state: AppState, op: dict[str, Any]) -> EventChanged:
+    return await state.calendar.create(op["calendar_id"], op["body"], op["send"])
+
+
+async def scope_lines(state: AppState, event_id: str, calendar_id: str, scope: str) -> tuple[Event, list[str], Any]:
+    cal = state.calendar
+    target = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
+    ev, master = target
+    shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
+    when = shown.start.date or shown.start.date_time
+    lines = [f"Event: {shown.summary} at {when} ({shown.start.time_zone})"]
+    if master is not None:
+        lines.append(
+            {
+                "this": "Only this occurrence",
+                "all": "Every occurrence of the series",
+                "this_and_following": "This and all later occurrences",
+            }[scope]
+        )
+    return shown, lines, target
+
+
+async def calendar_update_event(
+    state: AppState,
+    event_id: str,
+    calendar_id: str = "primary",
+    scope: Scope = "this",
+    summary: str | None = None,
+    start: Annotated[str | None, Field(description="new start; give end too to keep a length")] = None,
+    end: str | None = None,
+    time_zone: str | None = None,
+    attendees: Annotated[list[str] | None, Field(description="the full new guest list")] = None,
+    description: str | None = None,
+    location: str | None = None,
+    recurrence: list[str] | None = None,
+    reminders_minutes: list[int] | None = None,
+    add_meet_link: bool = False,
+    send_updates: bool = True,
+) -> Plan:
+    """Change fields of an event; only the fields given change."""
+    cal = state.calendar
+    body = await cal.build_event(
+        summary=summary,
+        start=start,
+        end=end,
+        time_zone=time_zone,
+        attendees=attendees,
+        description=description,
+        location=location,
+        recurrence=recurrence,
+        reminders_minutes=reminders_minutes,
+        add_meet_link=add_meet_link,
+        calendar_id=calendar_id,
+        partial=True,
+    )
+    if not body:
+        raise InvalidInput("Nothing to change: give at least one field to update.")
+    _, lines, target = await scope_lines(state, event_id, calendar_id, scope)
+    preview = event_preview("Update an event", body, await cal.time_zone(calendar_id), send_updates, lines)
+    op = {
+        "event_id": event_id,
+        "calendar_id": calendar_id,
+        "scope": scope,
+        "body": body,
+        "send": send_updates,
+        "target": list(target),
+    }
+    return Plan(preview, op)
+
+
+async def update_op(state: AppState, op: dict[str, Any]) -> EventChanged:
+    ev, master = op["target"]
+    return await state.calendar.update(
+        op["event_id"], op["calendar_id"], op["scope"], op["body"], op["send"], (ev, master)
+    )
+
+
+async def calendar_delete_event(
+    state: AppState,
+    event_id: str,
+    calendar_id: str = "primary",
+    scope: Scope = "this",
+    send_updates: bool = True,
+) -> Plan:
+    """Delete an event, or for a recurring event this occurrence, this and later ones, or all."""
+    shown, lines, target = await scope_lines(state, event_id, calendar_id, scope)
+    lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
+    preview = Preview(action="Delete an event", summary=shown.summary, details=lines)
+    op = {
+        "event_id": event_id,
+        "calendar_id": calendar_id,
+        "scope": scope,
+        "send": send_updates,
+        "target": list(target),
+    }
+    return Plan(preview, op)
+
+
+async def delete_op(state: AppState, op: dict[str, Any]) -> EventChanged:
+    ev, master = op["target"]
+    return await state.calendar.delete(op["event_id"], op["calendar_id"], op["scope"], op["send"], (ev, master))
+
+
+async def calendar_respond_to_event(
+    state: AppState,
+    event_id: str,
+    response: Literal["accepted", "declined", "tentative"],
+    calendar_id: str = "primary",
+    comment: str | None = None,
+) -> Plan:
+    """Accept, decline or tentatively accept an invitation."""
+    cal = state.calendar
+    ev = await cal.raw_event(event_id, calendar_id)
+    shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
+    if shown.my_response is None:
+        raise InvalidInput("You are not on this event's guest list, so there is nothing to respond to.")
+    preview = Preview(
+        action="Respond to an invitation",
+        summary=f"{response}: {shown.summary}",
+        details=[
+            f"When: {shown.start.date or shown.start.date_time} ({shown.start.time_zone})",
+            f"Organiser: {shown.organizer}",
+        ]
+        + ([f"Comment: {comment}"] if comment else []),
+    )
+    op = {"event_id": event_id, "calendar_id": calendar_id, "response": response, "comment": comment, "event": ev}
+    return Plan(preview, op)
+
+
+async def respond_op(state: AppState, op: dict[str, Any]) -> EventChanged:
+    return await state.calendar.respond(op["event_id"], op["calendar_id"], op["response"], op["comment"], op["event"])
+
+
+def register(tool: Registrar) -> None:
+    tool(title="List calendars", annotations=READ)(calendar_list_calendars)
+    tool(title="List events", annotations=READ)(calendar_list_events)
+    tool(title="Read an event", annotations=READ)(calendar_get_event)
+    tool(title="Free/busy and free slots", annotations=READ)(calendar_free_busy)
+    tool(title="Create an event", annotations=WRITE, execute=create_op)(calendar_create_event)
+    tool(title="Update an event", annotations=DESTRUCTIVE, execute=update_op)(calendar_update_event)
+    tool(title="Delete an event", annotations=DESTRUCTIVE, execute=delete_op)(calendar_delete_event)
+    tool(title="RSVP to an event", annotations=IDEMPOTENT, execute=respond_op)(calendar_respond_to_event)

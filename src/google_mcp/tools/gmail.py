@@ -1,0 +1,258 @@
+"""The Gmail tools: thin declarations over the Gmail adapter (google/gmail.py)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from google_mcp.errors import InvalidInput
+from google_mcp.gate import Plan
+from google_mcp.google.compose import Outgoing
+from google_mcp.models import (
+    DraftCreated,
+    LabelList,
+    LabelsModified,
+    MessageDetail,
+    Preview,
+    SavedAttachment,
+    SearchResult,
+    SentMessage,
+    ThreadDetail,
+    Trashed,
+)
+from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
+from google_mcp.state import AppState
+
+BODY_SHOWN = 2000  # characters of each body a preview shows; the rest is counted, and hashed in the op
+
+Addresses = Annotated[list[str] | None, Field(description="addresses, e.g. ['Dana <dana@example.com>']")]
+Ids = Annotated[list[str] | None, Field(description="ids from gmail_search")]
+
+
+# reads ----------------------------------------------------------------------------
+async def gmail_search(
+    state: AppState,
+    query: Annotated[str, Field(description="Gmail search syntax, e.g. 'from:dana is:unread newer_than:7d'")] = "",
+    max_results: Annotated[int, Field(ge=1, le=50)] = 20,
+    page_token: Annotated[str | None, Field(description="next_page_token of the previous page")] = None,
+    include_spam_trash: bool = False,
+) -> SearchResult:
+    """Search the mailbox with Gmail's query language; returns compact summaries, newest first."""
+    return await state.gmail.search(query, max_results, page_token, include_spam_trash)
+
+
+async def gmail_get_message(
+    state: AppState,
+    message_id: str,
+    max_chars: Annotated[int, Field(ge=200, le=100_000)] = 8000,
+    offset: Annotated[int, Field(ge=0, description="continue a cut body from next_offset")] = 0,
+    include_quoted: Annotated[bool, Field(description="show quoted earlier messages")] = False,
+) -> MessageDetail:
+    """Read one email as clean text, with its headers and attachment list. Quoted history is folded."""
+    return await state.gmail.get_message(message_id, max_chars, offset, include_quoted)
+
+
+async def gmail_get_thread(
+    state: AppState,
+    thread_id: str,
+    max_chars_per_message: Annotated[int, Field(ge=200, le=50_000)] = 3000,
+    include_quoted: bool = False,
+) -> ThreadDetail:
+    """Read every message of a conversation, oldest first, each as clean text."""
+    return await state.gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
+
+
+async def gmail_list_labels(state: AppState) -> LabelList:
+    """List the mailbox's system and user labels with their ids."""
+    return await state.gmail.list_labels()
+
+
+async def gmail_get_attachment(
+    state: AppState,
+    message_id: str,
+    attachment_id: Annotated[str, Field(description="attachment_id, part_id or filename from gmail_get_message")],
+) -> SavedAttachment:
+    """Save an attachment to the download folder and return its path; small text files come inline."""
+    return await state.gmail.get_attachment(message_id, attachment_id)
+
+
+# sending ------------------------------------------------------------------------------
+def _shown(label: str, text: str) -> str:
+    cut = text[:BODY_SHOWN]
+    more = f"\n… ({len(text) - BODY_SHOWN} more characters)" if len(text) > BODY_SHOWN else ""
+    return f"{label}: {cut}{more}"
+
+
+def mail_preview(out: Outgoing, draft: bool) -> Preview:
+    """Every field that reaches Google, as the person should judge it."""
+    from google_mcp.google.mailtext import html_to_text
+
+    details = [f"From: {out.sender}"]
+    for label, values in (("To", out.to), ("Cc", out.cc), ("Bcc", out.bcc)):
+        if values:
+            details.append(f"{label}: {', '.join(values)}")
+    details.append(f"Subject: {out.subject or '(no subject)'}")
+    if out.in_reply_to:
+        details.append(f"In reply to: {out.in_reply_to} (thread {out.thread_id})")
+    details += [f"Attachment: {a.filename} ({a.size} bytes, SHA-256 {a.sha256[:16]}…)" for a in out.attachments]
+    if out.text is not None:
+        details.append(_shown("Body", out.text))
+    if out.html is not None:
+        text, _ = html_to_text(out.html, include_quoted=True)
+        details.append(_shown(f"HTML body ({len(out.html)} characters of HTML, shown as text)", text))
+    return Preview(
+        action="Create a draft" if draft else "Send an email",
+        summary=f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}",
+        details=details,
+    )
+
+
+async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
+    out = await state.gmail.compose(**fields, need_recipient=not draft)
+    raw = base64.urlsafe_b64encode(out.mime()).decode()
+    return Plan(mail_preview(out, draft), {"raw": raw, "thread_id": out.thread_id, "subject": out.subject})
+
+
+async def send_op(state: AppState, op: dict[str, Any]) -> SentMessage:
+    return await state.gmail.send(op["raw"], op.get("thread_id"), op.get("subject", ""))
+
+
+async def draft_op(state: AppState, op: dict[str, Any]) -> DraftCreated:
+    return await state.gmail.create_draft(op["raw"], op.get("thread_id"), op.get("subject", ""))
+
+
+async def gmail_send(
+    state: AppState,
+    to: Addresses = None,
+    subject: str | None = None,
+    body_text: str | None = None,
+    body_html: str | None = None,
+    cc: Addresses = None,
+    bcc: Addresses = None,
+    attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+    reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
+    reply_all: bool = False,
+) -> Plan:
+    """Send an email, or a reply when reply_to_message_id is given (subject and recipients then default
+    to the original's). Needs the person's confirmation."""
+    return await mail_plan(
+        state,
+        False,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        reply_to_message_id=reply_to_message_id,
+        reply_all=reply_all,
+    )
+
+
+async def gmail_create_draft(
+    state: AppState,
+    to: Addresses = None,
+    subject: str | None = None,
+    body_text: str | None = None,
+    body_html: str | None = None,
+    cc: Addresses = None,
+    bcc: Addresses = None,
+    attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+    reply_to_message_id: str | None = None,
+    reply_all: bool = False,
+) -> Plan:
+    """Save an email as a draft (same fields as gmail_send) for the person to review in Gmail."""
+    return await mail_plan(
+        state,
+        True,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        reply_to_message_id=reply_to_message_id,
+        reply_all=reply_all,
+    )
+
+
+# labels and trash ------------------------------------------------------------------------
+async def describe(
+    state: AppState, message_ids: list[str], thread_ids: list[str]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Preview lines for messages and conversations, and each conversation's messages as the person sees it now."""
+    gmail = state.gmail
+    lines = [
+        f"{m.subject or '(no subject)'} — {m.sender} — {m.date}"
+        for m in (await gmail.describe_messages(message_ids) if message_ids else [])
+    ]
+    threads: dict[str, list[str]] = {}
+    for tid in thread_ids:
+        subject, ids = await gmail.thread_messages(tid)
+        threads[tid] = ids
+        lines.append(f"Conversation: {subject or '(no subject)'} ({len(ids)} message{'s' if len(ids) != 1 else ''})")
+    return lines, threads
+
+
+async def gmail_modify_labels(
+    state: AppState,
+    message_ids: Ids = None,
+    thread_ids: Ids = None,
+    add: Annotated[list[str] | None, Field(description="label names or ids, e.g. STARRED")] = None,
+    remove: Annotated[list[str] | None, Field(description="UNREAD marks read; INBOX archives")] = None,
+) -> Plan:
+    """Add or remove labels on messages or conversations: mark read/unread, archive, star, file."""
+    gmail = state.gmail
+    message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
+    add_ids, remove_ids = await gmail.prepare_labels(message_ids, thread_ids, add, remove)
+    if "TRASH" in add_ids:
+        raise InvalidInput("Moving to the trash is gmail_trash's job; call gmail_trash with these ids instead.")
+    lines, threads = await describe(state, message_ids, thread_ids)  # also proves every message exists
+    preview = Preview(
+        action="Change labels",
+        summary=f"add {add_ids or '-'}, remove {remove_ids or '-'} on {len(lines)} item(s)",
+        details=lines + (["Reports as spam and moves out of the inbox"] if "SPAM" in add_ids else []),
+    )
+    op = {
+        "message_ids": message_ids,
+        "thread_ids": thread_ids,
+        "add": add_ids,
+        "remove": remove_ids,
+        "threads": threads,
+    }
+    # auto-approving label changes never covers reporting spam: that always asks the person
+    return Plan(preview, op, auto_ok="SPAM" not in add_ids)
+
+
+async def labels_op(state: AppState, op: dict[str, Any]) -> LabelsModified:
+    return await state.gmail.apply_labels(op["message_ids"], op["thread_ids"], op["add"], op["remove"], op["threads"])
+
+
+async def gmail_trash(state: AppState, message_ids: Ids = None, thread_ids: Ids = None) -> Plan:
+    """Move messages or whole conversations to the trash (Gmail empties it after 30 days)."""
+    message_ids, thread_ids = message_ids or [], thread_ids or []
+    if not message_ids and not thread_ids:
+        raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
+    lines, threads = await describe(state, message_ids, thread_ids)
+    preview = Preview(action="Move to trash", summary=f"{len(lines)} item(s)", details=lines)
+    return Plan(preview, {"message_ids": message_ids, "thread_ids": thread_ids, "threads": threads})
+
+
+async def trash_op(state: AppState, op: dict[str, Any]) -> Trashed:
+    return await state.gmail.trash(op["message_ids"], op["thread_ids"], op["threads"])
+
+
+def register(tool: Registrar) -> None:
+    tool(title="Search Gmail", annotations=READ)(gmail_search)
+    tool(title="Read an email", annotations=READ)(gmail_get_message)
+    tool(title="Read a conversation", annotations=READ)(gmail_get_thread)
+    tool(title="List Gmail labels", annotations=READ)(gmail_list_labels)
+    tool(title="Download an attachment", annotations=READ)(gmail_get_attachment)
+    tool(title="Send an email", annotations=WRITE, execute=send_op)(gmail_send)
+    tool(title="Create a draft", annotations=WRITE, execute=draft_op)(gmail_create_draft)
+    tool(title="Change labels", annotations=IDEMPOTENT, execute=labels_op)(gmail_modify_labels)
+    tool(title="Move to trash", annotations=DESTRUCTIVE, execute=trash_op)(gmail_trash)

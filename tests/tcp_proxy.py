@@ -1,0 +1,179 @@
+"""A TCP proxy between the server and the sandbox that misbehaves the way networks do.
+
+- `drop_after(method, path_regex)`: forward a matching request, let the sandbox act on it, then close
+  the connection without an answer (the client sees the connection drop after its request went out).
+- `close_idle(reset=...)`: close every connection that sits idle between requests, as a server's
+  keep-alive timeout (or a NAT) does while a person reads a preview.
+- `refuse(n)`: refuse the next n connections outright (nothing reaches the sandbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Conn:
+    writer: asyncio.StreamWriter
+    idle: bool = True
+
+
+@dataclass
+class _Rule:
+    method: str
+    path: re.Pattern[str]
+    count: int
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    answered: bool
+
+
+@dataclass
+class TcpProxy:
+    upstream: tuple[str, int]
+    seen: list[Seen] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._conns: set[_Conn] = set()
+        self._rules: list[_Rule] = []
+        self._refuse = 0
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    @classmethod
+    def to(cls, url: str) -> TcpProxy:
+        host, _, port = url.split("//", 1)[1].rstrip("/").partition(":")
+        return cls((host, int(port)))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def start() -> None:
+            self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
+            self._ready.set()
+
+        self._loop.run_until_complete(start())
+        self._loop.run_forever()
+
+    # controls -------------------------------------------------------------
+    def drop_after(self, method: str, path_regex: str, count: int = 1) -> None:
+        with self._lock:
+            self._rules.append(_Rule(method, re.compile(path_regex), count))
+
+    def refuse(self, count: int) -> None:
+        with self._lock:
+            self._refuse += count
+
+    def close_idle(self, *, reset: bool = False) -> int:
+        """Close the connections idle between requests; with reset, abortively (RST), so a later write breaks."""
+
+        async def close() -> int:
+            idle = [c for c in self._conns if c.idle]
+            for conn in idle:
+                sock = conn.writer.get_extra_info("socket")
+                if reset and sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.writer.close()
+                self._conns.discard(conn)
+            return len(idle)
+
+        return asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+
+    def stop(self) -> None:
+        async def shut() -> None:
+            self._server.close()
+            for conn in list(self._conns):
+                conn.writer.close()
+
+        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    # the proxy --------------------------------------------------------------
+    def _match(self, method: str, path: str) -> bool:
+        with self._lock:
+            for rule in self._rules:
+                if rule.count > 0 and rule.method == method and rule.path.search(path):
+                    rule.count -= 1
+                    return True
+        return False
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            refuse = self._refuse > 0
+            self._refuse -= 1 if refuse else 0
+        if refuse:
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()
+            return
+        conn = _Conn(writer)
+        self._conns.add(conn)
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        try:
+            while True:
+                request = await _read_message(reader, request=True)
+                if request is None:
+                    return
+                conn.idle = False
+                first = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+                method, path = first[0], first[1] if len(first) > 1 else "/"
+                drop = self._match(method, path)
+                up_writer.write(request)
+                await up_writer.drain()
+                response = await _read_message(up_reader, request=False)
+                self.seen.append(Seen(method, path, answered=not drop and response is not None))
+                if drop or response is None:
+                    writer.close()
+                    return
+                writer.write(response)
+                await writer.drain()
+                conn.idle = True
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            self._conns.discard(conn)
+            up_writer.close()
+            if not writer.is_closing():
+                writer.close()
+
+
+async def _read_message(reader: asyncio.StreamReader, *, request: bool) -> bytes | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return None
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    if b"content-length" in headers:
+        return head + await reader.readexactly(int(headers[b"content-length"]))
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        body = b""
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            chunk = await reader.readexactly(size + 2)
+            body += size_line + chunk
+            if size == 0:
+                return head + body
+    return head if request else head + await reader.read()
