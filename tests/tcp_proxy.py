@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(eq=False)
 class _Conn:
     writer: asyncio.StreamWriter
     idle: bool = True
@@ -106,6 +106,7 @@ class TcpProxy:
         asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
     # the proxy --------------------------------------------------------------
     def _match(self, method: str, path: str) -> bool:
