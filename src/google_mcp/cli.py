@@ -85,9 +85,60 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if all(ok for ok, _ in results) else 1
 
 
+def _approve(args: argparse.Namespace) -> int:
+    """The person's own channel: show a pending action's preview in the terminal and decide it."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from google_mcp.approval import HEADER, approval_key
+
+    settings = _settings(args)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    base = (args.url or f"http://{host}:{settings.port}").rstrip("/")
+    headers = {HEADER: approval_key(settings)}
+    token = args.token or next(iter(settings.bearer_tokens()), None)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+
+    def request(method: str, path: str) -> tuple[int, dict[str, object]]:
+        req = urllib.request.Request(base + path, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.status, json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except OSError as exc:
+            return 0, {"error": f"google-mcp is not reachable at {base} ({exc}); pass --url"}
+
+    status, shown = request("GET", f"/confirm/{args.confirmation_id}")
+    if status != 200:
+        print(f"error: {shown.get('error', status)}", file=sys.stderr)
+        return 2
+    preview = shown.get("preview") or {}
+    assert isinstance(preview, dict)
+    print(f"{preview.get('action')}: {preview.get('summary')}")
+    for line in preview.get("details") or []:
+        print("  " + str(line).replace("\n", "\n  | "))
+    if args.decline:
+        confirmed = False
+    elif args.yes:
+        confirmed = True
+    else:
+        confirmed = input("Approve? [y/N] ").strip().lower() in ("y", "yes")
+    status, outcome = request("POST", f"/confirm/{args.confirmation_id}?confirmed={str(confirmed).lower()}")
+    if status != 200:
+        print(f"error: {outcome.get('error', status)}", file=sys.stderr)
+        return 2
+    print(f"{outcome.get('status')}: {outcome.get('message')}")
+    return 0 if outcome.get("status") in ("done", "declined") else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="google-mcp", description="Gmail and Google Calendar for MCP hosts.")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (logs go to stderr)")
+    parser.add_argument(
+        "--log-level", help="logging level, logs go to stderr (default GOOGLE_MCP_LOG_LEVEL or WARNING)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sandbox = sub.add_parser("sandbox", help="serve the local stand-in for Gmail and Calendar")
@@ -114,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--token-file", help="where to store the token")
     auth.set_defaults(func=_auth)
 
+    approve = sub.add_parser("approve", help="see a pending action's preview and approve or decline it")
+    approve.add_argument("confirmation_id")
+    decide = approve.add_mutually_exclusive_group()
+    decide.add_argument("--yes", action="store_true", help="approve without asking")
+    decide.add_argument("--decline", action="store_true", help="decline it")
+    approve.add_argument("--url", help="the server (default http://GOOGLE_MCP_HOST:GOOGLE_MCP_PORT)")
+    approve.add_argument("--token", help="bearer token (default: the first of GOOGLE_MCP_AUTH_TOKEN)")
+    approve.set_defaults(func=_approve)
+
     doctor = sub.add_parser("doctor", help="check the configuration and say what to fix")
     doctor.add_argument("--sandbox-url")
     doctor.set_defaults(func=_doctor)
@@ -122,8 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    level = args.log_level
+    if level is None:
+        from google_mcp.settings import Settings
+
+        level = Settings().log_level
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=level.upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -21,7 +21,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse
 
-from google_mcp.serving import serve_announced
+from google_mcp.serving import bind, serve_announced
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
     import uvicorn
 
     check_exposure(settings)
+    sock = bind(settings.host, settings.port)
     app = build_http_app(server, settings, transport)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     runner = uvicorn.Server(config)
@@ -153,7 +154,7 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
     def announce(url: str) -> None:
         print(f"google-mcp listening on {url} ({paths})", file=sys.stderr, flush=True)
 
-    await serve_announced(runner, announce)
+    await serve_announced(runner, announce, sock)
 
 
 def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:

@@ -5,13 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import socket
+
 import anyio
 
 if TYPE_CHECKING:  # kept out of start-up: stdio never needs uvicorn
     import uvicorn
 
 
-async def serve_announced(server: uvicorn.Server, on_bound: Callable[[str], None]) -> None:
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or one line that says what to do when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(
+            f"error: cannot listen on {host}:{port} ({exc.strerror}). Stop what uses it, or choose another "
+            "port with --port (0 picks a free one)."
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_announced(
+    server: uvicorn.Server, on_bound: Callable[[str], None], sock: socket.socket | None = None
+) -> None:
     """Serve until asked to exit; call `on_bound("http://host:port")` once the socket listens."""
 
     async def announce() -> None:
@@ -22,5 +44,5 @@ async def serve_announced(server: uvicorn.Server, on_bound: Callable[[str], None
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(announce)
-        await server.serve()
+        await server.serve(sockets=[sock] if sock is not None else None)
         tg.cancel_scope.cancel()
