@@ -94,17 +94,20 @@ def _approve(args: argparse.Namespace) -> int:
     from google_mcp.approval import HEADER, approval_key
 
     settings = _settings(args)
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     base = (args.url or f"http://{host}:{settings.port}").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        print("error: --url must be an http(s) URL", file=sys.stderr)
+        return 2
     headers = {HEADER: approval_key(settings)}
     token = args.token or next(iter(settings.bearer_tokens()), None)
     if token:
         headers["Authorization"] = f"Bearer {token}"
 
     def request(method: str, path: str) -> tuple[int, dict[str, object]]:
-        req = urllib.request.Request(base + path, method=method, headers=headers)
+        req = urllib.request.Request(base + path, method=method, headers=headers)  # noqa: S310 - http(s) only
         try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
+            with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
                 return resp.status, json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")

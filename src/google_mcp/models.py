@@ -73,6 +73,8 @@ class ThreadDetail(Result):
     subject: str
     message_count: int
     messages: list[MessageDetail]
+    omitted_ids: list[str] = Field(default_factory=list)
+    note: str | None = None
 
 
 class LabelInfo(Result):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,8 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from starlette.requests import Request
@@ -71,9 +73,18 @@ class GoogleMCPServer(MCPServer[AppState]):
                 "ids from earlier results) and try again; if it persists, tell the person."
             ) from None
 
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        if self._prompt_manager.get_prompt(name) is None:
+            known = ", ".join(p.name for p in self._prompt_manager.list_prompts()) or "none"
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}. This server's prompts: {known}.")
+        return await super().get_prompt(name, arguments, context)
+
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
         for tool in tools:
+            tool.description = inspect.cleandoc(tool.description or "")
             tool.input_schema = compact(tool.input_schema)
             if tool.output_schema is not None:
                 tool.output_schema = compact(tool.output_schema, output=True)

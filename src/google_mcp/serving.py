@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import socket
 
 import anyio
 

@@ -45,6 +45,9 @@ ALIASES = {
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 INLINE_TEXT_MAX = 32_000
+THREAD_BUDGET = 200_000  # characters of message text in one gmail_get_thread answer
+THREAD_MESSAGES = 100
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 
 def _iso(ms: str | int) -> str:
@@ -58,9 +61,16 @@ def check_id(value: str, what: str) -> str:
 
 
 def _safe_name(name: str) -> str:
+    """A file name that stays in its folder, shows what it is (no right-to-left override hiding '.exe'),
+    and fits every file system (at most 200 bytes, extension kept)."""
     name = os.path.basename(name.replace("\\", "/")).strip()
-    name = re.sub(r"[\x00-\x1f\x7f/]", "_", name).lstrip(".")
-    return name[:200] or "attachment"
+    name = _BIDI.sub("", re.sub(r"[\x00-\x1f\x7f/]", "_", name)).lstrip(".").strip()
+    stem, ext = os.path.splitext(name)
+    if len(ext.encode()) > 20:
+        stem, ext = name, ""
+    room = 200 - len(ext.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore")
+    return (stem + ext) if stem else ("attachment" + ext)
 
 
 class Gmail:
@@ -195,7 +205,30 @@ class Gmail:
                     f"Body cut at {max_chars_per_message} characters; read the rest with "
                     f"gmail_get_message(message_id={m.id!r}, offset={m.next_offset})."
                 )
-        return ThreadDetail(id=t["id"], subject=msgs[0].subject if msgs else "", message_count=len(msgs), messages=msgs)
+        # one answer stays well under what clients accept: the newest messages that fit, the rest by id
+        shown: list[MessageDetail] = []
+        size = 0
+        for m in reversed(msgs):
+            size += len(m.body) + 500
+            if shown and (size > THREAD_BUDGET or len(shown) >= THREAD_MESSAGES):
+                break
+            shown.append(m)
+        shown.reverse()
+        omitted = [m.id for m in msgs[: len(msgs) - len(shown)]]
+        note = None
+        if omitted:
+            note = (
+                f"The {len(omitted)} earliest of {len(msgs)} messages are not shown, to keep this answer small; "
+                "read any of them with gmail_get_message(message_id) using omitted_ids."
+            )
+        return ThreadDetail(
+            id=t["id"],
+            subject=msgs[0].subject if msgs else "",
+            message_count=len(msgs),
+            messages=shown,
+            omitted_ids=omitted,
+            note=note,
+        )
 
     async def labels(self) -> list[dict[str, Any]]:
         data = await self._exec(lambda s: s.users().labels().list(userId="me"), "listing labels")

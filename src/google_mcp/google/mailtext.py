@@ -8,12 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_HIDDEN = re.compile(
-    r"<(style|script|head|title|noscript)\b[^>]*>.*?</\1\s*>"
-    r"|<!--.*?-->"
-    r"|<(\w+)\b[^>]*style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|max-height\s*:\s*0|opacity\s*:\s*0)[^\"']*[\"'][^>]*>.*?</\2\s*>",
-    re.I | re.S,
-)
+_HIDDEN = re.compile(r"<(style|script|head|title|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 _PIXEL = re.compile(r"<img\b[^>]*(?:width\s*=\s*[\"']?[01][\"'\s>/]|height\s*=\s*[\"']?[01][\"'\s>/])[^>]*>", re.I)
 _HTML_QUOTE = re.compile(
     r"<(blockquote|div)\b[^>]*class\s*=\s*[\"'][^\"']*(?:gmail_quote|yahoo_quoted|moz-cite-prefix)[^\"']*[\"'][^>]*>.*</\1\s*>",
@@ -97,8 +92,10 @@ def extract(payload: dict[str, Any]) -> Extracted:
 def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
     import html2text
 
+    from google_mcp.google.visible import visible_html
+
     folded = False
-    cleaned = _HIDDEN.sub(" ", markup)
+    cleaned = visible_html(_HIDDEN.sub(" ", markup))
     cleaned = _PIXEL.sub("", cleaned)
     if not include_quoted:
         cleaned, n = _HTML_QUOTE.subn("<p>[quoted history folded]</p>", cleaned)

@@ -9,15 +9,27 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from google_mcp.errors import InvalidInput
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ZONE = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+# Python's datetime spans years 1 to 9999; an offset, a zone or an event's length must never fall off either
+# end, so times are accepted one day inside it.
+EARLIEST, LATEST = date(1, 1, 2), date(9999, 12, 30)
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    if len(name) <= 64 and _ZONE.match(name):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    shown = name if len(name) <= 64 else name[:40] + "…"
+    raise InvalidInput(f"Unknown time zone {shown!r}. Use an IANA name such as Europe/Berlin or America/New_York.")
+
+
+def _in_range(day: date, what: str, value: str) -> None:
+    if not EARLIEST <= day <= LATEST:
         raise InvalidInput(
-            f"Unknown time zone {name!r}. Use an IANA name such as Europe/Berlin or America/New_York."
-        ) from None
+            f"{what} {value!r} is out of range: give a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
+        )
 
 
 def is_date(value: str) -> bool:
@@ -26,9 +38,11 @@ def is_date(value: str) -> bool:
 
 def parse_date(value: str, what: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{what} {value!r} is not a date; use YYYY-MM-DD.") from None
+    _in_range(day, what, value)
+    return day
 
 
 def localize(naive: datetime, tz: ZoneInfo, what: str) -> datetime:
@@ -71,6 +85,7 @@ def parse_when(value: str, time_zone: str | None, default_tz: str, what: str) ->
             f"{what} {value!r} is not an ISO 8601 time. Use e.g. 2026-12-01T15:00:00-05:00, or "
             "2026-12-01T15:00 with time_zone."
         ) from None
+    _in_range(parsed.date(), what, value)
     if parsed.tzinfo is not None:
         return parsed
     return localize(parsed, zone(time_zone or default_tz), what)
