@@ -75,6 +75,7 @@ class TcpProxy:
 
     # controls -------------------------------------------------------------
     def drop_after(self, method: str, path_regex: str, count: int = 1) -> None:
+        """`method` may be "WRITE": any of POST, PUT, PATCH, DELETE."""
         with self._lock:
             self._rules.append(_Rule(method, re.compile(path_regex), count))
 
@@ -112,7 +113,10 @@ class TcpProxy:
     def _match(self, method: str, path: str) -> bool:
         with self._lock:
             for rule in self._rules:
-                if rule.count > 0 and rule.method == method and rule.path.search(path):
+                wanted = rule.method == method or (
+                    rule.method == "WRITE" and method in ("POST", "PUT", "PATCH", "DELETE")
+                )
+                if rule.count > 0 and wanted and rule.path.search(path):
                     rule.count -= 1
                     return True
         return False
@@ -162,6 +166,9 @@ async def _read_message(reader: asyncio.StreamReader, *, request: bool) -> bytes
         head = await reader.readuntil(b"\r\n\r\n")
     except (asyncio.IncompleteReadError, ConnectionError):
         return None
+    status = head.split(b" ", 2)[1] if not request else b""
+    if status in (b"204", b"304") or status.startswith(b"1"):
+        return head  # no body, whatever the headers say
     headers = {}
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")

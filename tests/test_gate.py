@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import anyio
@@ -51,7 +52,21 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
     tools = anyio.run(server.list_tools)
     changing = {t.name for t in tools if not (t.annotations and t.annotations.read_only_hint)}
     assert changing == {*WRITE_TOOLS, "confirm_action", "cancel_action"}
-    assert set(server.state.gate.builders) == set(WRITE_TOOLS)
+    assert set(server.state.gate.builders) == set(server.state.gate.executors) == set(WRITE_TOOLS)
+    # the exact set of tools that run without asking: a write wrongly marked read-only would show here
+    reads = {t.name for t in tools} - changing
+    assert reads == {
+        "gmail_search",
+        "gmail_get_message",
+        "gmail_get_thread",
+        "gmail_list_labels",
+        "gmail_get_attachment",
+        "calendar_list_calendars",
+        "calendar_list_events",
+        "calendar_get_event",
+        "calendar_free_busy",
+        "list_pending_actions",
+    }
     # the hidden elicitation parameter never reaches the model
     for tool in tools:
         assert "decision" not in tool.input_schema.get("properties", {})
@@ -149,7 +164,9 @@ async def test_without_elicitation_writes_wait_for_confirm_action(
         for tool, args in cases.items():
             outcome = await call(client, tool, args)
             assert outcome["status"] == "confirmation_required" and outcome["expires_at"]
-            assert len(outcome["confirmation_id"]) >= 22 and "confirm_action" in outcome["message"]
+            # 192 bits from the OS's CSPRNG, URL-safe
+            assert len(base64.urlsafe_b64decode(outcome["confirmation_id"])) * 8 >= 192
+            assert "confirm_action" in outcome["message"]
             held[tool] = outcome
         assert writes(url) == []
         listed = await call(client, "list_pending_actions")

@@ -6,6 +6,7 @@ import json
 import stat
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,50 @@ async def test_stdio_subprocess_serves_tools_and_keeps_stdout_for_the_protocol(s
             assert len(page["messages"]) == 3
             bad = await client.call_tool("gmail_get_message", {"message_id": "ffffffffffffffff"})
             assert bad.is_error
+
+
+def test_under_debug_logging_stdout_carries_only_the_protocol(sandbox: Any) -> None:
+    """GOOGLE_MCP_LOG_LEVEL=DEBUG really turns debug logs on (on stderr), and stdout stays pure JSON-RPC."""
+    import json
+
+    proc = subprocess.Popen(
+        [EXE, "serve", "--sandbox-url", sandbox.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(GOOGLE_MCP_LOG_LEVEL="DEBUG"),
+        text=True,
+    )
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "gmail_search", "arguments": {}}},
+    ]
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    drain.start()
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    proc.stdin.flush()
+    answers = [json.loads(proc.stdout.readline()) for _ in range(2)]
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    proc.wait(30)
+    drain.join(10)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert [a["id"] for a in answers] == [1, 2] and not answers[1]["result"]["isError"]
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines() if line.strip())
+    assert any(" DEBUG " in line for line in errors)
 
 
 async def test_read_only_registers_no_write_tools(sandbox: Any) -> None:
