@@ -176,3 +176,72 @@ def test_a_port_in_use_is_one_line_saying_what_to_do(served: Served, tmp_path: A
     assert second.returncode != 0
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and "--port" in lines[0] and port in lines[0], second.stderr
+
+
+async def test_a_client_that_can_only_open_urls_gets_a_pending_action(served: Served, fresh_sandbox: Any) -> None:
+    """An elicitation capability of URL mode only cannot carry a yes/no: the write is held instead."""
+    import json
+
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+    def answer(response: Any) -> dict[str, Any]:
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            data = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]
+            return dict(json.loads(data[-1]))
+        return dict(response.json())
+
+    async with httpx2.AsyncClient(timeout=30) as http:
+        init = await http.post(
+            served.url + "/mcp",
+            headers=headers,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {"elicitation": {"url": {}}},
+                    "clientInfo": {"name": "url-only", "version": "1"},
+                },
+            },
+        )
+        session = {**headers, "mcp-session-id": init.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        await http.post(
+            served.url + "/mcp", headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
+        )
+        called = await http.post(
+            served.url + "/mcp",
+            headers=session,
+            json={
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "gmail_send", "arguments": MAIL},
+            },
+        )
+    result = answer(called)["result"]
+    assert not result.get("isError"), result
+    assert result["structuredContent"]["status"] == "confirmation_required"
+    assert writes(fresh_sandbox.url) == []
+
+
+async def test_in_process_pending_actions_belong_to_their_token(fresh_sandbox: Any, tmp_path: Any) -> None:
+    """Without Redis too: another bearer token sees, confirms and cancels nothing of it."""
+    server = _serve(fresh_sandbox.url, tmp_path, GOOGLE_MCP_AUTH_TOKEN="alpha-token,beta-token")
+    try:
+        held = await _hold(server, {"Authorization": "Bearer alpha-token"})
+        cid = held["confirmation_id"]
+        async with httpx2.AsyncClient(headers={"Authorization": "Bearer beta-token"}) as http:
+            transport = streamable_http_client(server.url + "/mcp", http_client=http)
+            async with Client(transport, mode="legacy") as client:  # type: ignore[arg-type]
+                assert (await tool(client, "list_pending_actions"))["actions"] == []
+                for name in ("confirm_action", "cancel_action"):
+                    result = await client.call_tool(name, {"confirmation_id": cid})
+                    assert result.is_error and "No pending action" in result.content[0].text
+        async with httpx2.AsyncClient(headers={"Authorization": "Bearer alpha-token"}) as http:
+            transport = streamable_http_client(server.url + "/mcp", http_client=http)
+            async with Client(transport, mode="legacy") as client:  # type: ignore[arg-type]
+                assert [a["confirmation_id"] for a in (await tool(client, "list_pending_actions"))["actions"]] == [cid]
+    finally:
+        server.stop()
+    assert writes(fresh_sandbox.url) == []

@@ -308,3 +308,24 @@ async def test_a_client_that_can_ask_the_person_is_asked(
         assert person.asked and person.asked[0].startswith("Send an email")
     else:
         assert result["pending_actions"] and person.asked == []
+
+
+async def test_the_router_holds_even_an_auto_approved_write(fresh_sandbox: Any, make_settings: Any) -> None:
+    """The model alone never causes a write: auto-approval covers a person's direct calls, not the router's."""
+
+    def script(body: dict[str, Any], n: int) -> Any:
+        if not function_responses(body):
+            return call("gmail_send", {"to": ["dana.whitfield@example.com"], "subject": "auto", "body_text": "x"})
+        return text("Queued.")
+
+    with GeminiStandIn(script) as gemini:
+        settings = _settings(make_settings, fresh_sandbox.url, gemini, auto_approve=["gmail_send"])
+        async with connect(settings, person=None) as client:
+            result = await tool(client, "ask", {"request": "tell Dana"})
+            assert [c["status"] for c in result["tool_calls"]] == ["held"] and result["pending_actions"]
+            direct = await tool(
+                client, "gmail_send", {"to": ["dana@example.com"], "subject": "direct", "body_text": "x"}
+            )
+            assert direct["status"] == "done"  # the same tool called directly is auto-approved
+    sends = [w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]
+    assert len(sends) == 1
