@@ -3,7 +3,7 @@
 Function declarations are generated from the registered tools (never a hand-kept list). Read tools
 the model picks run, and their results go back marked as untrusted data. Write tools pass the gate as
 a direct call would: the person is asked through the client where it can elicit mid-call (handshake
-era), otherwise each becomes a pending action (confirm_action, or POST /confirm/{id}); the model never
+era), otherwise each becomes a pending action (confirm_action, or `google-mcp approve`); the model never
 approves anything. At most five model steps per request.
 """
 
