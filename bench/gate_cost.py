@@ -35,20 +35,23 @@ async def measure(settings: Settings, n: int) -> dict[str, float]:
     state = AppState(settings=settings, gate=gate)
 
     async def builder(_: AppState, **args: Any) -> Plan:
-        async def run() -> Sent:
-            return Sent(id="m1")
+        # a frozen operation the size of a short mail, as a real send stores it
+        preview = Preview(action="Send an email", summary=args["subject"], details=["To: a@example.com"])
+        return Plan(preview, {"raw": "x" * 1400, "thread_id": None, "subject": args["subject"]})
 
-        return Plan(Preview(action="Send an email", summary=args["subject"], details=["To: a@example.com"]), run)
+    async def execute(_: AppState, op: dict[str, Any]) -> Sent:
+        return Sent(id="m1")
 
     gate.builders["gmail_send"] = builder
+    gate.executors["gmail_send"] = execute
     samples = []
     for i in range(n):
         args = {"to": ["a@example.com"], "subject": f"s{i}", "body_text": "x"}
         started = time.perf_counter()
         plan = await builder(state, **args)
-        held = await gate.hold("gmail_send", args, plan)
+        held = await gate.hold("gmail_send", args, plan, principal="local:bench")
         assert held.confirmation_id is not None
-        done = await gate.confirm(state, held.confirmation_id, "local:" + "bench", via="model")
+        done = await gate.confirm(state, held.confirmation_id, "local:bench", via="model")
         samples.append(time.perf_counter() - started)
         assert done.status == "done", done
     await gate.close()

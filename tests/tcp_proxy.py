@@ -4,7 +4,8 @@
   the connection without an answer (the client sees the connection drop after its request went out).
 - `close_idle(reset=...)`: close every connection that sits idle between requests, as a server's
   keep-alive timeout (or a NAT) does while a person reads a preview.
-- `refuse(n)`: refuse the next n connections outright (nothing reaches the sandbox).
+- `pause()` / `resume()`: stop listening (every connection is refused: nothing can go out), and listen
+  again on the same port.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class TcpProxy:
         self._loop = asyncio.new_event_loop()
         self._conns: set[_Conn] = set()
         self._rules: list[_Rule] = []
-        self._refuse = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -79,9 +80,18 @@ class TcpProxy:
         with self._lock:
             self._rules.append(_Rule(method, re.compile(path_regex), count))
 
-    def refuse(self, count: int) -> None:
-        with self._lock:
-            self._refuse += count
+    def pause(self) -> None:
+        async def close() -> None:
+            self._server.close()
+            await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+
+    def resume(self) -> None:
+        async def listen() -> None:
+            self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port, reuse_address=True)
+
+        asyncio.run_coroutine_threadsafe(listen(), self._loop).result(10)
 
     def close_idle(self, *, reset: bool = False) -> int:
         """Close the connections idle between requests; with reset, abortively (RST), so a later write breaks."""
@@ -101,8 +111,10 @@ class TcpProxy:
     def stop(self) -> None:
         async def shut() -> None:
             self._server.close()
-            for conn in list(self._conns):
-                conn.writer.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.sleep(0.01)  # let the closed transports finish closing
 
         asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -122,17 +134,17 @@ class TcpProxy:
         return False
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with self._lock:
-            refuse = self._refuse > 0
-            self._refuse -= 1 if refuse else 0
-        if refuse:
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.close()
-            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         conn = _Conn(writer)
         self._conns.add(conn)
-        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            writer.close()
+            self._tasks.discard(task)
+            return
         try:
             while True:
                 request = await _read_message(reader, request=True)
@@ -156,9 +168,9 @@ class TcpProxy:
             return
         finally:
             self._conns.discard(conn)
+            self._tasks.discard(task)
             up_writer.close()
-            if not writer.is_closing():
-                writer.close()
+            writer.close()
 
 
 async def _read_message(reader: asyncio.StreamReader, *, request: bool) -> bytes | None:

@@ -143,13 +143,13 @@ class Gate:
         )
 
     async def _check_quota(self, principal: str, record: PendingRecord) -> None:
-        held = await self.store.awaiting(principal, kind=None)
-        if len(held) >= self.settings.max_pending:
+        count, held_bytes = await self.store.usage(principal)
+        if count >= self.settings.max_pending:
             raise InvalidInput(
-                f"{len(held)} actions already wait for the person's answer (the limit is "
+                f"{count} actions already wait for the person's answer (the limit is "
                 f"{self.settings.max_pending}). Ask them to approve or cancel some (list_pending_actions) first."
             )
-        size = sum(r.size for r in held) + record.size
+        size = held_bytes + record.size
         if size > self.settings.max_pending_bytes:
             raise InvalidInput(
                 f"The actions waiting for approval would hold {size} bytes (the limit is "

@@ -26,6 +26,7 @@ Claim = Literal[
 # only that client's answer to that exact question can approve it.
 Kind = Literal["pending", "elicitation"]
 KEY = "google_mcp:pending:"
+WAITING = "google_mcp:waiting:"  # per owner: id -> "size expires_ts" of each action still awaiting an answer
 ASKING = "google_mcp:asking:"
 GRACE = 24 * 3600  # an expired record is kept this long so that "expired" can be told from "unknown"
 
@@ -142,6 +143,7 @@ class PendingStore(Protocol):
         self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None
     ) -> None: ...
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]: ...
+    async def usage(self, user_id: str) -> tuple[int, int]: ...
     async def asking(self, key: str) -> str | None: ...
     async def set_asking(self, key: str, session_id: str) -> None: ...
     async def health(self) -> dict[str, Any]: ...
@@ -153,6 +155,7 @@ class MemoryStore:
 
     def __init__(self, ttl: int = 3600) -> None:
         self._records: dict[str, PendingRecord] = {}
+        self._waiting: dict[str, set[str]] = {}  # per owner, the ids still awaiting an answer
         self._asking: dict[str, tuple[float, str]] = {}
         self._ttl = ttl
         self._lock = threading.Lock()
@@ -160,12 +163,14 @@ class MemoryStore:
     def _sweep(self) -> None:
         now = time.time()
         for key in [k for k, r in self._records.items() if r.expires_ts + GRACE < now]:
-            del self._records[key]
+            record = self._records.pop(key)
+            self._waiting.get(record.user_id, set()).discard(key)
 
     async def create(self, record: PendingRecord) -> None:
         with self._lock:
             self._sweep()
             self._records[record.session_id] = record
+            self._waiting.setdefault(record.user_id, set()).add(record.session_id)
 
     async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
         with self._lock:
@@ -179,6 +184,7 @@ class MemoryStore:
                 return "missing"
             if record.status != "awaiting_confirmation":
                 return record.status  # type: ignore[return-value]
+            self._waiting.get(user_id, set()).discard(session_id)
             if record.expires_ts <= time.time():
                 return "expired"
             record.status = to
@@ -190,6 +196,7 @@ class MemoryStore:
             record = self._records[session_id]
             if record.status == "executing":
                 record.status, record.updated_at = "awaiting_confirmation", _iso(time.time())
+                self._waiting.setdefault(record.user_id, set()).add(session_id)
 
     async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
         with self._lock:
@@ -200,14 +207,19 @@ class MemoryStore:
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
         now = time.time()
         with self._lock:
-            return [
-                r
-                for r in self._records.values()
-                if r.user_id == user_id
-                and r.status == "awaiting_confirmation"
-                and r.expires_ts > now
-                and kind in (None, r.kind)
-            ]
+            found = [self._records[i] for i in self._waiting.get(user_id, set()) if i in self._records]
+            return sorted(
+                (
+                    r
+                    for r in found
+                    if r.status == "awaiting_confirmation" and r.expires_ts > now and kind in (None, r.kind)
+                ),
+                key=lambda r: r.created_at,
+            )
+
+    async def usage(self, user_id: str) -> tuple[int, int]:
+        held = await self.awaiting(user_id, kind=None)
+        return len(held), sum(r.size for r in held)
 
     async def asking(self, key: str) -> str | None:
         with self._lock:
@@ -228,22 +240,27 @@ class MemoryStore:
         return None
 
 
-# KEYS[1] record; ARGV: owner, now, updated_at, target status, kind
+# KEYS[1] record, KEYS[2] the owner's waiting index; ARGV: owner, now, updated_at, target status, kind, id
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 'missing' end
 if (redis.call('HGET', KEYS[1], 'kind') or 'pending') ~= ARGV[5] then return 'missing' end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'awaiting_confirmation' then return status end
+redis.call('HDEL', KEYS[2], ARGV[6])
 if tonumber(redis.call('HGET', KEYS[1], 'expires_ts')) <= tonumber(ARGV[2]) then return 'expired' end
 redis.call('HSET', KEYS[1], 'status', ARGV[4], 'updated_at', ARGV[3])
 return 'claimed'
 """
 
 
+# KEYS[1] record; ARGV: updated_at, id. Back to waiting, in its owner's index too.
 _RELEASE = """
 if redis.call('HGET', KEYS[1], 'status') == 'executing' then
   redis.call('HSET', KEYS[1], 'status', 'awaiting_confirmation', 'updated_at', ARGV[1])
+  local owner = redis.call('HGET', KEYS[1], 'user_id')
+  local entry = redis.call('HGET', KEYS[1], 'size') .. ' ' .. redis.call('HGET', KEYS[1], 'expires_ts')
+  redis.call('HSET', 'google_mcp:waiting:' .. owner, ARGV[2], entry)
 end
 return 1
 """
@@ -291,8 +308,9 @@ class RedisStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=dict(record.to_hash()))  # type: ignore[arg-type]
             pipe.expire(key, self._ttl + GRACE)
-            pipe.sadd(f"google_mcp:owner:{record.user_id}", record.session_id)
-            pipe.expire(f"google_mcp:owner:{record.user_id}", self._ttl + GRACE)
+            waiting = WAITING + record.user_id
+            pipe.hset(waiting, record.session_id, f"{record.size} {record.expires_ts!r}")
+            pipe.expire(waiting, self._ttl + GRACE)
             await self._call(pipe.execute())
 
     async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
@@ -303,12 +321,15 @@ class RedisStore:
 
     async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim:
         result = await self._call(
-            self._claim(keys=[KEY + session_id], args=[user_id, repr(time.time()), _iso(time.time()), to, kind])
+            self._claim(
+                keys=[KEY + session_id, WAITING + user_id],
+                args=[user_id, repr(time.time()), _iso(time.time()), to, kind, session_id],
+            )
         )
         return result  # type: ignore[no-any-return]
 
     async def release(self, session_id: str) -> None:
-        await self._call(self._release(keys=[KEY + session_id], args=[_iso(time.time())]))
+        await self._call(self._release(keys=[KEY + session_id], args=[_iso(time.time()), session_id]))
 
     async def asking(self, key: str) -> str | None:
         found = await self._call(self._redis.get(ASKING + key))
@@ -330,8 +351,21 @@ class RedisStore:
             )
         )
 
+    async def _waiting(self, user_id: str) -> dict[str, int]:
+        """The owner's waiting actions and their sizes, from its index (never its whole history)."""
+        index = await self._call(self._redis.hgetall(WAITING + user_id))
+        now = time.time()
+        stale = [i for i, entry in index.items() if float(entry.split()[1]) <= now]
+        if stale:
+            await self._call(self._redis.hdel(WAITING + user_id, *stale))
+        return {i: int(entry.split()[0]) for i, entry in index.items() if i not in stale}
+
+    async def usage(self, user_id: str) -> tuple[int, int]:
+        sizes = await self._waiting(user_id)
+        return len(sizes), sum(sizes.values())
+
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
-        ids = sorted(await self._call(self._redis.smembers(f"google_mcp:owner:{user_id}")))
+        ids = sorted(await self._waiting(user_id))
         async with self._redis.pipeline(transaction=False) as pipe:
             for session_id in ids:
                 pipe.hgetall(KEY + session_id)
@@ -344,7 +378,7 @@ class RedisStore:
             record = PendingRecord.from_hash(data)
             if record.status == "awaiting_confirmation" and record.expires_ts > now and kind in (None, record.kind):
                 out.append(record)
-        return out
+        return sorted(out, key=lambda r: r.created_at)
 
     async def health(self) -> dict[str, Any]:
         try:
