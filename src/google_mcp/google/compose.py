@@ -163,7 +163,7 @@ class Outgoing:
         msg["Date"] = email.utils.formatdate(localtime=False)
         text = self.text
         if text is None and self.html is not None:
-            from google_mcp.google.mailtext import html_to_text
+            from google_mcp.google.htmltext import html_to_text
 
             text = html_to_text(self.html, include_quoted=True)[0]
         msg.set_content(text or "")

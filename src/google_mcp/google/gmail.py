@@ -14,7 +14,7 @@ import anyio
 from google_mcp.errors import InvalidInput, NotFound, TargetChanged
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
-from google_mcp.google.mailtext import body_text, extract, headers_of, window
+from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
 from google_mcp.models import (
     AttachmentInfo,
     DraftCreated,
@@ -177,7 +177,7 @@ class Gmail:
             truncated=truncated,
             next_offset=nxt,
             note=note,
-            attachments=[AttachmentInfo(**a) for a in ex.attachments],
+            attachments=[AttachmentInfo(**a) for a in all_attachments(ex)],
         )
 
     async def get_message(self, message_id: str, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
@@ -245,7 +245,7 @@ class Gmail:
             lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
             f"reading message {message_id}",
         )
-        parts = extract(m.get("payload", {})).attachments
+        parts = all_attachments(extract(m.get("payload", {})))
         meta = next((a for a in parts if attachment_id in (a["attachment_id"], a["part_id"], a["filename"])), None)
         if meta is None:
             names = ", ".join(f"{a['filename']} (part_id {a['part_id']})" for a in parts) or "none"

@@ -1,45 +1,49 @@
-"""Mail bodies as clean text for a model: the real text/plain, or HTML converted with links kept."""
+"""Mail bodies as clean text for a model, from Gmail's `format=full` payload tree.
+
+- Every human-readable part, in order, once: of a multipart/alternative the best alternative (the real
+  text/plain, else the HTML), of every other multipart each part in turn (signed mail, a mailing list's
+  footer after the body, a report's parts).
+- Attached messages (forwards as attachment, bounces, digests) are shown with their headers, text and
+  own attachments, nested to MAX_DEPTH; deeper ones are counted, not lost silently.
+- Charsets decoded with fallbacks (charsets.py); HTML converted with links kept (htmltext.py).
+- Quoted history folded unless asked for; a forward is content, never folded; a reply written below or
+  between quoted lines stays.
+"""
 
 from __future__ import annotations
 
 import base64
-import email.header
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_HIDDEN = re.compile(r"<(style|script|head|title|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_PIXEL = re.compile(r"<img\b[^>]*(?:width\s*=\s*[\"']?[01][\"'\s>/]|height\s*=\s*[\"']?[01][\"'\s>/])[^>]*>", re.I)
-_HTML_QUOTE = re.compile(
-    r"<(blockquote|div)\b[^>]*class\s*=\s*[\"'][^\"']*(?:gmail_quote|yahoo_quoted|moz-cite-prefix)[^\"']*[\"'][^>]*>.*</\1\s*>",
-    re.I | re.S,
-)
+from google_mcp.charsets import decode_bytes, decode_header
+from google_mcp.google.htmltext import html_to_text
+
+MAX_DEPTH = 3  # attached messages inside attached messages inside ...
+SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+
 _ATTRIBUTION = re.compile(
     r"^(?:On .{5,200}?wrote:|Am .{5,200}?schrieb .{1,100}:|Le .{5,200}?a écrit :|-{2,}\s*Original Message\s*-{2,}|"
     r"From: .+\n(?:Sent|Date): .+)\s*$",
     re.M,
 )
-
-
-def decode_header(value: str | None) -> str:
-    if not value:
-        return ""
-    if "=?" not in value:
-        return value
-    try:
-        return str(email.header.make_header(email.header.decode_header(value)))
-    except (UnicodeDecodeError, LookupError, email.errors.HeaderParseError):
-        return value
+_FORWARD = re.compile(
+    r"^(?:-{3,}\s*Forwarded message\s*-{3,}|Begin forwarded message:|-{3,}\s*Weitergeleitete Nachricht\s*-{3,}"
+    r"|_{8,}\s*\n(?:From|Von|De): .+\n(?:Sent|Gesendet|Envoyé|Date): .+(?:\n.+){0,3}\n(?:Subject|Betreff|Objet): "
+    r"\s*(?:FW|Fwd|WG|TR)\s*:.*)",
+    re.M | re.I,
+)
 
 
 def headers_of(part: dict[str, Any]) -> dict[str, str]:
     return {h["name"].lower(): decode_header(h.get("value", "")) for h in part.get("headers", [])}
 
 
-def _charset(part: dict[str, Any]) -> str:
+def _charset(part: dict[str, Any]) -> str | None:
     ctype = headers_of(part).get("content-type", "")
-    found = re.search(r"charset\s*=\s*\"?([\w.:-]+)", ctype, re.I)
-    return found.group(1) if found else "utf-8"
+    found = re.search(r"charset\s*=\s*\"?([^\s\";]+)", ctype, re.I)
+    return found.group(1) if found else None
 
 
 def _decode(part: dict[str, Any]) -> str:
@@ -47,102 +51,31 @@ def _decode(part: dict[str, Any]) -> str:
     if not data:
         return ""
     raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-    try:
-        return raw.decode(_charset(part), errors="replace")
-    except LookupError:
-        return raw.decode("utf-8", errors="replace")
+    return decode_bytes(raw, _charset(part)).replace("\r\n", "\n")
+
+
+@dataclass
+class Attached:
+    """A message attached to another (message/rfc822)."""
+
+    headers: dict[str, str]
+    content: Extracted
 
 
 @dataclass
 class Extracted:
-    plain: list[str] = field(default_factory=list)
-    html: list[str] = field(default_factory=list)
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (text/plain | text/html, text), in order
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    attached: list[Attached] = field(default_factory=list)
+    left_out: int = 0  # attached messages nested deeper than MAX_DEPTH
 
+    @property
+    def plain(self) -> list[str]:
+        return [t for kind, t in self.blocks if kind == "text/plain"]
 
-def extract(payload: dict[str, Any]) -> Extracted:
-    out = Extracted()
-
-    def walk(part: dict[str, Any]) -> None:
-        mime = (part.get("mimeType") or "").lower()
-        body = part.get("body", {})
-        if part.get("filename") or body.get("attachmentId"):
-            out.attachments.append(
-                {
-                    "attachment_id": body.get("attachmentId", ""),
-                    "part_id": part.get("partId", ""),
-                    "filename": part.get("filename") or "attachment",
-                    "mime_type": mime,
-                    "size": body.get("size", 0),
-                }
-            )
-            return
-        if mime.startswith("multipart/"):
-            for child in part.get("parts", []):
-                walk(child)
-        elif mime == "text/plain":
-            out.plain.append(_decode(part))
-        elif mime == "text/html":
-            out.html.append(_decode(part))
-
-    walk(payload)
-    return out
-
-
-def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
-    import html2text
-
-    from google_mcp.google.visible import visible_html
-
-    folded = False
-    cleaned = visible_html(_HIDDEN.sub(" ", markup))
-    cleaned = _PIXEL.sub("", cleaned)
-    if not include_quoted:
-        cleaned, n = _HTML_QUOTE.subn("<p>[quoted history folded]</p>", cleaned)
-        folded = n > 0
-    conv = html2text.HTML2Text()
-    conv.body_width = 0
-    conv.ignore_images = True
-    conv.ignore_links = False
-    conv.ignore_emphasis = True
-    conv.unicode_snob = True
-    conv.single_line_break = False
-    text = conv.handle(cleaned)
-    text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text, folded
-
-
-def fold_quotes(text: str) -> tuple[str, int]:
-    """Fold quoted history (an attribution line and what follows, or runs of '>' lines)."""
-    lines = text.splitlines()
-    found = _ATTRIBUTION.search(text)
-    if found:
-        head = text[: found.start()].rstrip()
-        rest = text[found.start() :].splitlines()
-        if head and len(rest) > 1:
-            return f"{head}\n\n[{len(rest)} lines of quoted history folded]", len(rest)
-    out: list[str] = []
-    run: list[str] = []
-    folded = 0
-
-    def flush() -> None:
-        nonlocal folded
-        if len(run) >= 2:
-            out.append(f"[{len(run)} quoted lines folded]")
-            folded += len(run)
-        else:
-            out.extend(run)
-        run.clear()
-
-    for line in lines:
-        if line.lstrip().startswith(">"):
-            run.append(line)
-        else:
-            flush()
-            out.append(line)
-    flush()
-    return "\n".join(out).strip(), folded
+    @property
+    def html(self) -> list[str]:
+        return [t for kind, t in self.blocks if kind == "text/html"]
 
 
 def _is_real_plain(plain: str, html: str) -> bool:
@@ -157,23 +90,167 @@ def _is_real_plain(plain: str, html: str) -> bool:
     )
 
 
+def _attachment(part: dict[str, Any]) -> dict[str, Any]:
+    body = part.get("body", {})
+    return {
+        "attachment_id": body.get("attachmentId", ""),
+        "part_id": part.get("partId", ""),
+        "filename": part.get("filename") or "attachment",
+        "mime_type": (part.get("mimeType") or "").lower(),
+        "size": body.get("size", 0),
+    }
+
+
+def extract(payload: dict[str, Any], depth: int = 0) -> Extracted:
+    out = Extracted()
+    _walk(payload, out, depth)
+    return out
+
+
+def _walk(part: dict[str, Any], out: Extracted, depth: int, digest: bool = False) -> None:
+    mime = (part.get("mimeType") or "").lower()
+    body = part.get("body", {})
+    children = part.get("parts") or []
+    if mime in ("message/rfc822", "message/global") or (digest and not mime.startswith(("text/", "multipart/"))):
+        inner = children[0] if children else None
+        if inner is None:
+            if body.get("attachmentId"):
+                out.attachments.append(_attachment(part))
+            return
+        if depth >= MAX_DEPTH:
+            out.left_out += 1
+            return
+        out.attached.append(Attached(headers_of(inner), extract(inner, depth + 1)))
+        return
+    if mime.startswith("multipart/"):
+        if mime == "multipart/alternative" and children:
+            _walk(_best_alternative(children), out, depth)
+            return
+        for child in children:
+            _walk(child, out, depth, digest=mime == "multipart/digest")
+        return
+    if part.get("filename") or body.get("attachmentId"):
+        out.attachments.append(_attachment(part))
+        return
+    if mime == "text/html":
+        out.blocks.append(("text/html", _decode(part)))
+    elif mime == "text/rfc822-headers":
+        out.blocks.append(("text/plain", "Headers of the original message:\n" + _decode(part).strip()))
+    elif mime in ("message/delivery-status", "message/global-delivery-status"):
+        # its body is groups of header lines; a parser may hand them over as parts of their own
+        groups = ["\n".join(f"{h['name']}: {h.get('value', '')}" for h in c.get("headers", [])) for c in children]
+        report = "\n\n".join(g for g in groups if g) or _decode(part).strip()
+        out.blocks.append(("text/plain", "Delivery report:\n" + report))
+    elif mime.startswith("text/") and mime not in ("text/calendar", "text/x-vcard", "text/vcard"):
+        out.blocks.append(("text/plain", _decode(part)))
+
+
+def _best_alternative(children: list[dict[str, Any]]) -> dict[str, Any]:
+    """The real text/plain when there is one, else the richest alternative we can read."""
+    readable = [c for c in children if (c.get("mimeType") or "").lower().startswith(("text/", "multipart/"))]
+    if not readable:
+        return children[-1]
+    plain = next((c for c in readable if (c.get("mimeType") or "").lower() == "text/plain"), None)
+    html = next((c for c in readable if (c.get("mimeType") or "").lower() != "text/plain"), None)
+    if plain is not None and _is_real_plain(_decode(plain), _decode(html) if html else ""):
+        return plain
+    return html or readable[-1]
+
+
 def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, str, bool]:
     """(text, source, quoted_folded) where source is text/plain or text/html."""
-    plain = "\n".join(extracted.plain)
-    html = "\n".join(extracted.html)
-    if _is_real_plain(plain, html):
-        text, source, folded = plain.replace("\r\n", "\n").strip(), "text/plain", False
-        if not include_quoted:
-            text, n = fold_quotes(text)
-            folded = n > 0
-        return text, source, folded
-    if html:
-        text, folded = html_to_text(html, include_quoted)
+    pieces, folded_any, sources = [], False, set()
+    for kind, raw in extracted.blocks:
+        if kind == "text/html":
+            text, folded = html_to_text(raw, include_quoted)
+        else:
+            text, folded = raw.strip(), False
         if not include_quoted:
             text, n = fold_quotes(text)
             folded = folded or n > 0
-        return text, "text/html", folded
-    return "", "none", False
+        if text:
+            pieces.append(text)
+            sources.add(kind)
+        folded_any = folded_any or folded
+    for n, message in enumerate(extracted.attached, 1):
+        pieces.append(_attached_text(message, str(n), include_quoted))
+        sources.add("text/plain")
+    if extracted.left_out:
+        pieces.append(f"[{extracted.left_out} more deeply attached message(s) left out]")
+    if not pieces:
+        return "", "none", False
+    source = "text/html" if "text/html" in sources else "text/plain"
+    return "\n\n".join(pieces), source, folded_any
+
+
+def _attached_text(message: Attached, number: str, include_quoted: bool) -> str:
+    lines = [f"---------- Attached message {number} ----------"]
+    lines += [f"{name}: {message.headers[name.lower()]}" for name in SHOWN_HEADERS if message.headers.get(name.lower())]
+    inner = message.content
+    own = Extracted(inner.blocks, inner.attachments, [], 0)
+    text, _, _ = body_text(own, include_quoted)
+    lines += ["", text] if text else []
+    if inner.attachments:
+        lines.append("Its attachments: " + ", ".join(f"{a['filename']} ({a['size']} bytes)" for a in inner.attachments))
+    for n, nested in enumerate(inner.attached, 1):
+        lines += ["", _attached_text(nested, f"{number}.{n}", include_quoted)]
+    if inner.left_out:
+        lines.append(f"[{inner.left_out} more deeply attached message(s) left out]")
+    return "\n".join(lines)
+
+
+def all_attachments(extracted: Extracted) -> list[dict[str, Any]]:
+    """The attachments of a message and of the messages attached to it (each can be downloaded)."""
+    found = list(extracted.attachments)
+    for message in extracted.attached:
+        found += all_attachments(message.content)
+    return found
+
+
+def fold_quotes(text: str) -> tuple[str, int]:
+    """Fold quoted history: an attribution line with the quoted lines after it, and runs of '>' lines.
+
+    What follows a forward marker is content and stays; so does a reply written below or between quotes.
+    """
+    forward = _FORWARD.search(text)
+    if forward:
+        head, n = fold_quotes(text[: forward.start()]) if forward.start() else ("", 0)
+        return (head + "\n\n" if head else "") + text[forward.start() :].strip(), n
+    lines = text.split("\n")
+    for found in _ATTRIBUTION.finditer(text):
+        start = text[: found.start()].count("\n")
+        end = start + found.group(0).count("\n")
+        after = [line for line in lines[end + 1 :] if line.strip()]
+        if after and after[0].lstrip().startswith(">"):
+            # an attribution with its quote below: folded with it; what is written after the quote stays
+            for i in range(start, end + 1):
+                lines[i] = "> " + lines[i]
+            continue
+        head = "\n".join(lines[:start]).rstrip()
+        if head and len(lines) - start > 1:
+            # top-posting: everything from the attribution down is the earlier conversation
+            return f"{head}\n\n[{len(lines) - start} lines of quoted history folded]", len(lines) - start
+    out: list[str] = []
+    run: list[str] = []
+    folded = 0
+
+    def flush() -> None:
+        nonlocal folded
+        if len(run) >= 2:
+            out.append(f"[{len(run)} lines of quoted history folded]")
+            folded += len(run)
+        else:
+            out.extend(run)
+        run.clear()
+
+    for line in lines:
+        if line.lstrip().startswith(">"):
+            run.append(line)
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out).strip(), folded
 
 
 def window(text: str, offset: int, max_chars: int) -> tuple[str, bool, int | None]:

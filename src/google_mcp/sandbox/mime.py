@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import email
-import email.header
 import email.policy
 import email.utils
 import html
@@ -12,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
+
+from google_mcp import charsets
 
 from .errors import bad_request
 
@@ -29,12 +30,8 @@ def unb64url(text: str) -> bytes:
 
 
 def decode_header(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return str(email.header.make_header(email.header.decode_header(value)))
-    except (UnicodeDecodeError, LookupError, email.errors.HeaderParseError):
-        return value
+    """Header text as Gmail serves it: encoded words and raw 8-bit bytes decoded with charset fallbacks."""
+    return charsets.decode_header(value)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -49,15 +46,18 @@ def html_to_plain(markup: str) -> str:
     return _WS.sub(" ", html.unescape(text)).strip()
 
 
+def raw_header(msg: Message, name: str) -> str | None:
+    """A header's value as it arrived (8-bit bytes kept as surrogate escapes, which decode_header reads);
+    `msg.get` would turn them into U+FFFD."""
+    wanted = name.lower()
+    return next((value for key, value in msg.raw_items() if key.lower() == wanted), None)
+
+
 def part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        return payload.decode("utf-8", errors="replace")
+    return charsets.decode_bytes(payload, part.get_content_charset())
 
 
 def filename_of(part: Message) -> str:
@@ -93,21 +93,12 @@ class Parsed:
 
 
 def parse(raw: bytes) -> Parsed:
+    """What the sandbox reads from a message. Like Gmail it takes what real mail is: MIME defects, a
+    message that does not start with a header, 8-bit header bytes; only an empty message is refused."""
     if not raw.strip():
         raise bad_request("Invalid raw message: it is empty.")
-    head = raw.split(b"\n", 1)[0]
-    if b":" not in head or head.startswith((b" ", b"\t")):
-        raise bad_request("Invalid raw message: it does not start with RFC 822 headers.")
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    for defect in msg.defects:
-        name = type(defect).__name__
-        if name in (
-            "NoBoundaryInMultipartDefect",
-            "MissingHeaderBodySeparatorDefect",
-            "MultipartInvariantViolationDefect",
-        ):
-            raise bad_request(f"Invalid MIME message: {name}.")
-    headers = [(k, decode_header(v)) for k, v in msg.items()]
+    headers = [(k, decode_header(v)) for k, v in msg.raw_items()]
     plain, html_parts, filenames = [], [], []
     for part in msg.walk():
         if part.is_multipart():
@@ -121,22 +112,22 @@ def parse(raw: bytes) -> Parsed:
         elif ctype == "text/html":
             html_parts.append(html_to_plain(part_text(part)))
     date_ms = None
-    if msg.get("Date"):
+    if raw_header(msg, "Date"):
         try:
-            date_ms = int(email.utils.parsedate_to_datetime(msg["Date"]).timestamp() * 1000)
-        except (TypeError, ValueError, IndexError):
+            date_ms = int(email.utils.parsedate_to_datetime(decode_header(raw_header(msg, "Date"))).timestamp() * 1000)
+        except (TypeError, ValueError, IndexError, OverflowError, UnicodeError):
             date_ms = None
-    refs = (msg.get("References") or "").split()
+    refs = (raw_header(msg, "References") or "").split()
     return Parsed(
         msg=msg,
         headers=headers,
-        subject=decode_header(msg.get("Subject")),
-        sender=decode_header(msg.get("From")),
-        to=decode_header(msg.get("To")),
-        cc=decode_header(msg.get("Cc")),
-        bcc=decode_header(msg.get("Bcc")),
-        message_id=(msg.get("Message-ID") or msg.get("Message-Id") or "").strip(),
-        in_reply_to=(msg.get("In-Reply-To") or "").strip(),
+        subject=decode_header(raw_header(msg, "Subject")),
+        sender=decode_header(raw_header(msg, "From")),
+        to=decode_header(raw_header(msg, "To")),
+        cc=decode_header(raw_header(msg, "Cc")),
+        bcc=decode_header(raw_header(msg, "Bcc")),
+        message_id=(raw_header(msg, "Message-ID") or "").strip(),
+        in_reply_to=(raw_header(msg, "In-Reply-To") or "").strip(),
         references=refs,
         date_ms=date_ms,
         plain="\n".join(plain),
@@ -166,7 +157,7 @@ def payload(
     only_headers: set[str] | None = None,
     with_body: bool = True,
 ) -> dict[str, Any]:
-    headers = [{"name": k, "value": decode_header(v)} for k, v in msg.items()]
+    headers = [{"name": k, "value": decode_header(v)} for k, v in msg.raw_items()]
     if only_headers is not None:
         headers = [h for h in headers if h["name"].lower() in only_headers]
     node: dict[str, Any] = {

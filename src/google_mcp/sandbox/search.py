@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .errors import bad_request
+from .mime import raw_header
 
 if TYPE_CHECKING:
     from .mail import StoredMessage
@@ -194,7 +195,7 @@ def _operator(op: str, value: str, phrase: bool) -> Pred:
     if op == "rfc822msgid":
         return lambda m, c: v.strip("<>") in m.parsed.message_id.lower()
     if op == "list":
-        return lambda m, c: v in (m.parsed.msg.get("List-Id") or "").lower()
+        return lambda m, c: v in (raw_header(m.parsed.msg, "List-Id") or "").lower()
     raise bad_request(f"Unsupported operator {op}: in search query.")
 
 

@@ -87,7 +87,7 @@ def _shown(label: str, text: str) -> str:
 
 def mail_preview(out: Outgoing, draft: bool) -> Preview:
     """Every field that reaches Google, as the person should judge it."""
-    from google_mcp.google.mailtext import html_to_text
+    from google_mcp.google.htmltext import html_to_text
 
     details = [f"From: {out.sender}"]
     for label, values in (("To", out.to), ("Cc", out.cc), ("Bcc", out.bcc)):

@@ -1,0 +1,218 @@
+"""Mail HTML as text a model reads well: what a person sees, with links kept and the noise cut.
+
+- What a mail client would not show never reaches the model: a hostile sender hides instructions in
+  display:none, visibility:hidden, zero font size or opacity, white text with no background of its own,
+  the `hidden` attribute. Links with a script scheme lose their target.
+- Quoted history (Gmail, Yahoo, Thunderbird and Apple quote blocks) is folded unless asked for.
+- Layout tables (newsletters are built of them) become lines; a table with header cells stays a table.
+- Links with no text are dropped; long (tracking) URLs move to a numbered list at the end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+SKIP = {"script", "style", "head", "title", "noscript", "template"}
+# elements whose end tag may be left out: a new one (or a block) closes them
+OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "option"}
+BLOCKS = {"p", "div", "table", "ul", "ol", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+_WHITE = re.compile(r"^(?:#f{3}|#f{6}|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*[\d.]+\s*)?\))$", re.I)
+_ZERO = re.compile(r"^0*\.?0*(?:px|pt|em|rem|%)?$")
+_UNSAFE_SCHEME = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.I)
+_QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "divrplyfwdmsg"}
+TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"}
+LONG_URL = 100
+_PIXEL = re.compile(r"<img\b[^>]*(?:width\s*=\s*[\"']?[01][\"'\s>/]|height\s*=\s*[\"']?[01][\"'\s>/])[^>]*>", re.I)
+_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\((<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?: \"[^\"]*\")?\)")
+
+
+def _style(value: str) -> dict[str, str]:
+    out = {}
+    for decl in value.split(";"):
+        name, _, val = decl.partition(":")
+        if val:
+            out[name.strip().lower()] = val.strip().lower().replace("!important", "").strip()
+    return out
+
+
+def background(attrs: dict[str, str | None]) -> bool | None:
+    """Whether an element paints a background other than white (None: it paints none)."""
+    style = _style(attrs.get("style") or "")
+    value = style.get("background-color") or style.get("background") or attrs.get("bgcolor")
+    if not value or value.split()[0] in ("none", "transparent", "inherit", "initial"):
+        return None
+    return not _WHITE.match(value.split()[0])
+
+
+def invisible(attrs: dict[str, str | None], dark_behind: bool) -> bool:
+    if "hidden" in attrs:
+        return True
+    style = _style(attrs.get("style") or "")
+    if style.get("display") == "none" or style.get("visibility") == "hidden":
+        return True
+    for prop in ("opacity", "font-size", "max-height"):
+        if prop in style and _ZERO.match(style[prop]):
+            return True
+    own = background(attrs)
+    painted = own if own is not None else dark_behind
+    return bool(_WHITE.match(style.get("color", ""))) and not painted
+
+
+def _quote(tag: str, attrs: dict[str, str | None]) -> bool:
+    classes = set((attrs.get("class") or "").lower().split())
+    return bool(classes & _QUOTE_CLASSES) or (tag == "blockquote" and (attrs.get("type") or "").lower() == "cite")
+
+
+class _Tables(HTMLParser):
+    """First pass: which tables (by order of appearance) hold header cells, i.e. are data, not layout."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.count = 0
+        self.stack: list[int] = []
+        self.data: set[int] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.stack.append(self.count)
+            self.count += 1
+        elif tag == "th" and self.stack:
+            self.data.add(self.stack[-1])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self.stack:
+            self.stack.pop()
+
+
+class _Visible(HTMLParser):
+    def __init__(self, fold_quotes: bool, data_tables: set[int]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fold_quotes = fold_quotes
+        self.folded = False
+        self.data_tables = data_tables
+        self.tables: list[bool] = []  # open tables: is each a data table
+        self.table_count = 0
+        self.out: list[str] = []
+        self.skipping: str | None = None  # the tag whose subtree is being left out
+        self.depth = 0
+        self.open: list[tuple[str, bool]] = []  # open elements, and whether a non-white background is behind them
+
+    @property
+    def dark(self) -> bool:
+        return self.open[-1][1] if self.open else False
+
+    def _layout(self, tag: str) -> bool:
+        return tag in TABLE_PARTS and bool(self.tables) and not self.tables[-1]
+
+    def _emit_start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if tag == "table":
+            self.tables.append(self.table_count - 1 in self.data_tables)
+        if self._layout(tag):
+            self.out.append("<div>")  # a layout table's cells become lines
+            return
+        kept = []
+        for name, value in attrs:
+            if name.startswith("on") or (name in ("href", "src") and value and _UNSAFE_SCHEME.match(value)):
+                continue
+            kept.append(f' {name}="{html.escape(value or "", quote=True)}"' if value is not None else f" {name}")
+        self.out.append(f"<{tag}{''.join(kept)}{' /' if closed else ''}>")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.table_count += 1  # every table, skipped or not, as the first pass counted them
+        if self.skipping is not None:
+            if self.depth == 1 and self.skipping in OPTIONAL_END and (tag == self.skipping or tag in BLOCKS):
+                self.skipping, self.depth = None, 0  # the hidden element ended without its end tag
+            else:
+                if tag not in VOID:
+                    self.depth += 1
+                return
+        found = dict(attrs)
+        if tag in SKIP or invisible(found, self.dark) or (self.fold_quotes and _quote(tag, found)):
+            if self.fold_quotes and _quote(tag, found) and tag not in SKIP:
+                if not self.folded or not self.out[-1].startswith("<p>[quoted"):
+                    self.out.append("<p>[quoted history folded]</p>")
+                self.folded = True
+            if tag not in VOID:
+                self.skipping, self.depth = tag, 1
+            return
+        if tag not in VOID:
+            own = background(found)
+            self.open.append((tag, own if own is not None else self.dark))
+        self._emit_start(tag, attrs, False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skipping is None and tag not in SKIP and not invisible(dict(attrs), self.dark):
+            self._emit_start(tag, attrs, True)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping is not None:
+            if tag not in VOID:
+                self.depth -= 1
+            if self.depth <= 0 or (tag == self.skipping and self.depth <= 1):
+                self.skipping, self.depth = None, 0
+            return
+        names = [name for name, _ in self.open]
+        if tag in names:
+            del self.open[len(names) - 1 - names[::-1].index(tag) :]
+        layout = self._layout(tag)
+        if tag == "table" and self.tables:
+            self.tables.pop()
+        self.out.append("</div>" if layout else f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping is None:
+            self.out.append(html.escape(data, quote=False))
+
+
+def visible_html(markup: str, fold_quotes: bool = False) -> tuple[str, bool]:
+    """(HTML a person would see, whether quoted history was folded)."""
+    tables = _Tables()
+    tables.feed(markup)
+    tables.close()
+    parser = _Visible(fold_quotes, tables.data)
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.out), parser.folded
+
+
+def _links(text: str) -> str:
+    """Drop links without text; move long URLs to a numbered list at the end."""
+    notes: list[str] = []
+
+    def link(found: re.Match[str]) -> str:
+        label, url = found.group(1).strip(), found.group(2).strip("<>")
+        if not label:
+            return ""
+        if len(url) <= LONG_URL:
+            return found.group(0)
+        notes.append(url)
+        return f"{label} [{len(notes)}]"
+
+    text = _LINK.sub(link, text)
+    if notes:
+        text += "\n\nLinks:\n" + "\n".join(f"[{n}] {url}" for n, url in enumerate(notes, 1))
+    return text
+
+
+def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
+    import html2text
+
+    cleaned, folded = visible_html(markup, fold_quotes=not include_quoted)
+    cleaned = _PIXEL.sub("", cleaned)
+    conv = html2text.HTML2Text()
+    conv.body_width = 0
+    conv.ignore_images = True
+    conv.ignore_links = False
+    conv.ignore_emphasis = True
+    conv.unicode_snob = True
+    conv.single_line_break = False
+    conv.pad_tables = False
+    text = _links(conv.handle(cleaned))
+    text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text, folded
