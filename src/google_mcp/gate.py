@@ -50,7 +50,6 @@ from google_mcp.pending import (
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
-    from google_mcp.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,8 @@ class NoElicitation(BaseModel):
 
 
 PlanBuilder = Callable[..., Awaitable[Plan]]
-Executor = Callable[["AppState", dict[str, Any]], Awaitable[BaseModel]]
+# The request's state (state.AppState) is opaque here: passed through to builders and executors.
+Executor = Callable[[Any, dict[str, Any]], Awaitable[BaseModel]]
 
 
 def current_principal() -> str:
@@ -157,7 +157,7 @@ class Gate:
             )
 
     # elicitation: a one-time approval record per question ------------------------------
-    async def asking(self, state: AppState, tool: str, args: dict[str, Any], principal: str) -> PendingRecord:
+    async def asking(self, state: Any, tool: str, args: dict[str, Any], principal: str) -> PendingRecord:
         """The approval record the person is asked about for this call: the same one on every round of an
         elicitation (so the question stays the same), a new one once it has been answered."""
         key = asking_key(principal, tool, args)
@@ -179,7 +179,7 @@ class Gate:
         return f"{Preview(**record.preview).text()}\n\nDo it? (approval {record.session_id})"
 
     async def answered(
-        self, state: AppState, record_id: str, principal: str, approve: bool, how: Literal["declined", "cancelled"]
+        self, state: Any, record_id: str, principal: str, approve: bool, how: Literal["declined", "cancelled"]
     ) -> WriteOutcome:
         if not approve:
             return await self.cancel(record_id, principal, how, kind="elicitation")
@@ -192,7 +192,7 @@ class Gate:
         return outcome
 
     # the other two paths ------------------------------------------------------------------
-    async def run_now(self, state: AppState, tool: str, plan: Plan, how: str) -> WriteOutcome:
+    async def run_now(self, state: Any, tool: str, plan: Plan, how: str) -> WriteOutcome:
         """Auto-approved (or approved by the person through the router's mid-call question)."""
         try:
             result = await self.executors[tool](state, plan.op)
@@ -235,7 +235,7 @@ class Gate:
 
     # confirmation --------------------------------------------------------------------
     async def confirm(
-        self, state: AppState, confirmation_id: str, principal: str, via: str, kind: Kind = "pending"
+        self, state: Any, confirmation_id: str, principal: str, via: str, kind: Kind = "pending"
     ) -> WriteOutcome:
         if via == "model" and self.settings.confirmation == "strict":
             raise PermissionDenied(
@@ -269,7 +269,7 @@ class Gate:
             )
         return ""
 
-    async def _execute(self, state: AppState, record: PendingRecord, via: str) -> WriteOutcome:
+    async def _execute(self, state: Any, record: PendingRecord, via: str) -> WriteOutcome:
         tool, cid = record.tool, record.session_id
         preview = Preview(**record.preview)
         common: dict[str, Any] = {"tool": tool, "preview": preview, "confirmation_id": cid}
@@ -305,7 +305,7 @@ class Gate:
         note = await self._finish(record, "done", done)
         return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)
 
-    async def _fresh(self, state: AppState, record: PendingRecord, why: str) -> WriteOutcome:
+    async def _fresh(self, state: Any, record: PendingRecord, why: str) -> WriteOutcome:
         """The target changed since the preview: nothing ran; a new preview goes to the person instead."""
         try:
             plan = await self.builders[record.tool](state, **record.parameters)

@@ -14,7 +14,7 @@ from .routing import Call, Reply, Router
 from .timeutil import event_time, parse_rfc3339, utc_stamp, zone
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .host import Host
 
 A = "https://www.googleapis.com/auth/"
 READ = (A + "calendar", A + "calendar.readonly", A + "calendar.events", A + "calendar.events.readonly")
@@ -25,7 +25,7 @@ C = "/calendar/v3"
 
 
 class CalendarApi:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Host) -> None:
         self.sb = sandbox
 
     @property

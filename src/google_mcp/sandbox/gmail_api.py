@@ -12,7 +12,7 @@ from .routing import Call, Reply, Router
 from .search import SearchContext, compile_query, mentions_spam_or_trash
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .host import Host
 
 G = "https://www.googleapis.com/auth/"
 FULL = "https://mail.google.com/"
@@ -43,7 +43,7 @@ def _page(items: list[Any], call: Call, default: int, cap: int) -> tuple[list[An
 
 
 class GmailApi:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Host) -> None:
         self.sb = sandbox
 
     @property
