@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -123,61 +124,51 @@ async def draft_op(state: AppState, op: dict[str, Any]) -> DraftCreated:
     return await state.gmail.create_draft(op["raw"], op.get("thread_id"), op.get("subject", ""))
 
 
-async def gmail_send(
-    state: AppState,
-    to: Addresses = None,
-    subject: str | None = None,
-    body_text: str | None = None,
-    body_html: str | None = None,
-    cc: Addresses = None,
-    bcc: Addresses = None,
-    attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
-    reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
-    reply_all: bool = False,
-) -> Plan:
-    """Send an email, or a reply when reply_to_message_id is given (subject and recipients then default
-    to the original's). Needs the person's confirmation."""
-    return await mail_plan(
-        state,
-        False,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachments=attachments,
-        reply_to_message_id=reply_to_message_id,
-        reply_all=reply_all,
-    )
+def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan]]:
+    """gmail_send and gmail_create_draft: one declaration, two tools."""
+
+    async def tool(
+        state: AppState,
+        to: Addresses = None,
+        subject: str | None = None,
+        body_text: str | None = None,
+        body_html: str | None = None,
+        cc: Addresses = None,
+        bcc: Addresses = None,
+        attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+        reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
+        reply_all: bool = False,
+    ) -> Plan:
+        return await mail_plan(
+            state,
+            draft,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            attachments=attachments,
+            reply_to_message_id=reply_to_message_id,
+            reply_all=reply_all,
+        )
+
+    tool.__name__ = tool.__qualname__ = name
+    tool.__doc__ = doc
+    return tool
 
 
-async def gmail_create_draft(
-    state: AppState,
-    to: Addresses = None,
-    subject: str | None = None,
-    body_text: str | None = None,
-    body_html: str | None = None,
-    cc: Addresses = None,
-    bcc: Addresses = None,
-    attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
-    reply_to_message_id: str | None = None,
-    reply_all: bool = False,
-) -> Plan:
-    """Save an email as a draft (same fields as gmail_send) for the person to review in Gmail."""
-    return await mail_plan(
-        state,
-        True,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachments=attachments,
-        reply_to_message_id=reply_to_message_id,
-        reply_all=reply_all,
-    )
+gmail_send = _mail_tool(
+    "gmail_send",
+    False,
+    "Send an email, or a reply when reply_to_message_id is given (subject and recipients then default to the "
+    "original's). Needs the person's confirmation.",
+)
+gmail_create_draft = _mail_tool(
+    "gmail_create_draft",
+    True,
+    "Save an email as a draft (same fields as gmail_send) for the person to review in Gmail.",
+)
 
 
 # labels and trash ------------------------------------------------------------------------
