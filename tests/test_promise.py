@@ -25,7 +25,9 @@ MAIL = {"to": ["dana@example.com"], "subject": "quarterly numbers", "body_text":
 
 
 def sends(url: str, path: str = "/messages/send") -> int:
-    return len([w for w in writes(url) if w["path"].endswith(path)])
+    """Requests that reached Google and took effect (one the sandbox refused, e.g. a 401 that google-auth
+    answers by refreshing and sending again, is not a send)."""
+    return len([w for w in writes(url) if w["path"].endswith(path) and w["status"] < 300])
 
 
 @pytest.fixture
