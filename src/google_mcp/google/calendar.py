@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import time as time_module
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from google_mcp.models import (
     FreeBusy,
 )
 
+CALENDARS_TTL = 600.0  # seconds the calendar list (ids, zones, access) is trusted
 Scope = Literal["this", "this_and_following", "all"]
 Target = tuple[dict[str, Any], dict[str, Any] | None]  # an event, and its series master if it is an occurrence
 Response = Literal["accepted", "declined", "tentative"]
@@ -34,17 +36,18 @@ _RULE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.I)
 class Calendar:
     def __init__(self, client: GoogleClient) -> None:
         self.client = client
-        self._calendars: list[dict[str, Any]] | None = None
+        self._calendars: tuple[float, list[dict[str, Any]]] | None = None
 
     async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
         return await self.client.execute("calendar", build, what=what, retry=retry)
 
     # calendars and zones -------------------------------------------------------
     async def calendars(self) -> list[dict[str, Any]]:
-        if self._calendars is None:
+        """The calendar list, read again after CALENDARS_TTL (a calendar added or shared shows up)."""
+        if self._calendars is None or self._calendars[0] < time_module.monotonic():
             data = await self._exec(lambda s: s.calendarList().list(), "listing calendars")
-            self._calendars = list(data.get("items", []))
-        return self._calendars
+            self._calendars = (time_module.monotonic() + CALENDARS_TTL, list(data.get("items", [])))
+        return self._calendars[1]
 
     async def time_zone(self, calendar_id: str = "primary") -> str:
         for cal in await self.calendars():
@@ -155,21 +158,10 @@ class Calendar:
             except ValueError:
                 raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
         collected: list[tuple[datetime, str, Event]] = []
+        answers = await self._list_each(calendar_ids, lo, hi, query, min(2500, max_results + 50))
         for cal_id in calendar_ids:
             tz = time_zone or await self.time_zone(cal_id)
-            kwargs: dict[str, Any] = {
-                "calendarId": cal_id,
-                "singleEvents": True,
-                "orderBy": "startTime",
-                "timeMin": rfc3339(lo),
-                "maxResults": min(2500, max_results + 50),
-            }
-            if hi:
-                kwargs["timeMax"] = rfc3339(hi)
-            if query:
-                kwargs["q"] = query
-            data = await self._exec(lambda s, kw=kwargs: s.events().list(**kw), f"listing events of {cal_id}")
-            for ev in data.get("items", []):
+            for ev in answers[cal_id].get("items", []):
                 event = self.render(ev, cal_id, tz)
                 start = self._start(ev, tz)
                 if after and (
@@ -190,6 +182,41 @@ class Calendar:
             time_max=hi.isoformat() if hi else None,
             next_page_token=token,
         )
+
+    async def _list_each(
+        self, calendar_ids: list[str], lo: datetime, hi: datetime | None, query: str | None, size: int
+    ) -> dict[str, dict[str, Any]]:
+        """events.list of each calendar: one request for one calendar, one batch request for several."""
+
+        def lister(cal_id: str) -> Any:
+            kwargs: dict[str, Any] = {
+                "calendarId": cal_id,
+                "singleEvents": True,
+                "orderBy": "startTime",
+                "timeMin": rfc3339(lo),
+                "maxResults": size,
+            }
+            if hi:
+                kwargs["timeMax"] = rfc3339(hi)
+            if query:
+                kwargs["q"] = query
+            return lambda events: events.list(**kwargs)
+
+        if len(calendar_ids) == 1:
+            cal_id = calendar_ids[0]
+            return {cal_id: await self._exec(lambda s: lister(cal_id)(s.events()), f"listing events of {cal_id}")}
+        unique = list(dict.fromkeys(calendar_ids))
+        got = await self.client.batch(  # parts keyed by position: calendar ids are not valid Content-IDs
+            "calendar",
+            [(str(n), lister(c)) for n, c in enumerate(unique)],
+            what="listing events",
+            prepare=lambda s: s.events(),
+        )
+        answers = {c: got[str(n)] for n, c in enumerate(unique)}
+        for answer in answers.values():
+            if isinstance(answer, Exception):
+                raise answer
+        return answers
 
     def _start(self, ev: dict[str, Any], tz: str) -> datetime:
         start = ev.get("start") or {}

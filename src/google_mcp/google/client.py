@@ -317,11 +317,15 @@ class GoogleClient:
             raise translate(exc, what, write=not retry, check=check) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _run_batch(self, api: Api, parts: Sequence[tuple[str, Callable[[Any], Any]]]) -> dict[str, Any]:
+    def _run_batch(
+        self, api: Api, parts: Sequence[tuple[str, Callable[[Any], Any]]], prepare: Callable[[Any], Any] | None
+    ) -> dict[str, Any]:
         from googleapiclient.http import BatchHttpRequest
 
         self._refresh_if_needed()
         svc = self.service(api)
+        # a resource such as users().messages() is built once per batch, not once per part (it is costly)
+        target = prepare(svc) if prepare is not None else svc
         out: dict[str, Any] = {}
 
         def done(request_id: str, response: Any, exception: Exception | None) -> None:
@@ -329,16 +333,23 @@ class GoogleClient:
 
         batch = BatchHttpRequest(callback=done, batch_uri=self.settings.batch_url(api, self.sandbox_url))
         for key, build_request in parts:
-            batch.add(build_request(svc), request_id=key)
+            batch.add(build_request(target), request_id=key)
         batch.execute(http=self._http())
         return out
 
     async def batch(
-        self, api: Api, parts: Sequence[tuple[str, Callable[[Any], Any]]], *, what: str, chunk: int = 50
+        self,
+        api: Api,
+        parts: Sequence[tuple[str, Callable[[Any], Any]]],
+        *,
+        what: str,
+        chunk: int = 50,
+        prepare: Callable[[Any], Any] | None = None,
     ) -> dict[str, Any]:
         """Many reads in one HTTP request per `chunk`; parts that fail with 429/5xx are retried on their own.
 
-        Returns each key's result, or the translated error for a part that failed for good.
+        Each part's builder gets `prepare(service)` (built once per batch) or the service. Returns each key's
+        result, or the translated error for a part that failed for good.
         """
         results: dict[str, Any] = {}
         pending = list(parts)
@@ -349,7 +360,7 @@ class GoogleClient:
             for start in range(0, len(pending), chunk):
                 piece = pending[start : start + chunk]
                 try:
-                    got = await anyio.to_thread.run_sync(self._run_batch, api, piece)
+                    got = await anyio.to_thread.run_sync(self._run_batch, api, piece, prepare)
                 except Exception as exc:
                     if self._backoff(exc) is False or attempt + 1 >= self.settings.retry_attempts:
                         raise translate(exc, what) from None

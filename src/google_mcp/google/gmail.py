@@ -123,9 +123,11 @@ class Gmail:
         """Metadata of many messages in one batch request (per 50)."""
 
         def getter(mid: str) -> Any:
-            return lambda s: s.users().messages().get(userId="me", id=mid, format="metadata", metadataHeaders=headers)
+            return lambda messages: messages.get(userId="me", id=mid, format="metadata", metadataHeaders=headers)
 
-        return await self.client.batch("gmail", [(mid, getter(mid)) for mid in ids], what=what)
+        return await self.client.batch(
+            "gmail", [(mid, getter(mid)) for mid in ids], what=what, prepare=lambda s: s.users().messages()
+        )
 
     def _summary(self, m: dict[str, Any]) -> MessageSummary:
         h = headers_of(m.get("payload", {}))

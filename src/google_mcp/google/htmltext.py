@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
@@ -66,36 +67,23 @@ def _quote(tag: str, attrs: dict[str, str | None]) -> bool:
     return bool(classes & _QUOTE_CLASSES) or (tag == "blockquote" and (attrs.get("type") or "").lower() == "cite")
 
 
-class _Tables(HTMLParser):
-    """First pass: which tables (by order of appearance) hold header cells, i.e. are data, not layout."""
+@dataclass
+class _TablePart:
+    """A table tag whose rendering waits until its table is known to hold data (a header cell) or not."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.count = 0
-        self.stack: list[int] = []
-        self.data: set[int] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.stack.append(self.count)
-            self.count += 1
-        elif tag == "th" and self.stack:
-            self.data.add(self.stack[-1])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table" and self.stack:
-            self.stack.pop()
+    table: int
+    as_data: str
 
 
 class _Visible(HTMLParser):
-    def __init__(self, fold_quotes: bool, data_tables: set[int]) -> None:
+    def __init__(self, fold_quotes: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.fold_quotes = fold_quotes
         self.folded = False
-        self.data_tables = data_tables
-        self.tables: list[bool] = []  # open tables: is each a data table
+        self.data_tables: set[int] = set()  # tables with a header cell: kept as tables
+        self.tables: list[int] = []  # the open tables
         self.table_count = 0
-        self.out: list[str] = []
+        self.out: list[str | _TablePart] = []
         self.skipping: str | None = None  # the tag whose subtree is being left out
         self.depth = 0
         self.open: list[tuple[str, bool]] = []  # open elements, and whether a non-white background is behind them
@@ -104,25 +92,21 @@ class _Visible(HTMLParser):
     def dark(self) -> bool:
         return self.open[-1][1] if self.open else False
 
-    def _layout(self, tag: str) -> bool:
-        return tag in TABLE_PARTS and bool(self.tables) and not self.tables[-1]
-
     def _emit_start(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
         if tag == "table":
-            self.tables.append(self.table_count - 1 in self.data_tables)
-        if self._layout(tag):
-            self.out.append("<div>")  # a layout table's cells become lines
-            return
+            self.tables.append(self.table_count)
+            self.table_count += 1
+        elif tag == "th" and self.tables:
+            self.data_tables.add(self.tables[-1])
         kept = []
         for name, value in attrs:
             if name.startswith("on") or (name in ("href", "src") and value and _UNSAFE_SCHEME.match(value)):
                 continue
             kept.append(f' {name}="{html.escape(value or "", quote=True)}"' if value is not None else f" {name}")
-        self.out.append(f"<{tag}{''.join(kept)}{' /' if closed else ''}>")
+        text = f"<{tag}{''.join(kept)}{' /' if closed else ''}>"
+        self.out.append(_TablePart(self.tables[-1], text) if tag in TABLE_PARTS and self.tables else text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.table_count += 1  # every table, skipped or not, as the first pass counted them
         if self.skipping is not None:
             if self.depth == 1 and self.skipping in OPTIONAL_END and (tag == self.skipping or tag in BLOCKS):
                 self.skipping, self.depth = None, 0  # the hidden element ended without its end tag
@@ -133,7 +117,7 @@ class _Visible(HTMLParser):
         found = dict(attrs)
         if tag in SKIP or invisible(found, self.dark) or (self.fold_quotes and _quote(tag, found)):
             if self.fold_quotes and _quote(tag, found) and tag not in SKIP:
-                if not self.folded or not self.out[-1].startswith("<p>[quoted"):
+                if not self.folded or self.out[-1] != "<p>[quoted history folded]</p>":
                     self.out.append("<p>[quoted history folded]</p>")
                 self.folded = True
             if tag not in VOID:
@@ -158,10 +142,12 @@ class _Visible(HTMLParser):
         names = [name for name, _ in self.open]
         if tag in names:
             del self.open[len(names) - 1 - names[::-1].index(tag) :]
-        layout = self._layout(tag)
-        if tag == "table" and self.tables:
-            self.tables.pop()
-        self.out.append("</div>" if layout else f"</{tag}>")
+        if tag in TABLE_PARTS and self.tables:
+            self.out.append(_TablePart(self.tables[-1], f"</{tag}>"))
+            if tag == "table":
+                self.tables.pop()
+        else:
+            self.out.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
         if self.skipping is None:
@@ -169,14 +155,17 @@ class _Visible(HTMLParser):
 
 
 def visible_html(markup: str, fold_quotes: bool = False) -> tuple[str, bool]:
-    """(HTML a person would see, whether quoted history was folded)."""
-    tables = _Tables()
-    tables.feed(markup)
-    tables.close()
-    parser = _Visible(fold_quotes, tables.data)
+    """(HTML a person would see, whether quoted history was folded). One pass over the markup; a layout
+    table's tags become divs (its cells, lines) once the pass knows it held no header cell."""
+    parser = _Visible(fold_quotes)
     parser.feed(markup)
     parser.close()
-    return "".join(parser.out), parser.folded
+    data = parser.data_tables
+    html_out = "".join(
+        p if isinstance(p, str) else (p.as_data if p.table in data else ("</div>" if p.as_data[1] == "/" else "<div>"))
+        for p in parser.out
+    )
+    return html_out, parser.folded
 
 
 def _links(text: str) -> str:
