@@ -21,6 +21,7 @@ def fresh_sandbox(sandbox: SandboxThread) -> SandboxThread:
     control(sandbox.url, "/_sandbox/reset", {})
     control(sandbox.url, "/_sandbox/faults", method="DELETE")
     control(sandbox.url, "/_sandbox/latency", {"ms": 0})
+    control(sandbox.url, "/_sandbox/quota", {"units_per_second": 0})
     return sandbox
 
 
@@ -44,6 +45,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
             "retry_wait_initial": 0.01,
             "retry_wait_max": 0.05,
             "http_timeout": 5.0,
+            "gmail_quota_units": 0,  # tests that need Gmail's quota turn it on, on both sides
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     retry_wait_initial: float = 0.5
     retry_wait_max: float = 8.0
     retry_after_max: float = 30.0
+    gmail_quota_units: int = Field(default=250, description="Gmail quota units per second to pace to; 0: no pacing")
 
     # mail
     download_dir: Path = Field(default_factory=_downloads)

@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +14,7 @@ import anyio
 import anyio.to_thread
 import stamina
 
+from google_mcp import quota
 from google_mcp.errors import (
     AuthRequired,
     Conflict,
@@ -191,6 +193,18 @@ class GoogleClient:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._saved_token: str | None = None
+        # Gmail's per-user quota: big reads wait for it rather than collect 429s
+        self._quota = quota.Bucket(settings.gmail_quota_units * quota.MARGIN) if settings.gmail_quota_units else None
+        self._quota_lock = threading.Lock()
+
+    def _pace(self, cost: int) -> None:
+        """Wait (in this worker thread) until Gmail's quota has room for `cost` units."""
+        if self._quota is None or not cost:
+            return
+        with self._quota_lock:
+            delay = self._quota.wait_for(cost)
+        if delay > 0:
+            time.sleep(delay)
 
     # credentials and services --------------------------------------------
     def credentials(self) -> Credentials:
@@ -272,6 +286,7 @@ class GoogleClient:
     def _run(self, api: Api, build_request: Callable[[Any], Any], repeatable: bool) -> Any:
         self._refresh_if_needed()
         request = build_request(self.service(api))
+        self._pace(quota.units(request.methodId))
         repeatable = repeatable and request.methodId not in NON_IDEMPOTENT
         try:
             result = request.execute(http=self._http(repeatable), num_retries=0)
@@ -332,8 +347,12 @@ class GoogleClient:
             out[request_id] = exception if exception is not None else response
 
         batch = BatchHttpRequest(callback=done, batch_uri=self.settings.batch_url(api, self.sandbox_url))
+        cost = 0
         for key, build_request in parts:
-            batch.add(build_request(target), request_id=key)
+            request = build_request(target)
+            cost += quota.units(request.methodId)
+            batch.add(request, request_id=key)
+        self._pace(cost)
         batch.execute(http=self._http())
         return out
 

@@ -86,8 +86,8 @@ class Gmail:
     async def search(
         self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
     ) -> SearchResult:
-        if not 1 <= max_results <= 50:
-            raise InvalidInput("max_results must be between 1 and 50.")
+        if not 1 <= max_results <= 500:
+            raise InvalidInput("max_results must be between 1 and 500.")
         listing = await self._exec(
             lambda s: (
                 s.users()

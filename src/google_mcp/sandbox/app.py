@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from google_mcp import quota
+
 from .batch import parse_batch, render_batch
 from .calendar import CalendarStore
 from .calendar_api import CalendarApi
@@ -52,6 +54,7 @@ class Sandbox:
         self.fixed_now = now
         self.tz = ZoneInfo(TIME_ZONE)
         self.latency_ms = latency_ms
+        self.quota: quota.Bucket | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
         self.push_url: str | None = None
         self.oauth = OAuth()
         self.refresh_token = ""
@@ -114,6 +117,9 @@ class Sandbox:
             handler, params, scopes = self.router.match(call.method, call.path)
             call.params = params
             call.scopes = self.oauth.check(call.headers.get("authorization") or outer_auth, scopes)
+            method_id = getattr(handler, "method_id", "")
+            if self.quota is not None and method_id and not self.quota.take(quota.units(method_id)):
+                raise ApiError(429, "User-rate limit exceeded.", "userRateLimitExceeded")
             result = handler(call)
             reply = result if isinstance(result, Reply) else Reply(200, result)
         except ApiError as exc:
@@ -328,6 +334,15 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         sb.latency_ms = ms
         return _json({"ms": ms})
 
+    async def set_quota(request: Request) -> Response:
+        """{"units_per_second": 250} charges Gmail's quota units per method and answers 429 past it; 0 turns it off."""
+        body = await _body(request)
+        rate = body.get("units_per_second")
+        if not isinstance(rate, int) or rate < 0:
+            return _json({"error": "units_per_second must be a non-negative integer"}, 400)
+        sb.quota = quota.Bucket(rate) if rate else None
+        return _json({"units_per_second": rate})
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             sb.faults.clear()
@@ -395,6 +410,7 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             Route("/_sandbox/requests", get_requests, methods=["GET"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),
             Route("/_sandbox/latency", set_latency, methods=["POST"]),
+            Route("/_sandbox/quota", set_quota, methods=["POST"]),
             Route("/_sandbox/faults", faults, methods=["POST", "DELETE"]),
             Route("/_sandbox/push-endpoint", push_endpoint, methods=["POST"]),
             Route("/_sandbox/credentials", credentials, methods=["GET"]),

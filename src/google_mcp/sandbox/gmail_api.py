@@ -31,6 +31,24 @@ _HISTORY_TYPE = {
 }
 
 
+_VERBS = {"GET": "get", "DELETE": "delete", "PATCH": "patch", "PUT": "update", "POST": "create"}
+
+
+def _method_id(method: str, path: str) -> str:
+    """Google's method id of a route, e.g. GET /messages/{id} -> gmail.users.messages.get."""
+    parts = [p for p in path.split("/") if p and not p.startswith("{")]
+    if not parts or parts == ["profile"]:
+        return "gmail.users.getProfile"
+    if parts[-1] in ("watch", "stop"):
+        return "gmail.users." + parts[-1]
+    if method == "POST" and len(parts) == 1:
+        return f"gmail.users.{parts[0]}." + ("insert" if parts[0] == "messages" else "create")
+    if path.endswith("}") or method != "POST":
+        verb = "list" if method == "GET" and not path.endswith("}") else _VERBS[method]
+        return "gmail.users." + ".".join([*parts, verb] if parts[-1] not in ("history",) else [parts[0], "list"])
+    return "gmail.users." + ".".join(parts)
+
+
 def _page(items: list[Any], call: Call, default: int, cap: int) -> tuple[list[Any], str | None]:
     size = call.int_arg("maxResults", default, lo=1, hi=cap)
     token = call.arg("pageToken") or "0"
@@ -88,15 +106,16 @@ class GmailApi:
             ("POST", "/stop", self.stop, READ),
         ]
         for method, path, handler, scopes in routes:
-            r.add(method, U + path, self._user(handler), scopes)
+            r.add(method, U + path, self._user(handler, _method_id(method, path)), scopes)
 
-    def _user(self, handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    def _user(self, handler: Callable[[Call], Any], method_id: str) -> Callable[[Call], Any]:
         def wrapped(call: Call) -> Any:
             user = call.params.pop("user")
             if user not in ("me", self.box.account):
                 raise ApiError(403, "Delegation denied for " + self.box.account, "forbidden")
             return handler(call)
 
+        wrapped.method_id = method_id  # type: ignore[attr-defined]  # what the quota charges
         return wrapped
 
     # rendering -----------------------------------------------------------

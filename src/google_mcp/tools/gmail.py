@@ -36,7 +36,7 @@ Ids = Annotated[list[str] | None, Field(description="ids from gmail_search")]
 async def gmail_search(
     state: AppState,
     query: Annotated[str, Field(description="Gmail search syntax, e.g. 'from:dana is:unread newer_than:7d'")] = "",
-    max_results: Annotated[int, Field(ge=1, le=50)] = 20,
+    max_results: Annotated[int, Field(ge=1, le=500)] = 20,
     page_token: Annotated[str | None, Field(description="next_page_token of the previous page")] = None,
     include_spam_trash: bool = False,
 ) -> SearchResult:
