@@ -16,13 +16,19 @@ def sandbox() -> Iterator[SandboxThread]:
         yield running
 
 
+def _calm(url: str) -> None:
+    control(url, "/_sandbox/faults", method="DELETE")
+    control(url, "/_sandbox/latency", {"ms": 0})
+    control(url, "/_sandbox/quota", {"units_per_second": 0})
+
+
 @pytest.fixture
-def fresh_sandbox(sandbox: SandboxThread) -> SandboxThread:
+def fresh_sandbox(sandbox: SandboxThread) -> Iterator[SandboxThread]:
+    """A reset sandbox; afterwards no fault, latency or quota is left for tests that share it as it is."""
     control(sandbox.url, "/_sandbox/reset", {})
-    control(sandbox.url, "/_sandbox/faults", method="DELETE")
-    control(sandbox.url, "/_sandbox/latency", {"ms": 0})
-    control(sandbox.url, "/_sandbox/quota", {"units_per_second": 0})
-    return sandbox
+    _calm(sandbox.url)
+    yield sandbox
+    _calm(sandbox.url)
 
 
 @pytest.fixture

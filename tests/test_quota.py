@@ -37,6 +37,7 @@ async def test_a_500_result_search_paces_itself_and_takes_the_fewest_requests(
     rate = 1000  # Google's is 250 a second; the same pacing at four times the speed keeps the test short
     control(url, "/_sandbox/quota", {"units_per_second": rate})
     async with connect(make_settings(url, gmail_quota_units=rate), person=None) as client:
+        await call(client, "gmail_search", {"max_results": 1})  # a session already knows its labels' names
         before = len(requests(url))
         found = await call(client, "gmail_search", {"query": "", "max_results": 500})
     made = requests(url)[before:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
 
 class Result(BaseModel):
@@ -35,6 +35,11 @@ class SearchResult(Result):
     result_size_estimate: int
     next_page_token: str | None = Field(default=None, description="pass as page_token for the next page")
     failed_ids: list[str] = Field(default_factory=list, description="messages that could not be read this time")
+    _label_names: dict[str, str] = PrivateAttr(default_factory=dict)  # for the text: user labels by name
+
+    @property
+    def label_names(self) -> dict[str, str]:
+        return self._label_names
 
 
 class AttachmentInfo(Result):

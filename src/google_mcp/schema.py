@@ -46,3 +46,37 @@ def compact(schema: Any, output: bool = False) -> Any:
             if output or prop.get("default", 0) is None:
                 props[name] = _drop_null({k: v for k, v in prop.items() if not (k == "default" and v is None)})
     return out
+
+
+def _shallow_type(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in prop:
+        return {"type": "object"}
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        kinds = [_shallow_type(o, defs) for o in options]
+        unique = [k for i, k in enumerate(kinds) if k not in kinds[:i]]
+        return unique[0] if len(unique) == 1 else {"anyOf": unique}
+    kind = prop.get("type")
+    if kind == "array":
+        items = prop.get("items", {})
+        return {"type": "array", "items": _shallow_type(items, defs) if isinstance(items, dict) else {}}
+    if kind == "object":
+        return {"type": "object"}
+    out: dict[str, Any] = {"type": kind} if kind else {}
+    if "enum" in prop:
+        out["enum"] = prop["enum"]
+    return out
+
+
+def shallow(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema of the top-level fields and their types; nested items are objects.
+
+    Every answer still conforms; the field names of nested items are in the answers themselves, and a
+    model reads tools/list on every turn, so the deep definitions (half of tools/list) are left out.
+    """
+    defs = schema.get("$defs", {})
+    props = {name: _shallow_type(prop, defs) for name, prop in schema.get("properties", {}).items()}
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if schema.get("required"):
+        out["required"] = schema["required"]
+    return out

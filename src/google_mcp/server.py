@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
+from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from starlette.requests import Request
@@ -21,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from google_mcp import __version__
 from google_mcp.gate import Gate
 from google_mcp.registry import explain
-from google_mcp.schema import compact
+from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
 
@@ -63,7 +64,7 @@ class GoogleMCPServer(MCPServer[AppState]):
             except ValidationError as exc:
                 raise ToolError(explain(name, exc, tool.parameters)) from None
         try:
-            return await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError as exc:
             cause = exc.__cause__
             log.error("tool %s crashed", name, exc_info=cause)
@@ -72,6 +73,11 @@ class GoogleMCPServer(MCPServer[AppState]):
                 "argument is in a sensible range and format (dates between years 1 and 9999, real time zones, "
                 "ids from earlier results) and try again; if it persists, tell the person."
             ) from None
+        if isinstance(result, CallToolResult) and result.structured_content is not None and result.content:
+            block = result.content[0]
+            if isinstance(block, TextContent) and block.text.startswith("{\n"):  # the SDK's indented JSON
+                block.text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
+        return result
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
@@ -87,7 +93,7 @@ class GoogleMCPServer(MCPServer[AppState]):
             tool.description = inspect.cleandoc(tool.description or "")
             tool.input_schema = compact(tool.input_schema)
             if tool.output_schema is not None:
-                tool.output_schema = compact(tool.output_schema, output=True)
+                tool.output_schema = shallow(compact(tool.output_schema, output=True))
         return tools
 
 

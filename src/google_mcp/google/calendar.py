@@ -155,7 +155,7 @@ class Calendar:
                 stamp, _, ids = page_token.partition("|")
                 after = (stamp, ids.split(",") if ids else [])
                 lo = max(lo, datetime.fromisoformat(stamp))
-            except ValueError:
+            except (ValueError, TypeError):  # not ours: unreadable, or a time without its offset
                 raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
         collected: list[tuple[datetime, str, Event]] = []
         answers = await self._list_each(calendar_ids, lo, hi, query, min(2500, max_results + 50))

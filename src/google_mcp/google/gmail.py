@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from google_mcp.errors import InvalidInput, NotFound, TargetChanged
+from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound, TargetChanged
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
 from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
@@ -45,6 +47,7 @@ ALIASES = {
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 INLINE_TEXT_MAX = 32_000
+LABELS_TTL = 600.0
 THREAD_BUDGET = 200_000  # characters of message text in one gmail_get_thread answer
 THREAD_MESSAGES = 100
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
@@ -78,6 +81,7 @@ class Gmail:
         self.client = client
         self.settings = settings
         self._me: str | None = None
+        self._names: tuple[float, dict[str, str]] | None = None
 
     async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
         return await self.client.execute("gmail", build, what=what, retry=retry)
@@ -88,7 +92,55 @@ class Gmail:
     ) -> SearchResult:
         if not 1 <= max_results <= 500:
             raise InvalidInput("max_results must be between 1 and 500.")
-        listing = await self._exec(
+        listing: dict[str, Any] = {}
+        if self._names is None:  # the first search also learns the user labels' names, at the same time
+            error: GoogleMCPError | None = None
+
+            async def learn() -> None:
+                with contextlib.suppress(GoogleMCPError):  # names only make the text nicer
+                    await self.label_names()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(learn)
+                try:
+                    listing = await self._list(query, max_results, page_token, include_spam_trash)
+                except GoogleMCPError as exc:
+                    error = exc
+                    tg.cancel_scope.cancel()
+            if error is not None:
+                raise error
+        else:
+            listing = await self._list(query, max_results, page_token, include_spam_trash)
+        ids = [m["id"] for m in listing.get("messages", [])]
+        got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
+        summaries, failed = [], []
+        for mid in ids:
+            item = got.get(mid)
+            if isinstance(item, dict):
+                summaries.append(self._summary(item))
+            else:
+                failed.append(mid)
+        result = SearchResult(
+            query=query,
+            messages=summaries,
+            result_size_estimate=listing.get("resultSizeEstimate", 0),
+            next_page_token=listing.get("nextPageToken"),
+            failed_ids=failed,
+        )
+        if any(label.startswith("Label_") for m in summaries for label in m.labels):
+            result._label_names = await self.label_names()
+        return result
+
+    async def label_names(self) -> dict[str, str]:
+        """User labels' names by id, read at most every LABELS_TTL seconds (only to show them)."""
+        if self._names is None or self._names[0] < time.monotonic():
+            self._names = (time.monotonic() + LABELS_TTL, {lb["id"]: lb["name"] for lb in await self.labels()})
+        return self._names[1]
+
+    async def _list(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> dict[str, Any]:
+        listing: dict[str, Any] = await self._exec(
             lambda s: (
                 s.users()
                 .messages()
@@ -102,22 +154,7 @@ class Gmail:
             ),
             "searching mail",
         )
-        ids = [m["id"] for m in listing.get("messages", [])]
-        got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
-        summaries, failed = [], []
-        for mid in ids:
-            item = got.get(mid)
-            if isinstance(item, dict):
-                summaries.append(self._summary(item))
-            else:
-                failed.append(mid)
-        return SearchResult(
-            query=query,
-            messages=summaries,
-            result_size_estimate=listing.get("resultSizeEstimate", 0),
-            next_page_token=listing.get("nextPageToken"),
-            failed_ids=failed,
-        )
+        return listing
 
     async def _metadata(self, ids: list[str], headers: list[str], what: str) -> dict[str, Any]:
         """Metadata of many messages in one batch request (per 50)."""

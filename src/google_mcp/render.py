@@ -1,0 +1,127 @@
+"""What a model reads of an answer: compact lines for the long lists, compact JSON for the rest.
+
+The structured content keeps every field; this text is what most hosts put in front of the model, so it
+says the same in far fewer tokens: no indentation, no empty or default fields, one line per message,
+event or busy block, links and label names kept, times with their zone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from google_mcp.models import Event, EventList, FreeBusy, SearchResult
+
+SNIPPET = 50
+SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",
+                 "SPAM": "spam", "TRASH": "trash"}  # fmt: skip
+
+
+def compact_json(result: BaseModel) -> str:
+    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
+def _when(value: str) -> str:
+    """2026-11-20T19:03:00+00:00 -> 20 Nov 19:03Z (the year only when it is not this one); offsets kept."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    offset = moment.strftime("%z")
+    zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    year = "" if moment.year == datetime.now(moment.tzinfo).year else f" {moment.year}"
+    return f"{moment.day} {moment:%b}{year} {moment:%H:%M}{zone}"
+
+
+def search(result: SearchResult, label_names: dict[str, str]) -> str:
+    head = f"{len(result.messages)} messages"
+    if result.result_size_estimate > len(result.messages):
+        head += f" of about {result.result_size_estimate}"
+    if result.next_page_token:
+        head += f"; more with page_token={result.next_page_token}"
+    lines = [head + ". id · date · from · subject · labels · snippet"]
+    for m in result.messages:
+        # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
+        labels = [SYSTEM_LABELS.get(x) or (label_names.get(x, "") if x.startswith("Label_") else "") for x in m.labels]
+        labels = [x for x in labels if x] + (["attachments"] if m.has_attachments else [])
+        snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
+        thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
+        lines.append(
+            f"{m.id}{thread} · {_when(m.date)} · {m.sender} · {m.subject or '(no subject)'} · "
+            f"{','.join(labels) or '-'} · {snippet}"
+        )
+    if result.failed_ids:
+        lines.append("Could not be read this time: " + ", ".join(result.failed_ids))
+    return "\n".join(lines)
+
+
+def _span(ev: Event, zone: str) -> str:
+    if ev.all_day:
+        first = date.fromisoformat(ev.start.date or "")
+        last = date.fromisoformat(ev.end.date or ev.start.date or "") - timedelta(days=1)  # Google's end is exclusive
+        return f"{first} all day" if last <= first else f"{first} to {last} all day"
+    start = datetime.fromisoformat(ev.start.date_time or "")
+    end = datetime.fromisoformat(ev.end.date_time or "")
+    same_day = end.date() == start.date()
+    span = start.strftime("%a %Y-%m-%d %H:%M") + "–" + end.strftime("%H:%M" if same_day else "%a %Y-%m-%d %H:%M")
+    return span + ("" if ev.start.time_zone == zone else f" ({ev.start.time_zone})")
+
+
+def event_line(ev: Event, zone: str, several_calendars: bool) -> str:
+    parts = [ev.id, _span(ev, zone), ev.summary or "(no title)"]
+    if ev.location:
+        parts.append(f"at {ev.location}")
+    if ev.attendees:
+        parts.append(f"{len(ev.attendees)} guests" + (f", you {ev.my_response}" if ev.my_response else ""))
+    if ev.recurring_event_id or ev.recurrence:
+        parts.append("recurring")
+    if ev.status == "cancelled":
+        parts.append("cancelled")
+    if ev.meet_link:
+        parts.append(ev.meet_link)
+    if several_calendars:
+        parts.append(f"calendar {ev.calendar_id}")
+    return " · ".join(parts)
+
+
+def events(result: EventList) -> str:
+    zones = [e.start.time_zone for e in result.events]
+    zone = max(set(zones), key=zones.count) if zones else ""
+    several = len({e.calendar_id for e in result.events}) > 1
+    head = f"{len(result.events)} events" + (f", times in {zone} unless noted" if zone else "")
+    if result.next_page_token:
+        head += f"; more with page_token={result.next_page_token}"
+    return "\n".join([head + ". id · when · title · details", *(event_line(e, zone, several) for e in result.events)])
+
+
+def free_busy(result: FreeBusy) -> str:
+    def blocks(items: list[Any]) -> str:
+        days: dict[str, list[str]] = {}
+        for b in items:
+            start, end = datetime.fromisoformat(b.start), datetime.fromisoformat(b.end)
+            days.setdefault(start.strftime("%a %m-%d"), []).append(f"{start:%H:%M}–{end:%H:%M}")
+        return "; ".join(f"{day} {', '.join(spans)}" for day, spans in days.items()) or "free"
+
+    lines = [f"Times in {result.time_zone}."]
+    lines += [f"Busy {who}: {blocks(items)}" for who, items in result.busy.items()]
+    lines += [f"Unknown {who}: {why}" for who, why in result.errors.items()]
+    if result.free_slots:
+        lines.append(f"Free for all: {blocks(result.free_slots)}")
+    return "\n".join(lines)
+
+
+RENDERERS: dict[type, Callable[..., str]] = {EventList: events, FreeBusy: free_busy}
+
+
+def text(result: BaseModel, full: bool = False, label_names: dict[str, str] | None = None) -> str:
+    """The text block of an answer: compact lines where they exist (unless `full`), else compact JSON."""
+    if full:
+        return compact_json(result)
+    if isinstance(result, SearchResult):
+        return search(result, label_names or {})
+    renderer = RENDERERS.get(type(result))
+    return renderer(result) if renderer else compact_json(result)
