@@ -329,3 +329,18 @@ async def test_the_router_holds_even_an_auto_approved_write(fresh_sandbox: Any, 
             assert direct["status"] == "done"  # the same tool called directly is auto-approved
     sends = [w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]
     assert len(sends) == 1
+
+
+async def test_a_function_call_with_unnamed_arguments_is_reported_as_such(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    from gemini_standin import _answer
+
+    def script(body: dict[str, Any], n: int) -> Any:
+        return _answer([{"functionCall": {"name": "gmail_send", "args": ["dana@example.com", "hi"]}}])
+
+    with GeminiStandIn(script) as gemini:
+        async with connect(_settings(make_settings, fresh_sandbox.url, gemini), person=None) as client:
+            message = await fails(client, "ask", {"request": "email dana"})
+    assert "not a valid answer" in message and "could not be reached" not in message
+    assert writes(fresh_sandbox.url) == []

@@ -223,7 +223,9 @@ class Router:
         """`owner` owns the conversation (for /chat: the token's principal and the front end's user);
         `principal` owns the actions it holds, so confirm_action, /confirm and list_pending_actions of the
         same caller see them."""
+        import httpx2
         from google.genai import errors, types
+        from pydantic import ValidationError
 
         if not request.strip():
             raise InvalidInput("request is empty: say what you want done with mail or calendar.")
@@ -251,12 +253,18 @@ class Router:
                 )
             except errors.APIError as exc:
                 raise self._translate(exc) from None
+            except (httpx2.TimeoutException, TimeoutError):
+                raise RouterUnavailable(
+                    f"Gemini did not answer within {self.settings.gemini_timeout:.0f} s. "
+                    "Try again, or call the Gmail and Calendar tools directly."
+                ) from None
+            except ValidationError:
+                raise RouterUnavailable(
+                    "Gemini answered with something that is not a valid answer (e.g. a function call whose "
+                    "arguments are not named values); nothing was done. Rephrase the request, or call the "
+                    "Gmail and Calendar tools directly."
+                ) from None
             except Exception as exc:
-                if "timeout" in type(exc).__name__.lower():
-                    raise RouterUnavailable(
-                        f"Gemini did not answer within {self.settings.gemini_timeout:.0f} s. "
-                        "Try again, or call the Gmail and Calendar tools directly."
-                    ) from None
                 raise RouterUnavailable(
                     f"Gemini could not be reached ({type(exc).__name__}). Try again later, or "
                     "call the Gmail and Calendar tools directly."
