@@ -39,6 +39,11 @@ class Served:
         for line in self.proc.stderr:
             self.lines.append(line)
 
+    @classmethod
+    def http(cls, sandbox_url: str, **env: str) -> Served:
+        """`google-mcp serve --transport http` on a free port against a sandbox, with these settings."""
+        return cls("serve", "--transport", "http", "--port", "0", "--sandbox-url", sandbox_url, env=_env(**env))
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)

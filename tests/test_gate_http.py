@@ -14,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from helpers import control
 from mcp_helpers import call, fails, writes
-from served import Served, _env
+from served import Served
 
 pytestmark = pytest.mark.anyio
 TOKENS = "alpha-token,beta-token"
@@ -35,16 +35,7 @@ def _person(token: str) -> dict[str, str]:
 
 
 def _serve(sandbox_url: str, **env: str) -> Served:
-    return Served(
-        "serve",
-        "--transport",
-        "http",
-        "--port",
-        "0",
-        "--sandbox-url",
-        sandbox_url,
-        env=_env(GOOGLE_MCP_AUTH_TOKEN=TOKENS, GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY, **env),
-    )
+    return Served.http(sandbox_url, GOOGLE_MCP_AUTH_TOKEN=TOKENS, GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY, **env)
 
 
 @pytest.fixture

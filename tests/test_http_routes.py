@@ -24,16 +24,7 @@ MAIL = {"to": ["dana@example.com"], "subject": "from the page", "body_text": "x"
 
 
 def _serve(sandbox_url: str, home: Any, **env: str) -> Served:
-    return Served(
-        "serve",
-        "--transport",
-        "http",
-        "--port",
-        "0",
-        "--sandbox-url",
-        sandbox_url,
-        env=_env(GOOGLE_MCP_TOKEN_FILE=str(home / "token.json"), **env),
-    )
+    return Served.http(sandbox_url, GOOGLE_MCP_TOKEN_FILE=str(home / "token.json"), **env)
 
 
 async def _hold(server: Served, headers: dict[str, str] | None = None) -> dict[str, Any]:

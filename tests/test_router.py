@@ -16,7 +16,7 @@ from gemini_standin import GeminiStandIn, call, error, function_responses, last_
 from helpers import gmail, run
 from mcp_helpers import call as tool
 from mcp_helpers import connect, fails, writes
-from served import Served, _env
+from served import Served
 
 pytestmark = pytest.mark.anyio
 
@@ -242,19 +242,11 @@ async def test_chat_over_http_needs_the_bearer_token(fresh_sandbox: Any) -> None
         return text("Your next three events are listed.")
 
     with GeminiStandIn(script) as gemini:
-        server = Served(
-            "serve",
-            "--transport",
-            "http",
-            "--port",
-            "0",
-            "--sandbox-url",
+        server = Served.http(
             fresh_sandbox.url,
-            env=_env(
-                GOOGLE_MCP_AUTH_TOKEN="alpha-token",
-                GOOGLE_MCP_GEMINI_API_KEY="test-key",
-                GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
-            ),
+            GOOGLE_MCP_AUTH_TOKEN="alpha-token",
+            GOOGLE_MCP_GEMINI_API_KEY="test-key",
+            GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
         )
         try:
             async with httpx2.AsyncClient(timeout=30) as http:
@@ -275,7 +267,7 @@ async def test_chat_over_http_needs_the_bearer_token(fresh_sandbox: Any) -> None
         finally:
             server.stop()
         assert not any("test-key" in line for line in server.lines)
-    plain = Served("serve", "--transport", "http", "--port", "0", "--sandbox-url", fresh_sandbox.url, env=_env())
+    plain = Served.http(fresh_sandbox.url)
     try:
         async with httpx2.AsyncClient() as http:
             off = await http.post(plain.url + "/chat", json={"user_id": "u", "message": "hi"})

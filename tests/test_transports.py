@@ -26,16 +26,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def http_server(sandbox: Any) -> Iterator[Served]:
-    served = Served(
-        "serve",
-        "--transport",
-        "http",
-        "--port",
-        "0",
-        "--sandbox-url",
-        sandbox.url,
-        env=_env(GOOGLE_MCP_AUTH_TOKEN="alpha-token,beta-token"),
-    )
+    served = Served.http(sandbox.url, GOOGLE_MCP_AUTH_TOKEN="alpha-token,beta-token")
     yield served
     served.stop()
 
