@@ -236,3 +236,64 @@ def test_the_sandbox_command_serves_the_walkthrough(tmp_path: Any) -> None:
     assert "payload" in seen["formats"]["full"]
     assert seen["instances"] == {"before": 5, "after": 4}
     assert seen["freebusy"]["primary"] >= 4 and seen["freebusy"]["dana.whitfield@example.com"] > 0
+
+
+async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox: Any, tmp_path: Path) -> None:
+    for how, env, args in [
+        ("flag", {}, ["--tools", "calendar"]),
+        ("environment", {"GOOGLE_MCP_TOOLS": "calendar"}, []),
+    ]:
+        params = StdioServerParameters(
+            command=EXE, args=["serve", "--sandbox-url", fresh_sandbox.url, *args], env=_env(**env)
+        )
+        async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
+            names = {t.name for t in (await client.list_tools()).tools}
+        assert names and all(
+            n.startswith("calendar_") or n.endswith("_action") or n == "list_pending_actions" for n in names
+        ), how
+        assert "calendar_create_event" in names and not any(n.startswith("gmail_") for n in names), how
+    bad = subprocess.run(
+        [EXE, "serve", "--tools", "gmail,drive", "--sandbox-url", fresh_sandbox.url],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "gmail and calendar" in bad.stderr
+    # the sign-in asks for the chosen groups' scopes only; doctor names a group whose scope is missing
+    token = tmp_path / "token.json"
+    proc = subprocess.Popen(
+        [
+            EXE,
+            "auth",
+            "--tools",
+            "calendar",
+            "--sandbox-url",
+            fresh_sandbox.url,
+            "--token-file",
+            str(token),
+            "--no-browser",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    assert proc.stdout is not None
+    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    assert "calendar.events" in url and "gmail" not in url
+    urllib.request.urlopen(url, timeout=10).read()
+    proc.communicate(timeout=20)
+    proc.stdout.close()
+    doctor = subprocess.run(
+        [EXE, "doctor"], env=_env(GOOGLE_MCP_TOKEN_FILE=str(token)), capture_output=True, text=True, timeout=30
+    )
+    assert doctor.returncode == 1 and "the gmail tools need" in doctor.stdout and "google-mcp auth" in doctor.stdout
+    only_calendar = subprocess.run(
+        [EXE, "doctor"],
+        env=_env(GOOGLE_MCP_TOKEN_FILE=str(token), GOOGLE_MCP_TOOLS="calendar"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "tools need" not in only_calendar.stdout, only_calendar.stdout

@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +21,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 G = "https://www.googleapis.com/auth/"
-READ_SCOPES = (G + "gmail.readonly", G + "calendar.readonly")
-WRITE_SCOPES = (G + "gmail.modify", G + "calendar.events", G + "calendar.readonly")
+# each tool group's scopes: (to read, to write)
+GROUP_SCOPES = {
+    "gmail": ((G + "gmail.readonly",), (G + "gmail.modify",)),
+    "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
+}
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
-def scopes_for(read_only: bool) -> tuple[str, ...]:
-    return READ_SCOPES if read_only else WRITE_SCOPES
+def group_scopes(group: str, read_only: bool) -> tuple[str, ...]:
+    read, write = GROUP_SCOPES[group]
+    return read if read_only else write
+
+
+def scopes_for(read_only: bool, groups: Sequence[str] = ("gmail", "calendar")) -> tuple[str, ...]:
+    """The scopes the enabled tool groups need, and no more."""
+    return tuple(dict.fromkeys(s for group in groups for s in group_scopes(group, read_only)))
 
 
 def write_private(path: Path, data: dict[str, Any]) -> None:
@@ -107,7 +117,7 @@ def run_auth_flow(settings: Settings, *, sandbox_url: str | None, open_browser: 
     """The installed-app flow with PKCE; stores the token with mode 0600 and returns its path."""
     from google_auth_oauthlib.flow import InstalledAppFlow
 
-    scopes = list(scopes_for(settings.read_only))
+    scopes = list(scopes_for(settings.read_only, settings.tools))
     if sandbox_url:
         info = sandbox_credentials_info(sandbox_url)
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the sandbox speaks plain http on loopback

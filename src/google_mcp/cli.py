@@ -38,10 +38,17 @@ def _settings(args: argparse.Namespace) -> Settings:
             "sandbox_url": getattr(args, "sandbox_url", None),
             "read_only": True if getattr(args, "read_only", False) else None,
             "token_file": getattr(args, "token_file", None),
+            "tools": getattr(args, "tools", None),
         }.items()
         if value is not None
     }
-    return Settings(**overrides)  # type: ignore[arg-type]
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"error: bad configuration ({problems}). Tool groups are gmail and calendar.") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -159,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--sandbox", action="store_true", help="use an in-process sandbox: no Google account")
     where.add_argument("--sandbox-url", help="use a sandbox running at this URL (google-mcp sandbox)")
     serve.add_argument("--read-only", action="store_true", help="register no tools that change anything")
+    serve.add_argument("--tools", help="tool groups to register, e.g. gmail,calendar (default: all)")
     serve.set_defaults(func=_serve)
 
     auth = sub.add_parser("auth", help="sign in to Google and store the token (mode 0600)")
@@ -166,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     auth.add_argument("--sandbox-url", help="sign in to a sandbox instead of Google")
     auth.add_argument("--token-file", help="where to store the token")
+    auth.add_argument("--tools", help="ask only for the scopes of these tool groups, e.g. calendar")
     auth.set_defaults(func=_auth)
 
     approve = sub.add_parser("approve", help="see a pending action's preview and approve or decline it")

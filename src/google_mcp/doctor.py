@@ -76,17 +76,18 @@ def _token_checks(settings: Settings) -> list[tuple[bool, str]]:
     except ValueError:
         return [*out, (False, f"Google: {path} is not valid JSON; run `google-mcp auth` again")]
     scopes = set(data.get("scopes") or [])
-    from google_mcp.auth import scopes_for
+    from google_mcp.auth import group_scopes
 
-    missing = set(scopes_for(settings.read_only)) - scopes
-    if missing:
-        out.append(
-            (
-                False,
-                f"Google: the token lacks {sorted(missing)}; run `google-mcp auth`"
-                + (" --read-only" if settings.read_only else ""),
+    for group in settings.tools:
+        missing = set(group_scopes(group, settings.read_only)) - scopes
+        if missing:
+            out.append(
+                (
+                    False,
+                    f"Google: the {group} tools need {sorted(missing)}, which the token lacks; run `google-mcp auth`"
+                    + (" --read-only" if settings.read_only else ""),
+                )
             )
-        )
     try:
         from google.auth.transport.requests import Request
 

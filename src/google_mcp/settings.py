@@ -9,6 +9,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ToolGroup = Literal["gmail", "calendar"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar")
 
 
 def _config_dir() -> Path:
@@ -37,6 +39,9 @@ class Settings(BaseSettings):
     client_secrets_file: Path | None = None
     token_file: Path = Field(default_factory=lambda: _config_dir() / "token.json")
     read_only: bool = False
+    tools: Annotated[list[ToolGroup], NoDecode] = Field(
+        default_factory=lambda: list(TOOL_GROUPS), description="tool groups to register (and sign in for)"
+    )
     sandbox: bool = False
     sandbox_url: str | None = None
     api_endpoint: str | None = Field(default=None, description="base URL of Google's APIs (tests, proxies)")
@@ -76,7 +81,7 @@ class Settings(BaseSettings):
 
     log_level: str = "WARNING"
 
-    @field_validator("allowed_hosts", "auto_approve", mode="before")
+    @field_validator("allowed_hosts", "auto_approve", "tools", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -12,8 +12,9 @@ from google_mcp.tools import actions, calendar, gmail
 
 def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registrar:  # type: ignore[type-arg]
     tool = Registrar(server, settings, gate)
-    gmail.register(tool)
-    calendar.register(tool)
-    if not settings.read_only:
+    groups = {"gmail": gmail.register, "calendar": calendar.register}
+    for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
+        groups[name](tool)
+    if not settings.read_only and gate.builders:
         actions.register(server)
     return tool
