@@ -12,10 +12,11 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, TextContent
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import ConfigDict, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -29,7 +30,7 @@ from google_mcp.state import AppState
 log = logging.getLogger(__name__)
 
 
-def strict(base: type[BaseModel]) -> type[BaseModel]:
+def strict(base: type[ArgModelBase]) -> type[ArgModelBase]:
     """The SDK's argument model for a tool, refusing unknown arguments (the SDK ignores them)."""
     model = create_model(base.__name__, __base__=base, __module__=__name__)
     model.model_config = ConfigDict(**{**base.model_config, "extra": "forbid"})
@@ -48,21 +49,16 @@ INSTRUCTIONS = (
 
 class GoogleMCPServer(MCPServer[AppState]):
     state: AppState
-    _strict: dict[str, type[BaseModel]]
+
+    def refuse_unknown_arguments(self) -> None:
+        """Once, after registration: each tool's argument model forbids what it does not declare."""
+        for tool in self._tool_manager.list_tools():
+            tool.fn_metadata.arg_model = strict(tool.fn_metadata.arg_model)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         """Every tool refuses arguments it does not know, and every failure reads as something to act on."""
-        tool = self._tool_manager.get_tool(name)
-        if tool is not None:
-            model = self._strict.get(name)
-            if model is None:
-                model = self._strict[name] = strict(tool.fn_metadata.arg_model)
-            try:
-                model.model_validate(arguments)
-            except ValidationError as exc:
-                raise ToolError(explain(name, exc, tool.parameters)) from None
         try:
             result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError as exc:
@@ -73,6 +69,13 @@ class GoogleMCPServer(MCPServer[AppState]):
                 "argument is in a sensible range and format (dates between years 1 and 9999, real time zones, "
                 "ids from earlier results) and try again; if it persists, tell the person."
             ) from None
+        except ToolError as exc:
+            tool = self._tool_manager.get_tool(name)
+            if tool is not None and isinstance(
+                exc.__cause__, ValidationError
+            ):  # the arguments, as the SDK checked them
+                raise ToolError(explain(name, exc.__cause__, tool.parameters)) from None
+            raise
         if isinstance(result, CallToolResult) and result.structured_content is not None and result.content:
             block = result.content[0]
             if isinstance(block, TextContent) and block.text.startswith("{\n"):  # the SDK's indented JSON
@@ -128,7 +131,6 @@ def build_server(settings: Settings) -> GoogleMCPServer:
 
     server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
     server.state = state
-    server._strict = {}
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
     router = None
@@ -140,6 +142,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         router_tool.register(server, router)
         state.extras["router"] = router
     add_chat_route(server, state, router)
+    server.refuse_unknown_arguments()
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> Response:
