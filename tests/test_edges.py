@@ -58,7 +58,7 @@ GOOD: dict[str, Any] = {
     "query": "lunch",
     "response": "accepted",
     "scope": "this",
-    "working_hours": ["09:00", "17:00"],
+    "working_hours": "09:00-17:00",
     "slot_minutes": 30,
     "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
+from pydantic.json_schema import SkipJsonSchema
 
 
 class Result(BaseModel):
@@ -216,13 +217,19 @@ class Preview(Result):
 
 
 class WriteOutcome(Result):
+    """What a write did, or what it waits for.
+
+    The output schema names the fields a model acts on; the others (repeated in every write tool's
+    schema, and plain in the answer itself) are left out of tools/list.
+    """
+
     status: Literal["done", "confirmation_required", "declined", "cancelled", "failed", "executing", "unknown"]
-    tool: str
+    tool: SkipJsonSchema[str]
     message: str
-    result: dict[str, object] | None = None
+    result: SkipJsonSchema[dict[str, object] | None] = None
     confirmation_id: str | None = None
-    preview: Preview | None = None
-    expires_at: str | None = None
+    preview: SkipJsonSchema[Preview | None] = None
+    expires_at: SkipJsonSchema[str | None] = None
 
 
 class PendingInfo(Result):

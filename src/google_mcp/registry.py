@@ -41,7 +41,7 @@ DETAIL = inspect.Parameter(
     inspect.Parameter.KEYWORD_ONLY,
     default="compact",
     annotation=Annotated[
-        Literal["compact", "full"], Field(description="full: every field, as JSON; compact: one line per item")
+        Literal["compact", "full"], Field(description="full: all fields, as JSON")
     ],
 )
 

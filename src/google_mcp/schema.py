@@ -37,6 +37,8 @@ def compact(schema: Any, output: bool = False) -> Any:
             out[key] = {name: compact(sub, output) for name, sub in value.items()}
         else:
             out[key] = compact(value, output)
+    if "enum" in out and out.get("type") == "string" and all(isinstance(v, str) for v in out["enum"]):
+        del out["type"]  # an enum of strings says its type
     props = out.get("properties")
     if isinstance(props, dict):
         required = set(out.get("required", []))
@@ -59,13 +61,13 @@ def _shallow_type(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     kind = prop.get("type")
     if kind == "array":
         items = prop.get("items", {})
-        return {"type": "array", "items": _shallow_type(items, defs) if isinstance(items, dict) else {}}
+        inner = _shallow_type(items, defs) if isinstance(items, dict) else {}
+        return {"type": "array", "items": inner} if inner.get("type") not in ("object", None) else {"type": "array"}
     if kind == "object":
         return {"type": "object"}
-    out: dict[str, Any] = {"type": kind} if kind else {}
     if "enum" in prop:
-        out["enum"] = prop["enum"]
-    return out
+        return {"enum": prop["enum"]}
+    return {"type": kind} if kind else {}
 
 
 def shallow(schema: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +78,4 @@ def shallow(schema: dict[str, Any]) -> dict[str, Any]:
     """
     defs = schema.get("$defs", {})
     props = {name: _shallow_type(prop, defs) for name, prop in schema.get("properties", {}).items()}
-    out: dict[str, Any] = {"type": "object", "properties": props}
-    if schema.get("required"):
-        out["required"] = schema["required"]
-    return out
+    return {"type": "object", "properties": props}

@@ -12,16 +12,17 @@ from google_mcp.models import CalendarList, Event, EventChanged, EventList, Free
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
 
-When = Annotated[str | None, Field(description="ISO 8601, with offset or read in time_zone")]
+When = Annotated[str | None, Field(description="ISO 8601")]
+Zone = Annotated[str | None, Field(description="IANA; default the calendar's")]
 Scope = Annotated[
     Literal["this", "this_and_following", "all"],
-    Field(description="for a recurring event: this occurrence, this and later ones, or all"),
+    Field(description="of a recurring event: this occurrence, this and later, or all"),
 ]
 
 
 # reads ----------------------------------------------------------------------------------
 async def calendar_list_calendars(state: AppState) -> CalendarList:
-    """List the calendars the person can see, with ids, time zones and access."""
+    """List the calendars the person can see: ids, time zones, access."""
     return await state.calendar.list_calendars()
 
 
@@ -30,33 +31,34 @@ async def calendar_list_events(
     calendar_ids: Annotated[list[str], Field(description="'primary' is the person's own")] = ["primary"],  # noqa: B006
     time_min: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
     time_max: When = None,
-    query: Annotated[str | None, Field(description="free text in title, description, place, guests")] = None,
-    time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+    query: Annotated[str | None, Field(description="free text")] = None,
+    time_zone: Zone = None,
     max_results: Annotated[int, Field(ge=1, le=250)] = 25,
     page_token: str | None = None,
 ) -> EventList:
-    """List events in a time window across one or more calendars, recurring events expanded."""
+    """List events in a time window across calendars, recurring events expanded."""
     return await state.calendar.list_events(calendar_ids, time_min, time_max, query, max_results, page_token, time_zone)
 
 
 async def calendar_get_event(state: AppState, event_id: str, calendar_id: str = "primary") -> Event:
-    """Read one event with its times, guests and their responses."""
+    """Read one event with its guests and their responses."""
     return await state.calendar.get_event(event_id, calendar_id)
 
 
 async def calendar_free_busy(
     state: AppState,
-    time_min: Annotated[str, Field(description="ISO 8601, e.g. 2026-12-01T09:00:00-05:00")],
-    time_max: Annotated[str, Field(description="ISO 8601, e.g. 2026-12-05T17:00:00-05:00")],
-    ids: Annotated[list[str], Field(description="calendar ids and/or attendee emails")] = ["primary"],  # noqa: B006
-    slot_minutes: Annotated[int | None, Field(description="also list free slots this long")] = None,
-    working_hours: Annotated[tuple[str, str], Field(description="[start, end] as HH:MM")] = ("09:00", "17:00"),
+    time_min: Annotated[str, Field(description="ISO 8601")],
+    time_max: Annotated[str, Field(description="ISO 8601")],
+    ids: Annotated[list[str], Field(description="calendar ids or emails")] = ["primary"],  # noqa: B006
+    slot_minutes: Annotated[int | None, Field(description="list free slots this long")] = None,
+    working_hours: Annotated[str, Field(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] = "09:00-17:00",
     include_weekends: bool = False,
     time_zone: str | None = None,
 ) -> FreeBusy:
-    """Busy blocks of calendars and people, and the slots when all of them are free in working hours."""
+    """Busy blocks of calendars and people, and slots when all are free in working hours."""
+    day_start, day_end = working_hours.split("-")
     return await state.calendar.free_busy(
-        ids, time_min, time_max, time_zone, slot_minutes, working_hours[0], working_hours[1], include_weekends
+        ids, time_min, time_max, time_zone, slot_minutes, day_start, day_end, include_weekends
     )
 
 
@@ -90,9 +92,9 @@ def event_preview(action: str, body: dict[str, Any], tz: str, send: bool, extra:
 async def calendar_create_event(
     state: AppState,
     summary: str,
-    start: Annotated[str, Field(description="ISO 8601 time, or YYYY-MM-DD for all-day")],
-    end: Annotated[str | None, Field(description="default: 1 hour later, or the next day")] = None,
-    time_zone: Annotated[str | None, Field(description="IANA zone; default the calendar's")] = None,
+    start: Annotated[str, Field(description="ISO 8601, or YYYY-MM-DD for all-day")],
+    end: Annotated[str | None, Field(description="default: 1 hour later, or next day")] = None,
+    time_zone: Zone = None,
     attendees: Annotated[list[str] | None, Field(description="guest emails")] = None,
     description: str | None = None,
     location: str | None = None,
@@ -102,7 +104,7 @@ async def calendar_create_event(
     send_invitations: bool = True,
     calendar_id: str = "primary",
 ) -> Plan:
-    """Create an event; guests get email invitations unless send_invitations is false."""
+    """Create an event; guests are emailed invitations unless send_invitations is false."""
     cal = state.calendar
     body = await cal.build_event(
         summary=summary,
@@ -208,7 +210,7 @@ async def calendar_delete_event(
     scope: Scope = "this",
     send_updates: bool = True,
 ) -> Plan:
-    """Delete an event, or for a recurring event this occurrence, this and later ones, or all."""
+    """Delete an event, or occurrences of a recurring one."""
     shown, lines, target = await scope_lines(state, event_id, calendar_id, scope)
     lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
     preview = Preview(action="Delete an event", summary=shown.summary, details=lines)

@@ -28,19 +28,18 @@ from google_mcp.state import AppState
 
 BODY_SHOWN = 2000  # characters of each body a preview shows; the rest is counted, and hashed in the op
 
-Addresses = Annotated[list[str] | None, Field(description="addresses, e.g. ['Dana <dana@example.com>']")]
-Ids = Annotated[list[str] | None, Field(description="ids from gmail_search")]
+Addresses = Annotated[list[str] | None, Field(description="e.g. ['Dana <dana@example.com>']")]
 
 
 # reads ----------------------------------------------------------------------------
 async def gmail_search(
     state: AppState,
-    query: Annotated[str, Field(description="Gmail search syntax, e.g. 'from:dana is:unread newer_than:7d'")] = "",
+    query: Annotated[str, Field(description="e.g. 'from:dana is:unread newer_than:7d'")] = "",
     max_results: Annotated[int, Field(ge=1, le=500)] = 20,
-    page_token: Annotated[str | None, Field(description="next_page_token of the previous page")] = None,
+    page_token: Annotated[str | None, Field(description="from the previous page")] = None,
     include_spam_trash: bool = False,
 ) -> SearchResult:
-    """Search the mailbox with Gmail's query language; returns compact summaries, newest first."""
+    """Search mail with Gmail's query syntax, newest first."""
     return await state.gmail.search(query, max_results, page_token, include_spam_trash)
 
 
@@ -48,10 +47,10 @@ async def gmail_get_message(
     state: AppState,
     message_id: str,
     max_chars: Annotated[int, Field(ge=200, le=100_000)] = 8000,
-    offset: Annotated[int, Field(ge=0, description="continue a cut body from next_offset")] = 0,
-    include_quoted: Annotated[bool, Field(description="show quoted earlier messages")] = False,
+    offset: Annotated[int, Field(ge=0, description="next_offset of a cut body")] = 0,
+    include_quoted: bool = False,
 ) -> MessageDetail:
-    """Read one email as clean text, with its headers and attachment list. Quoted history is folded."""
+    """Read one email as clean text with headers and attachments; quoted history folded."""
     return await state.gmail.get_message(message_id, max_chars, offset, include_quoted)
 
 
@@ -61,21 +60,21 @@ async def gmail_get_thread(
     max_chars_per_message: Annotated[int, Field(ge=200, le=50_000)] = 3000,
     include_quoted: bool = False,
 ) -> ThreadDetail:
-    """Read every message of a conversation, oldest first, each as clean text."""
+    """Read a conversation's messages as clean text, oldest first."""
     return await state.gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
 
 
 async def gmail_list_labels(state: AppState) -> LabelList:
-    """List the mailbox's system and user labels with their ids."""
+    """List the mailbox's labels with their ids."""
     return await state.gmail.list_labels()
 
 
 async def gmail_get_attachment(
     state: AppState,
     message_id: str,
-    attachment_id: Annotated[str, Field(description="attachment_id, part_id or filename from gmail_get_message")],
+    attachment_id: Annotated[str, Field(description="id, part_id or filename from gmail_get_message")],
 ) -> SavedAttachment:
-    """Save an attachment to the download folder and return its path; small text files come inline."""
+    """Save an attachment to the download folder; small text files come inline."""
     return await state.gmail.get_attachment(message_id, attachment_id)
 
 
@@ -133,8 +132,8 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
         subject: str | None = None,
         body_text: str | None = None,
         body_html: str | None = None,
-        cc: Addresses = None,
-        bcc: Addresses = None,
+        cc: list[str] | None = None,
+        bcc: list[str] | None = None,
         attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
         reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
         reply_all: bool = False,
@@ -161,13 +160,12 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
 gmail_send = _mail_tool(
     "gmail_send",
     False,
-    "Send an email, or a reply when reply_to_message_id is given (subject and recipients then default to the "
-    "original's). Needs the person's confirmation.",
+    "Send an email, or a reply to reply_to_message_id (subject and recipients default to the original's).",
 )
 gmail_create_draft = _mail_tool(
     "gmail_create_draft",
     True,
-    "Save an email as a draft (same fields as gmail_send) for the person to review in Gmail.",
+    "Save an email as a draft (fields as gmail_send).",
 )
 
 
@@ -191,12 +189,12 @@ async def describe(
 
 async def gmail_modify_labels(
     state: AppState,
-    message_ids: Ids = None,
-    thread_ids: Ids = None,
+    message_ids: list[str] | None = None,
+    thread_ids: list[str] | None = None,
     add: Annotated[list[str] | None, Field(description="label names or ids, e.g. STARRED")] = None,
     remove: Annotated[list[str] | None, Field(description="UNREAD marks read; INBOX archives")] = None,
 ) -> Plan:
-    """Add or remove labels on messages or conversations: mark read/unread, archive, star, file."""
+    """Add or remove labels on messages or conversations: read/unread, archive, star, file."""
     gmail = state.gmail
     message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
     add_ids, remove_ids = await gmail.prepare_labels(message_ids, thread_ids, add, remove)
@@ -223,8 +221,10 @@ async def labels_op(state: AppState, op: dict[str, Any]) -> LabelsModified:
     return await state.gmail.apply_labels(op["message_ids"], op["thread_ids"], op["add"], op["remove"], op["threads"])
 
 
-async def gmail_trash(state: AppState, message_ids: Ids = None, thread_ids: Ids = None) -> Plan:
-    """Move messages or whole conversations to the trash (Gmail empties it after 30 days)."""
+async def gmail_trash(
+    state: AppState, message_ids: list[str] | None = None, thread_ids: list[str] | None = None
+) -> Plan:
+    """Move messages or conversations to the trash (emptied after 30 days)."""
     message_ids, thread_ids = message_ids or [], thread_ids or []
     if not message_ids and not thread_ids:
         raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
