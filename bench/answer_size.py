@@ -54,7 +54,9 @@ async def measure(url: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async with Client(build_server(settings), mode="legacy") as client:
         tools = [t for t in (await client.list_tools()).tools if t.name not in GATE]
-        listing = json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools])
+        listing = json.dumps(
+            [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")
+        )
         out["tools/list (Gmail and Calendar)"] = size(listing)
         cases = {
             "search, 50 results": ("gmail_search", {"max_results": 50}, "messages"),

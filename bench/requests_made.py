@@ -63,16 +63,17 @@ async def yes(context: Any, params: Any) -> ElicitResult:
 
 
 async def search(client: Client, n: int) -> int:
-    """A search of n results with as few calls as the tool allows (50 a page before the limit rose)."""
-    first = await client.call_tool("gmail_search", {"max_results": n})
-    if not first.is_error:
-        return 1
+    """A search of n results with as few calls as the tool allows, following next_page_token."""
     calls, token, left = 0, None, n
     while left > 0:
-        args: dict[str, Any] = {"max_results": min(50, left)}
+        args: dict[str, Any] = {"max_results": left}
         if token:
             args["page_token"] = token
-        page = (await client.call_tool("gmail_search", args)).structured_content or {}
+        result = await client.call_tool("gmail_search", args)
+        if result.is_error:  # an older server: at most 50 a page
+            args["max_results"] = min(50, left)
+            result = await client.call_tool("gmail_search", args)
+        page = result.structured_content or {}
         calls, left, token = calls + 1, left - len(page.get("messages", [])), page.get("next_page_token")
         if not token:
             break
@@ -109,12 +110,14 @@ async def tasks(url: str) -> dict[str, Any]:
         await client.call_tool("calendar_list_calendars", {})  # the calendar list, cached as a long session has it
         for label, minimum, run in plan:
             before, started = http_requests(url), time.perf_counter()
-            await run(client)
+            got = await run(client)
             out[label] = {
                 "requests": http_requests(url) - before,
                 "minimum": minimum,
                 "wall_ms": round((time.perf_counter() - started) * 1000),
             }
+            if isinstance(got, int):
+                out[label]["tool_calls"] = got
     return out
 
 

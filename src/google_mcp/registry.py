@@ -40,9 +40,7 @@ DETAIL = inspect.Parameter(
     "detail",
     inspect.Parameter.KEYWORD_ONLY,
     default="compact",
-    annotation=Annotated[
-        Literal["compact", "full"], Field(description="full: all fields, as JSON")
-    ],
+    annotation=Annotated[Literal["compact", "full"], Field(description="full: all fields, as JSON")],
 )
 
 

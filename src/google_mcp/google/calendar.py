@@ -7,12 +7,14 @@ import copy
 import re
 import time as time_module
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import parse_addresses
+from google_mcp.google.pages import ANSWER_BUDGET, Cursors
 from google_mcp.google.times import is_date, localize, parse_date, parse_when, rfc3339, shown, zone
 from google_mcp.models import (
     Attendee,
@@ -33,10 +35,20 @@ Response = Literal["accepted", "declined", "tentative"]
 _RULE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.I)
 
 
+@dataclass
+class _Stream:
+    """One calendar's events fetched but not yet shown, in start order, and Google's token for the rest."""
+
+    items: list[tuple[datetime, str, Event]] = field(default_factory=list)
+    token: str | None = None
+    done: bool = False
+
+
 class Calendar:
     def __init__(self, client: GoogleClient) -> None:
         self.client = client
         self._calendars: tuple[float, list[dict[str, Any]]] | None = None
+        self._cursors: Cursors[tuple[Any, tuple[datetime, dict[str, _Stream]]]] = Cursors()
 
     async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
         return await self.client.execute("calendar", build, what=what, retry=retry)
@@ -149,33 +161,57 @@ class Calendar:
         hi = parse_when(time_max, time_zone, default_tz, "time_max") if time_max else None
         if hi is not None and hi <= lo:
             raise InvalidInput("time_max must be after time_min.")
-        after: tuple[str, list[str]] | None = None
+        key = (tuple(calendar_ids), query, time_zone, hi)
+        streams: dict[str, _Stream] | None = None
+        after: tuple[datetime, set[str]] | None = None
         if page_token:
             try:
-                stamp, _, ids = page_token.partition("|")
-                after = (stamp, ids.split(",") if ids else [])
-                lo = max(lo, datetime.fromisoformat(stamp))
+                _, cursor, stamp, ids = page_token.split("~", 3)
+                after = (datetime.fromisoformat(stamp), set(ids.split(",")) if ids else set())
             except (ValueError, TypeError):  # not ours: unreadable, or a time without its offset
                 raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
-        collected: list[tuple[datetime, str, Event]] = []
-        answers = await self._list_each(calendar_ids, lo, hi, query, min(2500, max_results + 50))
-        for cal_id in calendar_ids:
-            tz = time_zone or await self.time_zone(cal_id)
-            for ev in answers[cal_id].get("items", []):
-                event = self.render(ev, cal_id, tz)
-                start = self._start(ev, tz)
-                if after and (
-                    start < datetime.fromisoformat(after[0])
-                    or (start == datetime.fromisoformat(after[0]) and ev["id"] in after[1])
-                ):
-                    continue
-                collected.append((start, ev["id"], event))
-        collected.sort(key=lambda item: (item[0], item[1]))
-        page = collected[:max_results]
+            kept = self._cursors.take(cursor)
+            if kept is not None and kept[0] == key:
+                lo, streams = kept[1]  # Google's page tokens hold only with the time_min they were made with
+            else:  # the cursor is gone: read again from the last event shown
+                lo = max(lo, after[0])
+        if streams is None:
+            streams = {c: _Stream() for c in dict.fromkeys(calendar_ids)}
+        zones = {c: time_zone or await self.time_zone(c) for c in streams}
+
+        async def fill(cal_ids: list[str]) -> None:
+            answers = await self._list_each({c: streams[c].token for c in cal_ids}, lo, hi, query, max_results)
+            for c in cal_ids:
+                got, stream = answers[c], streams[c]
+                for ev in got.get("items", []):
+                    start = self._start(ev, zones[c])
+                    if after and (start < after[0] or (start == after[0] and ev["id"] in after[1])):
+                        continue  # shown on an earlier page (only when read again without a cursor)
+                    stream.items.append((start, ev["id"], self.render(ev, c, zones[c])))
+                stream.token = got.get("nextPageToken")
+                stream.done = stream.token is None
+
+        page: list[tuple[datetime, str, Event]] = []
+        used = 0
+        while len(page) < max_results:
+            hungry = [c for c, st in streams.items() if not st.items and not st.done]
+            if hungry:  # every calendar that may hold the next event must show its next one first
+                await fill(hungry)
+                continue
+            heads = [(st.items[0][:2], c) for c, st in streams.items() if st.items]
+            if not heads:
+                break
+            _, first = min(heads)
+            item = streams[first].items[0]
+            used += len(item[2].model_dump_json())
+            if page and used > ANSWER_BUDGET:
+                break
+            page.append(streams[first].items.pop(0))
         token = None
-        if len(collected) > max_results:
-            last = page[-1][0]
-            token = last.isoformat() + "|" + ",".join(i for s, i, _ in page if s == last)
+        if any(st.items or not st.done for st in streams.values()):
+            last = page[-1][0] if page else lo
+            cursor = self._cursors.keep((key, (lo, streams)))
+            token = f"~{cursor}~{last.isoformat()}~" + ",".join(i for s, i, _ in page if s == last)
         return EventList(
             events=[e for _, _, e in page],
             time_min=lo.isoformat(),
@@ -184,9 +220,9 @@ class Calendar:
         )
 
     async def _list_each(
-        self, calendar_ids: list[str], lo: datetime, hi: datetime | None, query: str | None, size: int
+        self, tokens: dict[str, str | None], lo: datetime, hi: datetime | None, query: str | None, size: int
     ) -> dict[str, dict[str, Any]]:
-        """events.list of each calendar: one request for one calendar, one batch request for several."""
+        """The next page of events.list of each calendar: one request for one, one batch request for several."""
 
         def lister(cal_id: str) -> Any:
             kwargs: dict[str, Any] = {
@@ -200,19 +236,20 @@ class Calendar:
                 kwargs["timeMax"] = rfc3339(hi)
             if query:
                 kwargs["q"] = query
+            if tokens[cal_id]:
+                kwargs["pageToken"] = tokens[cal_id]
             return lambda events: events.list(**kwargs)
 
-        if len(calendar_ids) == 1:
-            cal_id = calendar_ids[0]
-            return {cal_id: await self._exec(lambda s: lister(cal_id)(s.events()), f"listing events of {cal_id}")}
-        unique = list(dict.fromkeys(calendar_ids))
+        ids = list(tokens)
+        if len(ids) == 1:
+            return {ids[0]: await self._exec(lambda s: lister(ids[0])(s.events()), f"listing events of {ids[0]}")}
         got = await self.client.batch(  # parts keyed by position: calendar ids are not valid Content-IDs
             "calendar",
-            [(str(n), lister(c)) for n, c in enumerate(unique)],
+            [(str(n), lister(c)) for n, c in enumerate(ids)],
             what="listing events",
             prepare=lambda s: s.events(),
         )
-        answers = {c: got[str(n)] for n, c in enumerate(unique)}
+        answers = {c: got[str(n)] for n, c in enumerate(ids)}
         for answer in answers.values():
             if isinstance(answer, Exception):
                 raise answer

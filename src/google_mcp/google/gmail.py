@@ -17,6 +17,7 @@ from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound, TargetChan
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
 from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
+from google_mcp.google.pages import Cursors, fits
 from google_mcp.models import (
     AttachmentInfo,
     DraftCreated,
@@ -82,6 +83,7 @@ class Gmail:
         self.settings = settings
         self._me: str | None = None
         self._names: tuple[float, dict[str, str]] | None = None
+        self._cursors: Cursors[tuple[tuple[str, bool], list[MessageSummary], int, str | None]] = Cursors()
 
     async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
         return await self.client.execute("gmail", build, what=what, retry=retry)
@@ -92,26 +94,21 @@ class Gmail:
     ) -> SearchResult:
         if not 1 <= max_results <= 500:
             raise InvalidInput("max_results must be between 1 and 500.")
-        listing: dict[str, Any] = {}
-        if self._names is None:  # the first search also learns the user labels' names, at the same time
-            error: GoogleMCPError | None = None
-
-            async def learn() -> None:
-                with contextlib.suppress(GoogleMCPError):  # names only make the text nicer
-                    await self.label_names()
-
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(learn)
-                try:
-                    listing = await self._list(query, max_results, page_token, include_spam_trash)
-                except GoogleMCPError as exc:
-                    error = exc
-                    tg.cancel_scope.cancel()
-            if error is not None:
-                raise error
-        else:
-            listing = await self._list(query, max_results, page_token, include_spam_trash)
-        ids = [m["id"] for m in listing.get("messages", [])]
+        asked = (query, include_spam_trash)
+        this_page, skip = page_token or None, 0
+        if page_token and page_token.startswith("~"):  # ours: a page cut short of Google's page
+            try:
+                _, cursor, skipped, google_token = page_token.split("~", 3)
+                this_page, skip = google_token or None, int(skipped)
+            except ValueError:
+                raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
+            kept = self._cursors.take(cursor)
+            if kept is not None and kept[0] == asked:
+                _, rest, estimate, nxt = kept
+                return self._page(asked, rest, [], estimate, nxt, this_page, skip, max_results)
+        # the cursor is gone (or never was): list Google's page again and skip what was shown
+        listing = await self._listing(query, min(500, skip + max_results), this_page, include_spam_trash)
+        ids = [m["id"] for m in listing.get("messages", [])][skip:]
         got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
         summaries, failed = [], []
         for mid in ids:
@@ -120,16 +117,65 @@ class Gmail:
                 summaries.append(self._summary(item))
             else:
                 failed.append(mid)
-        result = SearchResult(
-            query=query,
-            messages=summaries,
-            result_size_estimate=listing.get("resultSizeEstimate", 0),
-            next_page_token=listing.get("nextPageToken"),
-            failed_ids=failed,
+        estimate = listing.get("resultSizeEstimate", 0)
+        result = self._page(
+            asked, summaries, failed, estimate, listing.get("nextPageToken"), this_page, skip, max_results
         )
-        if any(label.startswith("Label_") for m in summaries for label in m.labels):
+        if any(label.startswith("Label_") for m in result.messages for label in m.labels):
             result._label_names = await self.label_names()
         return result
+
+    def _page(
+        self,
+        asked: tuple[str, bool],
+        summaries: list[MessageSummary],
+        failed: list[str],
+        estimate: int,
+        nxt: str | None,
+        this_page: str | None,
+        skip: int,
+        max_results: int,
+    ) -> SearchResult:
+        """One answer's worth of summaries; the rest is kept under a cursor for the next page."""
+        n = fits(summaries, max_results)
+        token = nxt
+        if n < len(summaries):
+            cursor = self._cursors.keep((asked, summaries[n:], estimate, nxt))
+            token = f"~{cursor}~{skip + n}~{this_page or ''}"
+        result = SearchResult(
+            query=asked[0],
+            messages=summaries[:n],
+            result_size_estimate=estimate,
+            next_page_token=token,
+            failed_ids=failed,
+        )
+        if self._names is not None:
+            result._label_names = self._names[1]
+        return result
+
+    async def _listing(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> dict[str, Any]:
+        """messages.list; the first search also learns the user labels' names, at the same time."""
+        if self._names is not None:
+            return await self._list(query, max_results, page_token, include_spam_trash)
+        listing: dict[str, Any] = {}
+        error: GoogleMCPError | None = None
+
+        async def learn() -> None:
+            with contextlib.suppress(GoogleMCPError):  # names only make the text nicer
+                await self.label_names()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(learn)
+            try:
+                listing = await self._list(query, max_results, page_token, include_spam_trash)
+            except GoogleMCPError as exc:
+                error = exc
+                tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+        return listing
 
     async def label_names(self) -> dict[str, str]:
         """User labels' names by id, read at most every LABELS_TTL seconds (only to show them)."""
