@@ -36,7 +36,7 @@ from google_mcp.errors import (
     PermissionDenied,
     TargetChanged,
 )
-from google_mcp.models import Preview, WriteOutcome
+from google_mcp.models import Preview, Result, WriteOutcome
 from google_mcp.pending import (
     Kind,
     MemoryStore,
@@ -75,7 +75,7 @@ class NoElicitation(BaseModel):
 
 PlanBuilder = Callable[..., Awaitable[Plan]]
 # The request's state (state.AppState) is opaque here: passed through to builders and executors.
-Executor = Callable[[Any, dict[str, Any]], Awaitable[BaseModel]]
+Executor = Callable[[Any, dict[str, Any]], Awaitable[Result]]
 
 
 def current_principal() -> str:
@@ -136,7 +136,7 @@ class Gate:
             tool,
             tool.split("_", 1)[0],
             args,
-            plan.preview.model_dump(mode="json"),
+            plan.preview.dump(),
             self.settings.pending_ttl,
             plan.op,
             kind,
@@ -203,7 +203,7 @@ class Gate:
             status="done",
             tool=tool,
             message=f"Done ({how}).",
-            result=result.model_dump(mode="json"),
+            result=result.dump(),
             preview=plan.preview,
         )
 
@@ -300,7 +300,7 @@ class Gate:
             # unknown outcome: it stays "executing" and is never re-run by itself
             log.exception("gate: %s crashed while executing %s", tool, cid)
             raise
-        done = result.model_dump(mode="json")
+        done = result.dump()
         log.info("gate: %s executed (confirmed via %s)", tool, via)
         note = await self._finish(record, "done", done)
         return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)

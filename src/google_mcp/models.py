@@ -8,13 +8,35 @@ from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandle
 from pydantic.json_schema import SkipJsonSchema
 
 
+def _without_none(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
 class Result(BaseModel):
-    """Results leave out fields that have no value, rather than sending null."""
+    """Results leave out fields that have no value, rather than sending null: `dump()` is how they leave.
+
+    (pydantic's own exclude_none, in Rust; a Python serializer on every nested model cost more CPU than the
+    Google call behind a list of events.)
+    """
+
+    def dump(self) -> dict[str, object]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def json_size(self) -> int:
+        """Characters of its JSON, as an answer carries it."""
+        return len(self.model_dump_json(exclude_none=True))
+
+
+class Answer(Result):
+    """A result the MCP SDK serialises itself (the gate's and the router's tools): the same, however dumped."""
 
     @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        data: dict[str, object] = handler(self)
-        return {k: v for k, v in data.items() if v is not None}
+    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> object:
+        return _without_none(handler(self))
 
 
 class MessageSummary(Result):
@@ -216,7 +238,7 @@ class Preview(Result):
         return "\n".join([f"{self.action}: {self.summary}", *self.details])
 
 
-class WriteOutcome(Result):
+class WriteOutcome(Answer):
     """What a write did, or what it waits for.
 
     The output schema names the fields a model acts on; the others (repeated in every write tool's
@@ -240,7 +262,7 @@ class PendingInfo(Result):
     expires_at: str
 
 
-class PendingList(Result):
+class PendingList(Answer):
     actions: list[PendingInfo]
 
 
@@ -252,7 +274,7 @@ class RoutedCall(Result):
     error: str | None = None
 
 
-class AskResult(Result):
+class AskResult(Answer):
     answer: str
     conversation_id: str
     steps: int

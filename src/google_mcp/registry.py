@@ -151,7 +151,7 @@ class Registrar:
             names = getattr(result, "label_names", None)
             return CallToolResult(
                 content=[TextContent(type="text", text=render.text(result, full, names))],
-                structured_content=result.model_dump(mode="json"),
+                structured_content=result.dump(),
             )
 
         extra = [DETAIL] if detail else []

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from google_mcp.models import Event, EventList, FreeBusy, SearchResult
+from google_mcp.models import Event, EventList, FreeBusy, Result, SearchResult
 
 SNIPPET = 50
 SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",
@@ -22,7 +22,11 @@ SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SE
 
 
 def compact_json(result: BaseModel) -> str:
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        result.dump() if isinstance(result, Result) else result.model_dump(mode="json"),
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _when(value: str) -> str:

@@ -183,7 +183,7 @@ class Router:
             if name in self.registrar.reads:
                 result = await fn(state, **args)
                 calls.append(RoutedCall(name=name, arguments=args, status="ok"))
-                return {"untrusted_data": result.model_dump(mode="json"), "note": UNTRUSTED}
+                return {"untrusted_data": result.dump(), "note": UNTRUSTED}
             plan = await fn(state, **args)
             asked = await self._ask_person(ctx, plan)
             if asked is not None:
@@ -207,7 +207,7 @@ class Router:
         return {
             "status": "confirmation_required",
             "confirmation_id": held.confirmation_id,
-            "preview": held.preview.model_dump(mode="json"),
+            "preview": held.preview.dump(),
             "note": "Not done. Tell the person what is waiting for their approval.",
         }
 

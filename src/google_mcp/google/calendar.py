@@ -203,7 +203,7 @@ class Calendar:
                 break
             _, first = min(heads)
             item = streams[first].items[0]
-            used += len(item[2].model_dump_json())
+            used += item[2].json_size()
             if page and used > ANSWER_BUDGET:
                 break
             page.append(streams[first].items.pop(0))

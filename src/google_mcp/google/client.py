@@ -179,6 +179,40 @@ def translate(exc: BaseException, what: str, *, write: bool = False, check: str 
     return GoogleUnavailable(f"Google answered {status} while {what}: {message}.")
 
 
+class _Resources:
+    """A service whose sub-resources (`users()`, `messages()`, `events()` ...) are built once.
+
+    googleapiclient builds a resource from the discovery document on every such call, which costs more CPU
+    than the request it then makes; methods that take arguments, and whatever is not a resource, pass through.
+    """
+
+    __slots__ = ("_kept", "_resource")
+
+    def __init__(self, resource: Any) -> None:
+        self._resource = resource
+        self._kept: dict[str, _Resources] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._resource, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return attr(*args, **kwargs)
+            kept = self._kept.get(name)
+            if kept is None:
+                from googleapiclient.discovery import Resource
+
+                made = attr()
+                if not isinstance(made, Resource):
+                    return made
+                kept = self._kept.setdefault(name, _Resources(made))
+            return kept
+
+        return call
+
+
 class GoogleClient:
     """One per server: lazily built services, one authorized HTTP connection per worker thread."""
 
@@ -246,7 +280,7 @@ class GoogleClient:
                 client_options={"api_endpoint": self.settings.calendar_endpoint(self.sandbox_url)},
             )
         with self._lock:
-            return self._services.setdefault(api, svc)
+            return self._services.setdefault(api, _Resources(svc))
 
     def _http(self, repeatable: bool = True) -> Any:
         """This thread's authorized transport: pooled for calls that may be repeated, one-shot for writes."""

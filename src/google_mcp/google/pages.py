@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from google_mcp.models import Result
 
 ANSWER_BUDGET = 80_000  # characters of the items' JSON in one answer: about 20,000 tokens, under the
 # 25,000-token cap some hosts put on a tool answer (Claude Code's MAX_MCP_OUTPUT_TOKENS)
@@ -24,11 +24,11 @@ CURSORS = 64  # cursors kept at most (the oldest go first)
 T = TypeVar("T")
 
 
-def fits(items: Sequence[BaseModel], limit: int, budget: int = ANSWER_BUDGET) -> int:
+def fits(items: Sequence[Result], limit: int, budget: int = ANSWER_BUDGET) -> int:
     """How many of items make a page: at most limit, within budget, and always at least one."""
     used = 0
     for n, item in enumerate(items[:limit]):
-        used += len(item.model_dump_json())
+        used += item.json_size()
         if used > budget and n > 0:
             return n
     return min(limit, len(items))
