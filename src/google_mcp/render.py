@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from google_mcp.google.compose import one_line
 from google_mcp.models import Event, EventList, FreeBusy, Result, SearchResult
 
 SNIPPET = 50
@@ -47,7 +48,7 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
         head += f" of about {result.result_size_estimate}"
     if result.next_page_token:
         head += f"; more with page_token={result.next_page_token}"
-    lines = [head + ". id · date · from · subject · labels · snippet"]
+    lines = [head + ". Tab-separated: id, date, from, subject, labels, snippet"]  # a tab is the cheapest separator
     for m in result.messages:
         # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
         labels = [SYSTEM_LABELS.get(x) or (label_names.get(x, "") if x.startswith("Label_") else "") for x in m.labels]
@@ -55,8 +56,8 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
         snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
         thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
         lines.append(
-            f"{m.id}{thread} · {_when(m.date)} · {m.sender} · {m.subject or '(no subject)'} · "
-            f"{','.join(labels) or '-'} · {snippet}"
+            f"{m.id}{thread}\t{_when(m.date)}\t{one_line(m.sender)}\t{one_line(m.subject) or '(no subject)'}\t"
+            f"{','.join(labels) or '-'}\t{one_line(snippet)}"
         )
     if result.failed_ids:
         lines.append("Could not be read this time: " + ", ".join(result.failed_ids))
