@@ -47,6 +47,16 @@ def gmail(url: str, creds: Credentials | None = None) -> Any:
     return build("gmail", "v1", credentials=creds or credentials(url), client_options={"api_endpoint": url})
 
 
+def docs(url: str, creds: Credentials | None = None) -> Any:
+    return build("docs", "v1", credentials=creds or credentials(url), client_options={"api_endpoint": url})
+
+
+def drive(url: str, creds: Credentials | None = None) -> Any:
+    return build(
+        "drive", "v3", credentials=creds or credentials(url), client_options={"api_endpoint": url + "/drive/v3"}
+    )
+
+
 def calendar(url: str, creds: Credentials | None = None) -> Any:
     return build(
         "calendar",
@@ -112,7 +122,7 @@ def run(request: HttpRequest) -> Any:
     """Execute a googleapiclient request and check its answer against the discovery document."""
     result = request.execute()
     api = request.methodId.split(".")[0]
-    doc = discovery({"gmail": "gmail.v1", "calendar": "calendar.v3"}[api])
+    doc = discovery({"gmail": "gmail.v1", "calendar": "calendar.v3", "docs": "docs.v1", "drive": "drive.v3"}[api])
     method = _method(doc, request.methodId)
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)

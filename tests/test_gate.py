@@ -21,6 +21,10 @@ WRITE_TOOLS = [
     "calendar_update_event",
     "calendar_delete_event",
     "calendar_respond_to_event",
+    "docs_create",
+    "docs_append",
+    "docs_replace_text",
+    "docs_replace_section",
 ]
 
 
@@ -32,6 +36,11 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         found = await call(client, "calendar_list_events", {"query": query, "time_min": "2020-01-01T00:00:00Z"})
         return str(found["events"][0]["id"])
 
+    async def doc(query: str) -> str:
+        return str((await call(client, "docs_search", {"query": query}))["documents"][0]["id"])
+
+    # a document per tool: an edit approved against one revision never lands on another (a fresh preview)
+    launch, offsite, weekly = await doc("launch checklist"), await doc("offsite"), await doc("weekly")
     return {
         "gmail_send": {"to": ["dana.whitfield@example.com"], "subject": "gate test", "body_text": "hello"},
         "gmail_create_draft": {"to": ["dana.whitfield@example.com"], "subject": "gate draft", "body_text": "x"},
@@ -41,6 +50,10 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         "calendar_update_event": {"event_id": await event("Coffee with José"), "summary": "Coffee (moved)"},
         "calendar_delete_event": {"event_id": await event("Budget review")},
         "calendar_respond_to_event": {"event_id": await event("Architecture guild"), "response": "accepted"},
+        "docs_create": {"title": "gate doc", "markdown": "# Hello\n\n- one\n- two"},
+        "docs_append": {"document_id": launch, "markdown": "Appended **once**."},
+        "docs_replace_text": {"document_id": weekly, "find": "FAQ", "replace": "Q&A"},
+        "docs_replace_section": {"document_id": offsite, "heading": "Budget", "markdown": "To be decided."},
     }
 
 
@@ -65,6 +78,8 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "calendar_list_events",
         "calendar_get_event",
         "calendar_free_busy",
+        "docs_search",
+        "docs_read",
         "list_pending_actions",
     }
     # the hidden elicitation parameter never reaches the model

@@ -25,6 +25,8 @@ G = "https://www.googleapis.com/auth/"
 GROUP_SCOPES = {
     "gmail": ((G + "gmail.readonly",), (G + "gmail.modify",)),
     "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
+    # finding documents by name and text is Drive's; reading and writing them is Docs'
+    "docs": ((G + "documents.readonly", G + "drive.readonly"), (G + "documents", G + "drive.readonly")),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
@@ -34,7 +36,7 @@ def group_scopes(group: str, read_only: bool) -> tuple[str, ...]:
     return read if read_only else write
 
 
-def scopes_for(read_only: bool, groups: Sequence[str] = ("gmail", "calendar")) -> tuple[str, ...]:
+def scopes_for(read_only: bool, groups: Sequence[str] = ("gmail", "calendar", "docs")) -> tuple[str, ...]:
     """The scopes the enabled tool groups need, and no more."""
     return tuple(dict.fromkeys(s for group in groups for s in group_scopes(group, read_only)))
 

@@ -9,8 +9,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar")
+ToolGroup = Literal["gmail", "calendar", "docs"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs")
 
 
 def _config_dir() -> Path:
@@ -118,6 +118,14 @@ class Settings(BaseSettings):
     def calendar_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") + "/calendar/v3" if base else "https://www.googleapis.com/calendar/v3"
+
+    def docs_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://docs.googleapis.com"
+
+    def drive_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") + "/drive/v3" if base else "https://www.googleapis.com/drive/v3"
 
     def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

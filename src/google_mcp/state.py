@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from google_mcp.gate import Gate
     from google_mcp.google.calendar import Calendar
     from google_mcp.google.client import GoogleClient
+    from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.sandbox import SandboxThread
     from google_mcp.settings import Settings
@@ -26,6 +27,7 @@ class AppState:
     _client: GoogleClient | None = None
     _gmail: Gmail | None = None
     _calendar: Calendar | None = None
+    _docs: Docs | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def start_sandbox(self) -> None:
@@ -71,6 +73,14 @@ class AppState:
 
             self._calendar = Calendar(self.client)
         return self._calendar
+
+    @property
+    def docs(self) -> Docs:
+        if self._docs is None:
+            from google_mcp.google.docs import Docs
+
+            self._docs = Docs(self.client)
+        return self._docs
 
     def close(self) -> None:
         if self._sandbox is not None:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar"]
+Api = Literal["gmail", "calendar", "docs", "drive"]
+BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 RETRYABLE = {429, 500, 502, 503, 504}
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -49,6 +50,8 @@ NON_IDEMPOTENT = frozenset(
         "gmail.users.labels.create",
         "calendar.calendars.insert",
         "calendar.events.quickAdd",
+        "docs.documents.create",
+        "docs.documents.batchUpdate",  # insertText twice is text twice; requiredRevisionId guards only a stale read
     }
 )
 
@@ -261,24 +264,20 @@ class GoogleClient:
         from googleapiclient.discovery import build
 
         creds = self.credentials()
-        if api == "gmail":
-            svc = build(
-                "gmail",
-                "v1",
-                credentials=creds,
-                static_discovery=True,
-                cache_discovery=False,
-                client_options={"api_endpoint": self.settings.gmail_endpoint(self.sandbox_url)},
-            )
-        else:
-            svc = build(
-                "calendar",
-                "v3",
-                credentials=creds,
-                static_discovery=True,
-                cache_discovery=False,
-                client_options={"api_endpoint": self.settings.calendar_endpoint(self.sandbox_url)},
-            )
+        name, version, endpoint = {
+            "gmail": ("gmail", "v1", self.settings.gmail_endpoint),
+            "calendar": ("calendar", "v3", self.settings.calendar_endpoint),
+            "docs": ("docs", "v1", self.settings.docs_endpoint),
+            "drive": ("drive", "v3", self.settings.drive_endpoint),
+        }[api]
+        svc = build(
+            name,
+            version,
+            credentials=creds,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": endpoint(self.sandbox_url)},
+        )
         with self._lock:
             return self._services.setdefault(api, _Resources(svc))
 
@@ -367,7 +366,7 @@ class GoogleClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run_batch(
-        self, api: Api, parts: Sequence[tuple[str, Callable[[Any], Any]]], prepare: Callable[[Any], Any] | None
+        self, api: BatchApi, parts: Sequence[tuple[str, Callable[[Any], Any]]], prepare: Callable[[Any], Any] | None
     ) -> dict[str, Any]:
         from googleapiclient.http import BatchHttpRequest
 
@@ -392,7 +391,7 @@ class GoogleClient:
 
     async def batch(
         self,
-        api: Api,
+        api: BatchApi,
         parts: Sequence[tuple[str, Callable[[Any], Any]]],
         *,
         what: str,

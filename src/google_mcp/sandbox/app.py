@@ -24,6 +24,9 @@ from google_mcp import quota
 from .batch import parse_batch, render_batch
 from .calendar import CalendarStore
 from .calendar_api import CalendarApi
+from .docs_api import DocsApi
+from .docstore import DocStore
+from .drive_api import DriveApi
 from .errors import ApiError
 from .gmail_api import GmailApi
 from .mail import Mailbox
@@ -61,8 +64,10 @@ class Sandbox:
         self.gmail = GmailApi(self)
         self.cal_api = CalendarApi(self)
         self.router = Router()
-        self.gmail.register(self.router)
-        self.cal_api.register(self.router)
+        self.docs_api = DocsApi(self)
+        self.drive_api = DriveApi(self)
+        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api):
+            api.register(self.router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset(seed)
 
@@ -77,14 +82,17 @@ class Sandbox:
         self.mailbox = Mailbox(ACCOUNT)
         self.calendar = CalendarStore(ACCOUNT, ACCOUNT_NAME, TIME_ZONE)
         self.calendar.generation = int(time.time() * 1000)
+        self.docs = DocStore((ACCOUNT_NAME, ACCOUNT))
         self.requests: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.mailbox.listeners.append(self._mail_changed)
         from .seed import seed_calendar, seed_mailbox
+        from .seed_docs import seed_docs
 
         seed_mailbox(self, full=seed == "default")
         seed_calendar(self, full=seed == "default")
+        seed_docs(self, full=seed == "default")
 
     # clock ---------------------------------------------------------------
     def now(self) -> datetime:

@@ -7,6 +7,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .calendar import CalendarStore
+from .docstore import DocStore
 from .mail import Mailbox
 
 
@@ -14,6 +15,7 @@ class Host(Protocol):
     tz: ZoneInfo
     mailbox: Mailbox
     calendar: CalendarStore
+    docs: DocStore
 
     def now(self) -> datetime: ...
     def now_ms(self) -> int: ...
