@@ -1,6 +1,6 @@
 """Cold start: process start to the `initialize` answer over stdio, beside a bare `import mcp.server`.
 
-    python bench/cold_start.py [--runs 10]
+    python bench/cold_start.py [--runs 10] [--tools gmail,calendar]
 
 Runs `google-mcp serve --sandbox` (no Google account; the sandbox seeds in the background).
 Prints medians in milliseconds as JSON.
@@ -25,14 +25,16 @@ EXE = str(Path(sys.executable).parent / "google-mcp")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--tools", default="", help="tool groups, as serve --tools takes them (default: all)")
     args = parser.parse_args()
+    extra = ["--tools", args.tools] if args.tools else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")}
     bare, cold = [], []
     for _ in range(args.runs):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import mcp.server"], check=True, env=env)
         bare.append(time.perf_counter() - started)
-        server = StdioServer([EXE, "serve", "--sandbox"], env)
+        server = StdioServer([EXE, "serve", "--sandbox", *extra], env)
         server.request(INIT)
         cold.append(time.perf_counter() - server.started)
         server.close()
@@ -42,6 +44,7 @@ def main() -> None:
         json.dumps(
             {
                 "runs": args.runs,
+                "tools": args.tools or "all groups",
                 "import_mcp_server_median_ms": round(bare_ms, 1),
                 "initialize_answer_median_ms": round(cold_ms, 1),
                 "difference_ms": round(cold_ms - bare_ms, 1),

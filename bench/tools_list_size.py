@@ -15,25 +15,37 @@ from _stdio import INIT, StdioServer
 EXE = str(Path(sys.executable).parent / "google-mcp")
 
 
-def main() -> None:
+def listing(groups: str) -> list[dict[str, object]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")}
-    server = StdioServer([EXE, "serve", "--sandbox"], env)
+    server = StdioServer([EXE, "serve", "--sandbox", *(["--tools", groups] if groups else [])], env)
     server.request(INIT)
     server.notify({"jsonrpc": "2.0", "method": "notifications/initialized"})
     line = server.request({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
     server.close()
-    tools = json.loads(line)["result"]["tools"]
-    per_tool = {t["name"]: len(json.dumps(t, separators=(",", ":")).encode()) for t in tools}
+    tools: list[dict[str, object]] = json.loads(line)["result"]["tools"]
+    return tools
+
+
+def size(tools: list[dict[str, object]]) -> int:
+    return len(json.dumps(tools, separators=(",", ":")).encode())
+
+
+def main() -> None:
+    tools = listing("")
+    per_tool = {str(t["name"]): size([t]) - 2 for t in tools}
     gate = {"confirm_action", "cancel_action", "list_pending_actions", "ask"}
-    # the tools/list answer with only the Gmail and Calendar tools, serialised the same way
-    google = len(json.dumps([t for t in tools if t["name"] not in gate], separators=(",", ":")).encode())
+    gmail_calendar = [t for t in listing("gmail,calendar") if t["name"] not in gate]
+    # what hosts such as Claude Desktop put before the model: name, description and input schema
+    model_part = [{k: t[k] for k in ("name", "description", "inputSchema")} for t in gmail_calendar]
     print(
         json.dumps(
             {
-                "tools": len(tools),
-                "answer_bytes": len(line.rstrip(b"\n")),
-                "gmail_and_calendar_tools_bytes": google,
+                "tools_all_groups": len(tools),
+                "answer_bytes_all_groups": size(tools),
+                "gmail_and_calendar_tools_bytes": size(gmail_calendar),
                 "target": "<= 12000 bytes for the Gmail and Calendar tools (issue 10)",
+                "gmail_and_calendar_name_description_input_bytes": size(model_part),
+                "docs_tools_bytes": size([t for t in tools if str(t["name"]).startswith("docs_")]),
                 "per_tool_bytes": per_tool,
             },
             indent=2,

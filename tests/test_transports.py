@@ -259,7 +259,18 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
         text=True,
         timeout=30,
     )
-    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "gmail and calendar" in bad.stderr
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "gmail, calendar, docs" in bad.stderr
+    params = StdioServerParameters(command=EXE, args=["serve", "--sandbox-url", fresh_sandbox.url, "--tools", "docs"])
+    async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert {n for n in names if not n.endswith("_action") and n != "list_pending_actions"} == {
+        "docs_search",
+        "docs_read",
+        "docs_create",
+        "docs_append",
+        "docs_replace_text",
+        "docs_replace_section",
+    }
     # the sign-in asks for the chosen groups' scopes only; doctor names a group whose scope is missing
     token = tmp_path / "token.json"
     proc = subprocess.Popen(
@@ -289,6 +300,7 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
         [EXE, "doctor"], env=_env(GOOGLE_MCP_TOKEN_FILE=str(token)), capture_output=True, text=True, timeout=30
     )
     assert doctor.returncode == 1 and "the gmail tools need" in doctor.stdout and "google-mcp auth" in doctor.stdout
+    assert "the docs tools need" in doctor.stdout
     only_calendar = subprocess.run(
         [EXE, "doctor"],
         env=_env(GOOGLE_MCP_TOKEN_FILE=str(token), GOOGLE_MCP_TOOLS="calendar"),

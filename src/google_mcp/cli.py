@@ -26,7 +26,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from google_mcp.settings import Settings
+    from google_mcp.settings import TOOL_GROUPS, Settings
 
     overrides = {
         key: value
@@ -48,7 +48,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise SystemExit(f"error: bad configuration ({problems}). Tool groups are gmail and calendar.") from None
+        groups = ", ".join(TOOL_GROUPS)
+        raise SystemExit(f"error: bad configuration ({problems}). Tool groups are {groups}.") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
