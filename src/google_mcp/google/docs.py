@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import Field
 
 from google_mcp.errors import InvalidInput, TargetChanged
-from google_mcp.google import docmd
 from google_mcp.google.client import GoogleClient
+from google_mcp.google.docs_markdown import to_markdown
 from google_mcp.google.mailtext import window
 from google_mcp.models import Result
 
@@ -191,7 +191,7 @@ class Docs:
     async def read(self, document_id: str, tab: str | None, max_chars: int, offset: int) -> DocContent:
         doc = await self.get(document_id)
         chosen = self.tab(doc, tab)
-        text = docmd.to_markdown(chosen.content, chosen.lists)
+        text = to_markdown(chosen.content, chosen.lists)
         piece, truncated, nxt = window(text, offset, max_chars)
         tabs = [DocTab(id=t.id, title=t.title, level=t.level) for t in tabs_of(doc)]
         notes = []

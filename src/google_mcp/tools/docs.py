@@ -11,6 +11,7 @@ from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google import docmd
 from google_mcp.google.docs import DocContent, DocList, DocWritten, Tab, occurrences, plain, tabs_of
+from google_mcp.google.docs_markdown import to_markdown
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, READ, WRITE, Registrar
 from google_mcp.state import AppState
@@ -180,7 +181,7 @@ async def docs_replace_section(
     which = f" (heading {(occurrence or 1)} of {len(matches)}" + (
         f", under {target.parent!r})" if target.parent else ")"
     )
-    current = docmd.to_markdown(section, chosen.lists).strip() or "(nothing)"
+    current = to_markdown(section, chosen.lists).strip() or "(nothing)"
     preview = Preview(
         action="Replace a section of a Google Doc",
         summary=f"{doc.get('title', '')}: the section {'#' * max(target.level, 1)} {target.text}"

@@ -1,0 +1,364 @@
+"""Gmail, reading: search, messages, conversations, labels, attachments (writing is gmail.py)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
+from google_mcp.google.client import GoogleClient
+from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
+from google_mcp.google.pages import Cursors, fits
+from google_mcp.models import (
+    AttachmentInfo,
+    LabelInfo,
+    LabelList,
+    MessageDetail,
+    MessageSummary,
+    SavedAttachment,
+    SearchResult,
+    ThreadDetail,
+)
+from google_mcp.settings import Settings
+
+SUMMARY_HEADERS = ["From", "To", "Subject", "Date", "Content-Type"]
+ALIASES = {
+    "read": "UNREAD",
+    "unread": "UNREAD",
+    "inbox": "INBOX",
+    "archive": "INBOX",
+    "starred": "STARRED",
+    "star": "STARRED",
+    "important": "IMPORTANT",
+    "spam": "SPAM",
+    "trash": "TRASH",
+}
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+INLINE_TEXT_MAX = 32_000
+LABELS_TTL = 600.0
+THREAD_BUDGET = 200_000  # characters of message text in one gmail_get_thread answer
+THREAD_MESSAGES = 100
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def _iso(ms: str | int) -> str:
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat(timespec="seconds")
+
+
+def check_id(value: str, what: str) -> str:
+    if not _ID.match(value or ""):
+        raise InvalidInput(f"{what} {value!r} is not a Gmail id. Use an id from gmail_search or gmail_get_thread.")
+    return value
+
+
+def _safe_name(name: str) -> str:
+    """A file name that stays in its folder, shows what it is (no right-to-left override hiding '.exe'),
+    and fits every file system (at most 200 bytes, extension kept)."""
+    name = os.path.basename(name.replace("\\", "/")).strip()
+    name = _BIDI.sub("", re.sub(r"[\x00-\x1f\x7f/]", "_", name)).lstrip(".").strip()
+    stem, ext = os.path.splitext(name)
+    if len(ext.encode()) > 20:
+        stem, ext = name, ""
+    room = 200 - len(ext.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore")
+    return (stem + ext) if stem else ("attachment" + ext)
+
+
+class GmailReads:
+    def __init__(self, client: GoogleClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self._me: str | None = None
+        self._names: tuple[float, dict[str, str]] | None = None
+        self._cursors: Cursors[tuple[tuple[str, bool], list[MessageSummary], int, str | None]] = Cursors()
+
+    async def _exec(self, build: Any, what: str, *, retry: bool = True) -> Any:
+        return await self.client.execute("gmail", build, what=what, retry=retry)
+
+    # reading --------------------------------------------------------------
+    async def search(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> SearchResult:
+        if not 1 <= max_results <= 500:
+            raise InvalidInput("max_results must be between 1 and 500.")
+        asked = (query, include_spam_trash)
+        this_page, skip = page_token or None, 0
+        if page_token and page_token.startswith("~"):  # ours: a page cut short of Google's page
+            try:
+                _, cursor, skipped, google_token = page_token.split("~", 3)
+                this_page, skip = google_token or None, int(skipped)
+            except ValueError:
+                raise InvalidInput("page_token is not one this tool returned; start again without it.") from None
+            kept = self._cursors.take(cursor)
+            if kept is not None and kept[0] == asked:
+                _, rest, estimate, nxt = kept
+                return self._page(asked, rest, [], estimate, nxt, this_page, skip, max_results)
+        # the cursor is gone (or never was): list Google's page again and skip what was shown
+        listing = await self._listing(query, min(500, skip + max_results), this_page, include_spam_trash)
+        ids = [m["id"] for m in listing.get("messages", [])][skip:]
+        got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
+        summaries, failed = [], []
+        for mid in ids:
+            item = got.get(mid)
+            if isinstance(item, dict):
+                summaries.append(self._summary(item))
+            else:
+                failed.append(mid)
+        estimate = listing.get("resultSizeEstimate", 0)
+        result = self._page(
+            asked, summaries, failed, estimate, listing.get("nextPageToken"), this_page, skip, max_results
+        )
+        if any(label.startswith("Label_") for m in result.messages for label in m.labels):
+            result._label_names = await self.label_names()
+        return result
+
+    def _page(
+        self,
+        asked: tuple[str, bool],
+        summaries: list[MessageSummary],
+        failed: list[str],
+        estimate: int,
+        nxt: str | None,
+        this_page: str | None,
+        skip: int,
+        max_results: int,
+    ) -> SearchResult:
+        """One answer's worth of summaries; the rest is kept under a cursor for the next page."""
+        n = fits(summaries, max_results)
+        token = nxt
+        if n < len(summaries):
+            cursor = self._cursors.keep((asked, summaries[n:], estimate, nxt))
+            token = f"~{cursor}~{skip + n}~{this_page or ''}"
+        result = SearchResult(
+            query=asked[0],
+            messages=summaries[:n],
+            result_size_estimate=estimate,
+            next_page_token=token,
+            failed_ids=failed,
+        )
+        if self._names is not None:
+            result._label_names = self._names[1]
+        return result
+
+    async def _listing(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> dict[str, Any]:
+        """messages.list; the first search also learns the user labels' names, at the same time."""
+        if self._names is not None:
+            return await self._list(query, max_results, page_token, include_spam_trash)
+        listing: dict[str, Any] = {}
+        error: GoogleMCPError | None = None
+
+        async def learn() -> None:
+            with contextlib.suppress(GoogleMCPError):  # names only make the text nicer
+                await self.label_names()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(learn)
+            try:
+                listing = await self._list(query, max_results, page_token, include_spam_trash)
+            except GoogleMCPError as exc:
+                error = exc
+                tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+        return listing
+
+    async def label_names(self) -> dict[str, str]:
+        """User labels' names by id, read at most every LABELS_TTL seconds (only to show them)."""
+        if self._names is None or self._names[0] < time.monotonic():
+            self._names = (time.monotonic() + LABELS_TTL, {lb["id"]: lb["name"] for lb in await self.labels()})
+        return self._names[1]
+
+    async def _list(
+        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
+    ) -> dict[str, Any]:
+        listing: dict[str, Any] = await self._exec(
+            lambda s: (
+                s.users()
+                .messages()
+                .list(
+                    userId="me",
+                    q=query,
+                    maxResults=max_results,
+                    pageToken=page_token or None,
+                    includeSpamTrash=include_spam_trash,
+                )
+            ),
+            "searching mail",
+        )
+        return listing
+
+    async def _metadata(self, ids: list[str], headers: list[str], what: str) -> dict[str, Any]:
+        """Metadata of many messages in one batch request (per 50)."""
+
+        def getter(mid: str) -> Any:
+            return lambda messages: messages.get(userId="me", id=mid, format="metadata", metadataHeaders=headers)
+
+        return await self.client.batch(
+            "gmail", [(mid, getter(mid)) for mid in ids], what=what, prepare=lambda s: s.users().messages()
+        )
+
+    def _summary(self, m: dict[str, Any]) -> MessageSummary:
+        h = headers_of(m.get("payload", {}))
+        labels = m.get("labelIds", [])
+        return MessageSummary(
+            id=m["id"],
+            thread_id=m["threadId"],
+            date=_iso(m["internalDate"]),
+            sender=h.get("from", ""),
+            to=h.get("to", ""),
+            subject=h.get("subject", ""),
+            snippet=m.get("snippet", ""),
+            labels=labels,
+            unread="UNREAD" in labels,
+            has_attachments=h.get("content-type", "").lower().startswith("multipart/mixed"),
+        )
+
+    def _detail(self, m: dict[str, Any], *, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+        payload = m.get("payload", {})
+        h = headers_of(payload)
+        ex = extract(payload)
+        text, source, folded = body_text(ex, include_quoted)
+        if offset > len(text):
+            raise InvalidInput(f"offset {offset} is past the end of the body ({len(text)} characters).")
+        piece, truncated, nxt = window(text, offset, max_chars)
+        note = None
+        if truncated:
+            note = (
+                f"Body cut at {max_chars} characters of {len(text)}. Call gmail_get_message again with "
+                f"offset={nxt} to read on."
+            )
+        return MessageDetail(
+            id=m["id"],
+            thread_id=m["threadId"],
+            labels=m.get("labelIds", []),
+            date=_iso(m["internalDate"]),
+            sender=h.get("from", ""),
+            to=h.get("to", ""),
+            cc=h.get("cc", ""),
+            bcc=h.get("bcc", ""),
+            reply_to=h.get("reply-to", ""),
+            subject=h.get("subject", ""),
+            rfc822_message_id=h.get("message-id", ""),
+            body=piece,
+            body_source=source,  # type: ignore[arg-type]
+            quoted_history_folded=folded,
+            offset=offset,
+            total_chars=len(text),
+            truncated=truncated,
+            next_offset=nxt,
+            note=note,
+            attachments=[AttachmentInfo(**a) for a in all_attachments(ex)],
+        )
+
+    async def get_message(self, message_id: str, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+        check_id(message_id, "message_id")
+        if max_chars < 200:
+            raise InvalidInput("max_chars must be at least 200.")
+        m = await self._exec(
+            lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
+            f"reading message {message_id}",
+        )
+        return self._detail(m, max_chars=max_chars, offset=offset, include_quoted=include_quoted)
+
+    async def get_thread(self, thread_id: str, max_chars_per_message: int, include_quoted: bool) -> ThreadDetail:
+        check_id(thread_id, "thread_id")
+        t = await self._exec(
+            lambda s: s.users().threads().get(userId="me", id=thread_id, format="full"), f"reading thread {thread_id}"
+        )
+        msgs = [
+            self._detail(m, max_chars=max_chars_per_message, offset=0, include_quoted=include_quoted)
+            for m in t.get("messages", [])
+        ]
+        for m in msgs:
+            if m.truncated:
+                m.note = (
+                    f"Body cut at {max_chars_per_message} characters; read the rest with "
+                    f"gmail_get_message(message_id={m.id!r}, offset={m.next_offset})."
+                )
+        # one answer stays well under what clients accept: the newest messages that fit, the rest by id
+        shown: list[MessageDetail] = []
+        size = 0
+        for m in reversed(msgs):
+            size += len(m.body) + 500
+            if shown and (size > THREAD_BUDGET or len(shown) >= THREAD_MESSAGES):
+                break
+            shown.append(m)
+        shown.reverse()
+        omitted = [m.id for m in msgs[: len(msgs) - len(shown)]]
+        note = None
+        if omitted:
+            note = (
+                f"The {len(omitted)} earliest of {len(msgs)} messages are not shown, to keep this answer small; "
+                "read any of them with gmail_get_message(message_id) using omitted_ids."
+            )
+        return ThreadDetail(
+            id=t["id"],
+            subject=msgs[0].subject if msgs else "",
+            message_count=len(msgs),
+            messages=shown,
+            omitted_ids=omitted,
+            note=note,
+        )
+
+    async def labels(self) -> list[dict[str, Any]]:
+        data = await self._exec(lambda s: s.users().labels().list(userId="me"), "listing labels")
+        return list(data.get("labels", []))
+
+    async def list_labels(self) -> LabelList:
+        return LabelList(
+            labels=[LabelInfo(id=lb["id"], name=lb["name"], type=lb.get("type", "user")) for lb in await self.labels()]
+        )
+
+    async def get_attachment(self, message_id: str, attachment_id: str) -> SavedAttachment:
+        check_id(message_id, "message_id")
+        m = await self._exec(
+            lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
+            f"reading message {message_id}",
+        )
+        parts = all_attachments(extract(m.get("payload", {})))
+        meta = next((a for a in parts if attachment_id in (a["attachment_id"], a["part_id"], a["filename"])), None)
+        if meta is None:
+            names = ", ".join(f"{a['filename']} (part_id {a['part_id']})" for a in parts) or "none"
+            raise NotFound(f"Message {message_id} has no attachment {attachment_id!r}. Its attachments: {names}.")
+        att = await self._exec(
+            lambda s: (
+                s.users().messages().attachments().get(userId="me", messageId=message_id, id=meta["attachment_id"])
+            ),
+            f"downloading attachment {meta['filename']}",
+        )
+        data = base64.urlsafe_b64decode(att["data"] + "=" * (-len(att["data"]) % 4))
+        path = await anyio.to_thread.run_sync(self._save, message_id, meta["filename"], data)
+        text = None
+        mime = meta["mime_type"]
+        if (mime.startswith("text/") or mime in ("application/json", "application/ics")) and len(
+            data
+        ) <= INLINE_TEXT_MAX:
+            text = data.decode("utf-8", errors="replace")
+        return SavedAttachment(
+            message_id=message_id, filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text
+        )
+
+    def _save(self, message_id: str, filename: str, data: bytes) -> Path:
+        folder = self.settings.download_dir / message_id
+        folder.mkdir(parents=True, exist_ok=True)
+        name = _safe_name(filename)
+        path = folder / name
+        stem, suffix = os.path.splitext(name)
+        n = 1
+        while path.exists():
+            path = folder / f"{stem} ({n}){suffix}"
+            n += 1
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return path
