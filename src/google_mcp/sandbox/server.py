@@ -10,7 +10,8 @@ import uvicorn
 
 from google_mcp.serving import serve_announced
 
-from .app import Sandbox, create_app
+from .app import Sandbox
+from .web import create_app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, seed: str = "default", latency_ms: int = 0) -> None:
