@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from google_mcp.errors import GoogleMCPError
 
@@ -25,6 +25,22 @@ Claim = Literal[
 # "pending": waits for confirm_action or /confirm. "elicitation": the person is being asked in their client;
 # only that client's answer to that exact question can approve it.
 Kind = Literal["pending", "elicitation"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+CLAIMS: tuple[Claim, ...] = get_args(Claim)
+
+
+def _status(value: str) -> Status:
+    if value not in STATUSES:
+        raise ValueError(f"not a pending action status: {value!r}")
+    return value
+
+
+def _claim(value: str) -> Claim:
+    if value not in CLAIMS:
+        raise ValueError(f"not a claim result: {value!r}")
+    return value
+
+
 KEY = "google_mcp:pending:"
 WAITING = "google_mcp:waiting:"  # per owner: id -> "size expires_ts" of each action still awaiting an answer
 ASKING = "google_mcp:asking:"
@@ -94,7 +110,7 @@ class PendingRecord:
         return cls(
             session_id=data["session_id"],
             user_id=data["user_id"],
-            status=data["status"],  # type: ignore[arg-type]
+            status=_status(data["status"]),
             pending_action=json.loads(data["pending_action"]),
             preview=json.loads(data["preview"]),
             created_at=data["created_at"],
@@ -183,7 +199,7 @@ class MemoryStore:
             if record is None or record.user_id != user_id or record.kind != kind:
                 return "missing"
             if record.status != "awaiting_confirmation":
-                return record.status  # type: ignore[return-value]
+                return _claim(record.status)
             self._waiting.get(user_id, set()).discard(session_id)
             if record.expires_ts <= time.time():
                 return "expired"
@@ -326,7 +342,7 @@ class RedisStore:
                 args=[user_id, repr(time.time()), _iso(time.time()), to, kind, session_id],
             )
         )
-        return result  # type: ignore[no-any-return]
+        return _claim(str(result))
 
     async def release(self, session_id: str) -> None:
         await self._call(self._release(keys=[KEY + session_id], args=[_iso(time.time()), session_id]))

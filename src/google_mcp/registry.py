@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.elicitation import CancelledElicitation, DeclinedElicitation, ElicitationResult
@@ -26,6 +26,9 @@ from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_el
 from google_mcp.models import WriteOutcome
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
+
+Ctx = Context[AppState, Any]  # a tool's request context; its lifespan state is the AppState
+Server = MCPServer[AppState]
 
 # The annotations every tool uses, each hint only where it differs from the spec's default (readOnly false,
 # destructive true, idempotent false, openWorld true): the same meaning in fewer bytes of tools/list.
@@ -44,8 +47,8 @@ DETAIL = inspect.Parameter(
 )
 
 
-def app(ctx: Context) -> AppState:  # type: ignore[type-arg]
-    return cast(AppState, ctx.request_context.lifespan_context)
+def app(ctx: Ctx) -> AppState:
+    return ctx.request_context.lifespan_context
 
 
 def describe(fn: Callable[..., Any]) -> str:
@@ -111,7 +114,7 @@ class Registrar:
     carried out later, by any process.
     """
 
-    def __init__(self, server: MCPServer, settings: Settings, gate: Gate) -> None:  # type: ignore[type-arg]
+    def __init__(self, server: Server, settings: Settings, gate: Gate) -> None:
         self.server = server
         self.settings = settings
         self.gate = gate
@@ -145,7 +148,7 @@ class Registrar:
         text is the compact rendering (render.py), its structured content every field."""
         params, _, returns = parameters(fn)
 
-        async def direct(ctx: Context, **args: Any) -> Any:  # type: ignore[type-arg]
+        async def direct(ctx: Ctx, **args: Any) -> Any:
             full = args.pop("detail", "compact") == "full"
             result = await fn(app(ctx), **args)
             names = getattr(result, "label_names", None)
@@ -178,7 +181,7 @@ class Registrar:
         name = fn.__name__
         params, _, _ = parameters(fn)
 
-        async def approval(ctx: Context, **args: Any) -> str:  # type: ignore[type-arg]
+        async def approval(ctx: Ctx, **args: Any) -> str:
             """The one-time approval record the person is asked about ('' when they are not asked here)."""
             state = app(ctx)
             if state.gate.auto_approved(name) or not can_elicit(ctx):
@@ -189,7 +192,7 @@ class Registrar:
         face(approval, f"approval_{name}", "", [_ctx(), *params], str)
         Approval = Annotated[str, Resolve(approval)]
 
-        async def ask(ctx: Context, approval: str) -> Approve | NoElicitation | Elicit[Approve]:  # type: ignore[type-arg]
+        async def ask(ctx: Ctx, approval: str) -> Approve | NoElicitation | Elicit[Approve]:
             if not approval:
                 return NoElicitation(reason="the person is not asked through this client")
             record = await app(ctx).gate.store.get(approval, current_principal())
@@ -207,7 +210,7 @@ class Registrar:
         )
         Decision = Annotated[ElicitationResult[Approve], Resolve(ask)]
 
-        async def gated(ctx: Context, approval: str, decision: Any, **args: Any) -> WriteOutcome:  # type: ignore[type-arg]
+        async def gated(ctx: Ctx, approval: str, decision: Any, **args: Any) -> WriteOutcome:
             state = app(ctx)
             gate = state.gate
             if isinstance(decision, DeclinedElicitation | CancelledElicitation):

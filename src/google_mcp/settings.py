@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from google_mcp import quota
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ToolGroup = Literal["gmail", "calendar", "docs"]
 TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs")
@@ -51,7 +53,9 @@ class Settings(BaseSettings):
     retry_wait_initial: float = 0.5
     retry_wait_max: float = 8.0
     retry_after_max: float = 30.0
-    gmail_quota_units: int = Field(default=250, description="Gmail quota units per second to pace to; 0: no pacing")
+    gmail_quota_units: int = Field(
+        default=quota.UNITS_PER_SECOND, description="Gmail quota units per second to pace to; 0: no pacing"
+    )
 
     # mail
     download_dir: Path = Field(default_factory=_downloads)

@@ -250,7 +250,7 @@ class GmailReads:
             subject=h.get("subject", ""),
             rfc822_message_id=h.get("message-id", ""),
             body=piece,
-            body_source=source,  # type: ignore[arg-type]
+            body_source=source,
             quoted_history_folded=folded,
             offset=offset,
             total_chars=len(text),

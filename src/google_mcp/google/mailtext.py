@@ -15,10 +15,12 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from google_mcp.charsets import decode_bytes, decode_header
 from google_mcp.google.htmltext import html_to_text
+
+BodySource = Literal["text/plain", "text/html", "none"]
 
 MAX_DEPTH = 3  # attached messages inside attached messages inside ...
 SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -157,7 +159,7 @@ def _best_alternative(children: list[dict[str, Any]]) -> dict[str, Any]:
     return html or readable[-1]
 
 
-def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, str, bool]:
+def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, BodySource, bool]:
     """(text, source, quoted_folded) where source is text/plain or text/html."""
     pieces, folded_any, sources = [], False, set()
     for kind, raw in extracted.blocks:
@@ -179,7 +181,7 @@ def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, str, boo
         pieces.append(f"[{extracted.left_out} more deeply attached message(s) left out]")
     if not pieces:
         return "", "none", False
-    source = "text/html" if "text/html" in sources else "text/plain"
+    source: BodySource = "text/html" if "text/html" in sources else "text/plain"
     return "\n\n".join(pieces), source, folded_any
 
 

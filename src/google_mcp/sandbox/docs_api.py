@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import google_mcp.sandbox.docs as d
 
 from .errors import ApiError, bad_request, not_found
-from .routing import Call, Router
+from .routing import Call, Method, Router
 
 if TYPE_CHECKING:
     from .host import Host
@@ -113,14 +112,6 @@ def _int(node: dict[str, Any], key: str, what: str) -> int:
     return value
 
 
-def named(handler: Callable[[Call], Any], method_id: str) -> Callable[[Call], Any]:
-    def run(call: Call) -> Any:
-        return handler(call)
-
-    run.method_id = method_id  # type: ignore[attr-defined]  # what the request log and quota see
-    return run
-
-
 class DocsApi:
     def __init__(self, sandbox: Host) -> None:
         self.sb = sandbox
@@ -131,7 +122,7 @@ class DocsApi:
             ("POST", V, self.create, "docs.documents.create", WRITE),
             ("POST", V + "/{doc}:batchUpdate", self.batch_update, "docs.documents.batchUpdate", WRITE),
         ]:
-            r.add(method, path, named(handler, method_id), scopes)
+            r.add(method, path, Method(handler, method_id), scopes)
 
     def _doc(self, call: Call) -> d.Document:
         doc = self.sb.docs.documents.get(call.params["doc"])

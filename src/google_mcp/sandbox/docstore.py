@@ -15,13 +15,16 @@ class File:
     """A Drive file that is not a Google Doc (a sheet, a PDF): what a search sees of it."""
 
     id: str
-    name: str
+    title: str
     mime_type: str
     created: datetime
     modified: datetime
     owner: tuple[str, str]
-    text: str = ""
+    content: str = ""
     trashed: bool = False
+
+    def text(self) -> str:
+        return self.content
 
 
 @dataclass

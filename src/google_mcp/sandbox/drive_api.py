@@ -30,7 +30,7 @@ def file_json(item: File | d.Document) -> dict[str, Any]:
     return {
         "kind": "drive#file",
         "id": item.id,
-        "name": item.title if doc else item.name,  # type: ignore[union-attr]
+        "name": item.title,
         "mimeType": item.mime_type,
         "createdTime": utc_stamp(item.created),
         "modifiedTime": utc_stamp(item.modified),
@@ -79,11 +79,10 @@ def _words(text: str) -> list[str]:
 
 
 def _field(item: File | d.Document, name: str) -> Any:
-    doc = isinstance(item, d.Document)
     if name == "name":
-        return item.title if doc else item.name  # type: ignore[union-attr]
+        return item.title
     if name == "fullText":
-        return (item.title + "\n" + item.text()) if doc else (item.name + "\n" + item.text)  # type: ignore[union-attr, operator]
+        return item.title + "\n" + item.text()
     if name == "mimeType":
         return item.mime_type
     if name == "trashed":

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, bad_request, not_found
 from .gmail_messages import GmailMessages, page_of
+from .mail import Draft
 from .mime import parse, unb64url
-from .routing import Call, Reply, Router
+from .routing import Call, Method, Reply, Router
 
 if TYPE_CHECKING:
     pass
@@ -90,15 +91,14 @@ class GmailApi(GmailMessages):
         for method, path, handler, scopes in routes:
             r.add(method, U + path, self._user(handler, _method_id(method, path)), scopes)
 
-    def _user(self, handler: Callable[[Call], Any], method_id: str) -> Callable[[Call], Any]:
+    def _user(self, handler: Callable[[Call], Any], method_id: str) -> Method:
         def wrapped(call: Call) -> Any:
             user = call.params.pop("user")
             if user not in ("me", self.box.account):
                 raise ApiError(403, "Delegation denied for " + self.box.account, "forbidden")
             return handler(call)
 
-        wrapped.method_id = method_id  # type: ignore[attr-defined]  # what the quota charges
-        return wrapped
+        return Method(wrapped, method_id)
 
     def label_json(self, lid: str, counts: bool = False) -> dict[str, Any]:
         lb = self.box.label(lid)
@@ -171,7 +171,7 @@ class GmailApi(GmailMessages):
         return Reply(204)
 
     # drafts --------------------------------------------------------------
-    def _draft(self, draft_id: str):  # type: ignore[no-untyped-def]
+    def _draft(self, draft_id: str) -> Draft:
         draft = self.box.drafts.get(draft_id)
         if draft is None:
             raise not_found()

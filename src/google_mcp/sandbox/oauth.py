@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-from .errors import ApiError, insufficient_scope, unauthenticated
+from .errors import insufficient_scope, unauthenticated
 
 ALL_SCOPES = (
     "https://mail.google.com/",
@@ -143,7 +143,3 @@ class OAuth:
         if needed and not grant.scopes.intersection(needed):
             raise insufficient_scope(needed)
         return grant.scopes
-
-
-def api_error_for(exc: OAuthError) -> ApiError:
-    return ApiError(exc.status, exc.description, exc.error)

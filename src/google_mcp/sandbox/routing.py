@@ -80,6 +80,17 @@ class Reply:
 Handler = Callable[[Call], Any]
 
 
+@dataclass(frozen=True)
+class Method:
+    """A handler with Google's id of the method it answers (what the request log and the quota see)."""
+
+    handler: Handler
+    method_id: str
+
+    def __call__(self, call: Call) -> Any:
+        return self.handler(call)
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = []

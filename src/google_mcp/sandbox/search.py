@@ -316,7 +316,8 @@ class _Parser:
         return _text(value, kind == "phrase")
 
     def _close(self) -> None:
-        if self.peek() is None or self.peek()[0] != "close":  # type: ignore[index]
+        nxt = self.peek()
+        if nxt is None or nxt[0] != "close":
             raise bad_request("Unbalanced parentheses in search query.")
         self.take()
 

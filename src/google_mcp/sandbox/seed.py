@@ -10,6 +10,7 @@ import quopri
 import random
 import struct
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from email import encoders
 from email.header import Header
@@ -202,7 +203,7 @@ def build_message(
     text: str | None = None,
     html: str | None = None,
     cc: list[tuple[str, str]] | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+    attachments: Sequence[tuple[str, str, bytes]] = (),
     charset: str = "utf-8",
     subject_charset: str = "utf-8",
     in_reply_to: str | None = None,

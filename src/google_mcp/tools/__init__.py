@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
-
 from google_mcp.gate import Gate
-from google_mcp.registry import Registrar
+from google_mcp.registry import Registrar, Server
 from google_mcp.settings import Settings
 from google_mcp.tools import actions, calendar, docs, gmail
 
 
-def register_tools(server: MCPServer, settings: Settings, gate: Gate) -> Registrar:  # type: ignore[type-arg]
+def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
     tool = Registrar(server, settings, gate)
     groups = {"gmail": gmail.register, "calendar": calendar.register, "docs": docs.register}
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from google_mcp.gate import current_principal
 from google_mcp.models import PendingInfo, PendingList, Preview, WriteOutcome
-from google_mcp.registry import DESTRUCTIVE, LOCAL_READ, app
+from google_mcp.registry import DESTRUCTIVE, LOCAL_READ, Ctx, Server, app
 
 
-def register(server: MCPServer) -> None:  # type: ignore[type-arg]
+def register(server: Server) -> None:
     @server.tool(title="Confirm a pending action", annotations=DESTRUCTIVE)
     async def confirm_action(
-        ctx: Context,  # type: ignore[type-arg]
+        ctx: Ctx,
         confirmation_id: Annotated[str, Field(description="from a confirmation_required result")],
     ) -> WriteOutcome:
         """Carry out a pending action, only after the person has seen its preview and said yes. Runs exactly
@@ -29,12 +27,12 @@ def register(server: MCPServer) -> None:  # type: ignore[type-arg]
         title="Cancel a pending action",
         annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False),
     )
-    async def cancel_action(ctx: Context, confirmation_id: str) -> WriteOutcome:  # type: ignore[type-arg]
+    async def cancel_action(ctx: Ctx, confirmation_id: str) -> WriteOutcome:
         """Drop a pending action the person does not want; nothing is done."""
         return await app(ctx).gate.cancel(confirmation_id, current_principal())
 
     @server.tool(title="List pending actions", annotations=LOCAL_READ)
-    async def list_pending_actions(ctx: Context) -> PendingList:  # type: ignore[type-arg]
+    async def list_pending_actions(ctx: Ctx) -> PendingList:
         """List the actions waiting for the person's confirmation, with their previews."""
         records = await app(ctx).gate.pending(current_principal())
         return PendingList(

@@ -14,8 +14,9 @@ from google_mcp.state import AppState
 
 When = Annotated[str | None, Field(description="ISO 8601")]
 Zone = Annotated[str | None, Field(description="IANA; default the calendar's")]
+ScopeName = Literal["this", "this_and_following", "all"]
 Scope = Annotated[
-    Literal["this", "this_and_following", "all"],
+    ScopeName,
     Field(description="of a recurring event: this occurrence, this and later, or all"),
 ]
 
@@ -130,9 +131,11 @@ async def create_op(state: AppState, op: dict[str, Any]) -> EventChanged:
     return await state.calendar.create(op["calendar_id"], op["body"], op["send"])
 
 
-async def scope_lines(state: AppState, event_id: str, calendar_id: str, scope: str) -> tuple[Event, list[str], Any]:
+async def scope_lines(
+    state: AppState, event_id: str, calendar_id: str, scope: ScopeName
+) -> tuple[Event, list[str], Any]:
     cal = state.calendar
-    target = await cal.target(event_id, calendar_id, scope)  # type: ignore[arg-type]
+    target = await cal.target(event_id, calendar_id, scope)
     ev, master = target
     shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
     when = shown.start.date or shown.start.date_time

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from mcp.server import MCPServer
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from google_mcp.gate import current_principal
 from google_mcp.models import AskResult
-from google_mcp.registry import WRITE, app
+from google_mcp.registry import WRITE, Ctx, Server, app
 
 if TYPE_CHECKING:
     from google_mcp.router import Router
 
 
-def register(server: MCPServer, router: Router) -> None:  # type: ignore[type-arg]
+def register(server: Server, router: Router) -> None:
     @server.tool(title="Ask in plain language", annotations=WRITE)
     async def ask(
-        ctx: Context,  # type: ignore[type-arg]
+        ctx: Ctx,
         request: Annotated[str, Field(description="e.g. 'email Dana that I am late and move our 3 pm to 4'")],
         conversation_id: Annotated[str | None, Field(description="continue an earlier exchange")] = None,
     ) -> AskResult:
