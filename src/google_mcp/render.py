@@ -14,8 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from google_mcp.google.calendar_models import Event, EventList, FreeBusy
 from google_mcp.google.compose import one_line
-from google_mcp.models import Event, EventList, FreeBusy, Result, SearchResult
+from google_mcp.google.gmail_models import SearchResult
+from google_mcp.models import Result
 
 SNIPPET = 50
 SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
+from google_mcp.google.calendar_models import EventChanged
 from google_mcp.google.calendar_reads import CalendarReads
 from google_mcp.google.compose import parse_addresses
 from google_mcp.google.times import is_date, parse_date, parse_when, rfc3339, zone
-from google_mcp.models import EventChanged
 
 Scope = Literal["this", "this_and_following", "all"]
 Target = tuple[dict[str, Any], dict[str, Any] | None]  # an event, and its series master if it is an occurrence

@@ -8,10 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from google_mcp.errors import InvalidInput, NotFound
-from google_mcp.google.client import GoogleClient
-from google_mcp.google.pages import ANSWER_BUDGET, Cursors
-from google_mcp.google.times import localize, parse_date, parse_when, rfc3339, shown, zone
-from google_mcp.models import (
+from google_mcp.google.calendar_models import (
     Attendee,
     BusyBlock,
     CalendarInfo,
@@ -21,6 +18,9 @@ from google_mcp.models import (
     EventTime,
     FreeBusy,
 )
+from google_mcp.google.client import GoogleClient
+from google_mcp.google.pages import ANSWER_BUDGET, Cursors
+from google_mcp.google.times import localize, parse_date, parse_when, rfc3339, shown, zone
 
 CALENDARS_TTL = 600.0  # seconds the calendar list (ids, zones, access) is trusted
 

@@ -9,15 +9,9 @@ import anyio
 
 from google_mcp.errors import InvalidInput, NotFound, TargetChanged
 from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
+from google_mcp.google.gmail_models import DraftCreated, LabelsModified, MessageSummary, SentMessage, Trashed
 from google_mcp.google.gmail_reads import ALIASES, SUMMARY_HEADERS, GmailReads, check_id
 from google_mcp.google.mailtext import headers_of
-from google_mcp.models import (
-    DraftCreated,
-    LabelsModified,
-    MessageSummary,
-    SentMessage,
-    Trashed,
-)
 
 
 class Gmail(GmailReads):

@@ -15,9 +15,7 @@ import anyio
 
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
-from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
-from google_mcp.google.pages import Cursors, fits
-from google_mcp.models import (
+from google_mcp.google.gmail_models import (
     AttachmentInfo,
     LabelInfo,
     LabelList,
@@ -27,6 +25,8 @@ from google_mcp.models import (
     SearchResult,
     ThreadDetail,
 )
+from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
+from google_mcp.google.pages import Cursors, fits
 from google_mcp.settings import Settings
 
 SUMMARY_HEADERS = ["From", "To", "Subject", "Date", "Content-Type"]

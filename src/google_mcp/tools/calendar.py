@@ -8,7 +8,8 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.models import CalendarList, Event, EventChanged, EventList, FreeBusy, Preview
+from google_mcp.google.calendar_models import CalendarList, Event, EventChanged, EventList, FreeBusy
+from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
 

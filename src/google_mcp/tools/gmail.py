@@ -11,18 +11,18 @@ from pydantic import Field
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google.compose import Outgoing
-from google_mcp.models import (
+from google_mcp.google.gmail_models import (
     DraftCreated,
     LabelList,
     LabelsModified,
     MessageDetail,
-    Preview,
     SavedAttachment,
     SearchResult,
     SentMessage,
     ThreadDetail,
     Trashed,
 )
+from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
 
