@@ -232,10 +232,11 @@ async def test_strict_mode_lets_only_the_person_approve(
     url = fresh_sandbox.url
     settings = make_settings(url, confirmation="strict", **store_settings)
     async with connect(settings, person=None) as client:
-        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
-        assert "cannot confirm it yourself" in held["message"]
-        refused = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
-        assert "Strict" in refused and writes(url) == []
+        for tool, args in (await write_cases(client)).items():  # every write tool, Docs' too
+            held = await call(client, tool, args)
+            assert "cannot confirm it yourself" in held["message"], tool
+            refused = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert "Strict" in refused and writes(url) == [], tool
     async with connect(settings) as client:  # a client that can ask the person still works
         done = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
         assert done["status"] == "done"
