@@ -48,6 +48,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
             "download_dir": home / "downloads",
             "attachment_roots": [home],
             "token_file": home / "token.json",
+            "log_file": home / "record.sqlite3",
             "retry_wait_initial": 0.01,
             "retry_wait_max": 0.05,
             "http_timeout": 5.0,

@@ -14,7 +14,8 @@ EXE = str(Path(sys.executable).parent / "google-mcp")
 
 def _env(**extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", **extra}
+    record = f"/tmp/google-mcp-test-record-{os.getpid()}.sqlite3"  # the activity record, away from the user's
+    return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", "GOOGLE_MCP_LOG_FILE": record, **extra}
 
 
 class Served:

@@ -47,6 +47,7 @@ from google_mcp.pending import (
     StoreUnavailable,
     make_record,
 )
+from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso, redact
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -114,10 +115,12 @@ def asking_key(principal: str, tool: str, args: dict[str, Any]) -> str:
 
 
 class Gate:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, journal: Journal | None = None) -> None:
         self.settings = settings
         self.builders: dict[str, PlanBuilder] = {}
         self.executors: dict[str, Executor] = {}
+        self.journal: Journal = journal if journal is not None else Off()
+        self.record_failures = 0  # entries that could not be recorded (reads go on; writes do not run)
         self.store: PendingStore = (
             RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl)
             if settings.redis_url is not None
@@ -125,13 +128,47 @@ class Gate:
         )
 
     async def health(self) -> dict[str, Any]:
-        return {"pending_store": await self.store.health()}
+        return {
+            "pending_store": await self.store.health(),
+            "record": {**await self.journal.health(), "entries_not_recorded": self.record_failures},
+        }
+
+    async def note(
+        self,
+        step: str,
+        tool: str,
+        principal: str,
+        conversation: str | None = None,
+        *,
+        required: bool = False,
+        **fields: Any,
+    ) -> None:
+        """One step of an action into the record. `required`: the write-ahead entry of an approval, without
+        which the write does not run; otherwise a failure is counted (in /health) and logged."""
+        entry = {"tool_type": tool.split("_", 1)[0], "action": tool, "step": step, "status": step, **fields}
+        entry = {k: v for k, v in entry.items() if v is not None}
+        entry["timestamp"] = now_iso()
+        try:
+            await self.journal.append(conversation or current_conversation(), principal, entry)
+        except RecordUnavailable as exc:
+            if required:
+                raise
+            self.record_failures += 1
+            log.warning("gate: %s of %s not recorded: %s", step, tool, exc)
+
+    def _params(self, args: dict[str, Any]) -> Any:
+        return redact.parameters(args, full=self.settings.log_content == "full")
+
+    @staticmethod
+    def _where(record: PendingRecord) -> str | None:
+        found = record.pending_action.get("conversation")
+        return str(found) if found else None
 
     def auto_approved(self, tool: str) -> bool:
         return tool in self.settings.auto_approve
 
     def _record(self, principal: str, tool: str, args: dict[str, Any], plan: Plan, kind: Kind) -> PendingRecord:
-        return make_record(
+        record = make_record(
             principal,
             tool,
             tool.split("_", 1)[0],
@@ -141,6 +178,8 @@ class Gate:
             plan.op,
             kind,
         )
+        record.pending_action["conversation"] = current_conversation()  # its steps go where it began
+        return record
 
     async def _check_quota(self, principal: str, record: PendingRecord) -> None:
         count, held_bytes = await self.store.usage(principal)
@@ -171,6 +210,7 @@ class Gate:
         await self._check_quota(principal, record)
         await self.store.create(record)
         await self.store.set_asking(key, record.session_id)
+        await self.note("asked", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
         return record
 
     @staticmethod
@@ -194,10 +234,20 @@ class Gate:
     # the other two paths ------------------------------------------------------------------
     async def run_now(self, state: Any, tool: str, plan: Plan, how: str) -> WriteOutcome:
         """Auto-approved (or approved by the person through the router's mid-call question)."""
+        principal = current_principal()
+        try:
+            await self.note("approved", tool, principal, required=True, approved_by=how)
+        except RecordUnavailable as exc:
+            return WriteOutcome(status="failed", tool=tool, message=f"{exc} So nothing was done.", preview=plan.preview)
         try:
             result = await self.executors[tool](state, plan.op)
         except OutcomeUnknown as exc:
+            await self.note("unknown", tool, principal, error=str(exc))
             return WriteOutcome(status="unknown", tool=tool, message=str(exc), preview=plan.preview)
+        except GoogleMCPError as exc:
+            await self.note("failed", tool, principal, error=str(exc))
+            raise
+        await self.note("done", tool, principal, result=redact.result(result.dump()))
         log.info("gate: %s executed (%s)", tool, how)
         return WriteOutcome(
             status="done",
@@ -214,6 +264,7 @@ class Gate:
         record = self._record(principal, tool, args, plan, "pending")
         await self._check_quota(principal, record)
         await self.store.create(record)
+        await self.note("held", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
         if self.settings.confirmation == "strict":
             ask = (
                 "Nothing was done. Show this preview to the person: they approve it in a terminal with "
@@ -249,6 +300,7 @@ class Gate:
                 f"No pending action {confirmation_id!r}. Use list_pending_actions to see yours, or call the tool again."
             )
         if claim == "expired":
+            await self.note("expired", record.tool, principal, self._where(record), confirmation_id=confirmation_id)
             raise InvalidInput(
                 "That confirmation expired before it was approved, so nothing was done. "
                 "Call the tool again to get a new preview and ask the person again."
@@ -277,6 +329,17 @@ class Gate:
         if executor is None:
             await self._finish(record, "failed", error=f"unknown tool {tool}")
             raise NotFound(f"The tool {tool} is not available on this server (read-only mode?).")
+        who, where = record.user_id, self._where(record)
+        try:  # write-ahead: no approval runs that the record does not hold
+            await self.note("approved", tool, who, where, required=True, approved_by=via, confirmation_id=cid)
+        except RecordUnavailable as exc:
+            await self.store.release(cid)
+            again = (
+                f"It is still waiting: confirm_action(confirmation_id='{cid}') tries it again once the record is back."
+                if record.kind == "pending"
+                else "Call the tool again once the record is back."
+            )
+            return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
         try:
             result = await executor(state, record.op)
         except NotSent as exc:
@@ -286,15 +349,19 @@ class Gate:
                 if record.kind == "pending"
                 else "Call the tool again to ask the person again."
             )
+            await self.note("not_sent", tool, who, where, confirmation_id=cid, error=str(exc))
             return WriteOutcome(status="failed", message=f"{exc} {again}", **common)
         except TargetChanged as exc:
             await self._finish(record, "stale", error=str(exc))
+            await self.note("stale", tool, who, where, confirmation_id=cid, error=str(exc))
             return await self._fresh(state, record, str(exc))
         except OutcomeUnknown as exc:
             note = await self._finish(record, "unknown", error=str(exc))
+            await self.note("unknown", tool, who, where, confirmation_id=cid, error=str(exc))
             return WriteOutcome(status="unknown", message=str(exc) + note, **common)
         except GoogleMCPError as exc:
             note = await self._finish(record, "failed", error=str(exc))
+            await self.note("failed", tool, who, where, confirmation_id=cid, error=str(exc))
             return WriteOutcome(status="failed", message=str(exc) + note, **common)
         except BaseException:
             # unknown outcome: it stays "executing" and is never re-run by itself
@@ -303,6 +370,7 @@ class Gate:
         done = result.dump()
         log.info("gate: %s executed (confirmed via %s)", tool, via)
         note = await self._finish(record, "done", done)
+        await self.note("done", tool, who, where, confirmation_id=cid, result=redact.result(done))
         return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)
 
     async def _fresh(self, state: Any, record: PendingRecord, why: str) -> WriteOutcome:
@@ -357,6 +425,7 @@ class Gate:
         if claim == "missing" or record is None:
             raise NotFound(f"No pending action {confirmation_id!r}.")
         if claim in ("claimed", "expired"):
+            await self.note(status, record.tool, principal, self._where(record), confirmation_id=confirmation_id)
             said = {"cancelled": "Cancelled", "declined": "The person said no"}[status]
             return WriteOutcome(
                 status=status,

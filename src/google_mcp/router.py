@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
 from google_mcp.pending import new_id, redis_client
+from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso, redact
 
 if TYPE_CHECKING:
     from google_mcp.registry import Registrar
@@ -174,6 +175,31 @@ class Router:
         pending: list[PendingInfo],
         ctx: Any = None,
     ) -> dict[str, Any]:
+        before = len(calls)
+        try:
+            return await self._route(state, name, args, principal, calls, pending, ctx)
+        finally:
+            for call in calls[before:]:  # each routed call into the record, as a direct call would be
+                await state.gate.note(
+                    "call",
+                    call.name,
+                    principal,
+                    parameters=redact.parameters(call.arguments, self.settings.log_content == "full"),
+                    status=call.status,
+                    error=call.error,
+                    via="router",
+                )
+
+    async def _route(
+        self,
+        state: AppState,
+        name: str,
+        args: dict[str, Any],
+        principal: str,
+        calls: list[RoutedCall],
+        pending: list[PendingInfo],
+        ctx: Any = None,
+    ) -> dict[str, Any]:
         fn = self.registrar.validated(name) if name not in NOT_ROUTABLE else None
         if fn is None:
             message = f"There is no function named {name!r}; use one of the declared functions."
@@ -223,14 +249,42 @@ class Router:
         """`owner` owns the conversation (for /chat: the token's principal and the front end's user);
         `principal` owns the actions it holds, so confirm_action, /confirm and list_pending_actions of the
         same caller see them."""
-        import httpx2
-        from google.genai import errors, types
-        from pydantic import ValidationError
-
         if not request.strip():
             raise InvalidInput("request is empty: say what you want done with mail or calendar.")
         history = await self.conversations.load(conversation_id, owner) if conversation_id else []
         cid = conversation_id or new_id()
+        entered = in_conversation(cid)  # the gate's steps of this exchange go into its conversation
+        try:
+            await self._say(state, cid, principal, "user", request)
+            result = await self._ask(state, owner, principal, request, cid, history, ctx)
+            await self._say(state, cid, principal, "assistant", result.answer)
+            return result
+        finally:
+            leave_conversation(entered)
+
+    async def _say(self, state: AppState, cid: str, principal: str, role: str, text: str) -> None:
+        full = self.settings.log_content == "full"
+        entry = {"role": role, "content": text if full else redact.digest(text), "timestamp": now_iso()}
+        try:
+            await state.gate.journal.append(cid, principal, entry, kind="message")
+        except RecordUnavailable as exc:
+            state.gate.record_failures += 1
+            log.warning("router: a %s message was not recorded: %s", role, exc)
+
+    async def _ask(
+        self,
+        state: AppState,
+        owner: str,
+        principal: str,
+        request: str,
+        cid: str,
+        history: list[dict[str, Any]],
+        ctx: Any,
+    ) -> AskResult:
+        import httpx2
+        from google.genai import errors, types
+        from pydantic import ValidationError
+
         contents = [types.Content.model_validate(c) for c in history]
         contents.append(types.Content(role="user", parts=[types.Part(text=request)]))
         config = types.GenerateContentConfig(

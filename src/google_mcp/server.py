@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from google_mcp import __version__
-from google_mcp.gate import Gate
+from google_mcp.gate import Gate, current_principal
+from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal, redact
 from google_mcp.registry import explain
 from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
@@ -49,6 +52,44 @@ INSTRUCTIONS = (
 
 class GoogleMCPServer(MCPServer[AppState]):
     state: AppState
+    _conversations: weakref.WeakKeyDictionary[Any, str]
+
+    def conversation_of(self, context: Context[AppState, Any] | None) -> str:
+        """The conversation a direct call belongs to: its MCP session (stdio: the process's one)."""
+        try:
+            request = context.request_context if context is not None else None
+        except (LookupError, ValueError, AttributeError):
+            request = None
+        if request is None:
+            return PROCESS
+        sid = getattr(request, "session_id", None)
+        if sid:
+            return "mcp-" + str(sid)
+        connection = getattr(request, "connection", None)
+        if connection is None:
+            return PROCESS
+        if not hasattr(self, "_conversations"):
+            self._conversations = weakref.WeakKeyDictionary()
+        found = self._conversations.get(connection)
+        if found is None:
+            found = self._conversations[connection] = "mcp-" + uuid.uuid4().hex[:16]
+        return found
+
+    async def _record_call(self, name: str, arguments: dict[str, Any], result: Any, error: str | None) -> None:
+        gate = self.state.gate
+        structured = getattr(result, "structured_content", None)
+        status = "error" if error or getattr(result, "is_error", False) else "ok"
+        if isinstance(structured, dict) and name in gate.builders:
+            status = str(structured.get("status", status))
+        await gate.note(
+            "call",
+            name,
+            current_principal(),
+            parameters=redact.parameters(arguments, self.state.settings.log_content == "full"),
+            status=status,
+            result=redact.result(structured) if isinstance(structured, dict) else None,
+            error=error,
+        )
 
     def refuse_unknown_arguments(self) -> None:
         """Once, after registration: each tool's argument model forbids what it does not declare."""
@@ -58,7 +99,27 @@ class GoogleMCPServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Every tool refuses arguments it does not know, and every failure reads as something to act on."""
+        """Every tool refuses arguments it does not know, and every failure reads as something to act on;
+        every call goes into the record, in its session's conversation."""
+        entered = in_conversation(self.conversation_of(context))
+        try:
+            result = await self._call_tool(name, arguments, context)
+        except ToolError as exc:
+            await self._record_call(name, arguments, None, str(exc)[:500])
+            raise
+        finally:
+            leave_conversation(entered)
+        if isinstance(result, CallToolResult):
+            entered = in_conversation(self.conversation_of(context))
+            try:
+                await self._record_call(name, arguments, result, None)
+            finally:
+                leave_conversation(entered)
+        return result
+
+    async def _call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None
+    ) -> CallToolResult | InputRequiredResult:
         try:
             result = await super().call_tool(name, arguments, context)
         except UnexpectedToolError as exc:
@@ -104,7 +165,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.http import add_chat_route, add_confirm_routes
     from google_mcp.tools import register_tools
 
-    state = AppState(settings=settings, gate=Gate(settings))
+    state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
     extra: dict[str, Any] = {}
     if settings.state_key is not None:
         from mcp.server.mcpserver import RequestStateSecurity
@@ -125,6 +186,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
             entered -= 1
             if entered == 0:
                 await state.gate.close()
+                await state.gate.journal.close()
                 if "router" in state.extras:
                     await state.extras["router"].close()
                 state.close()

@@ -21,6 +21,12 @@ def _config_dir() -> Path:
     return Path(platformdirs.user_config_dir("google-mcp"))
 
 
+def _data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("google-mcp"))
+
+
 def _downloads() -> Path:
     import platformdirs
 
@@ -73,6 +79,15 @@ class Settings(BaseSettings):
     approval_key_file: Path | None = None
     max_pending: int = 25
     max_pending_bytes: int = 64 * 1024 * 1024
+
+    # the record (record/): every call and every step of a gated action
+    log: Literal["on", "off"] = Field(default="on", description="keep the activity record")
+    mongodb_url: SecretStr | None = Field(default=None, description="keep the record in MongoDB")
+    log_file: Path = Field(default_factory=lambda: _data_dir() / "record.sqlite3")
+    log_content: Literal["summary", "full"] = Field(
+        default="summary", description="summary: bodies as length and SHA-256; full: as text"
+    )
+    log_retention_days: int = Field(default=90, ge=1)
 
     # router
     gemini_api_key: SecretStr | None = Field(
