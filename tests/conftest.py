@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,6 +85,27 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "memory":
         return {}
     return {"redis_url": request.getfixturevalue("redis_url")}
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from mongo_server import MongoServer
+
+    server = MongoServer(tmp_path_factory.mktemp("mongo"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def record_settings(request: pytest.FixtureRequest, tmp_path: Any) -> dict[str, Any]:
+    """Both record backends, for suites that must behave the same on each (a fresh record each test)."""
+    if request.param == "sqlite":
+        return {"log_file": tmp_path / "record.sqlite3"}
+    server = request.getfixturevalue("mongo_server")
+    if server.proc is None:
+        server.start()
+    return {"mongodb_url": server.url("t" + uuid.uuid4().hex[:12])}
 
 
 @pytest.fixture(autouse=True, scope="session")

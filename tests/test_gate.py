@@ -81,6 +81,7 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "docs_search",
         "docs_read",
         "list_pending_actions",
+        "activity_log",
     }
     # the hidden elicitation parameter never reaches the model
     for tool in tools:

@@ -249,7 +249,8 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
         async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
             names = {t.name for t in (await client.list_tools()).tools}
         assert names and all(
-            n.startswith("calendar_") or n.endswith("_action") or n == "list_pending_actions" for n in names
+            n.startswith("calendar_") or n.endswith("_action") or n in ("list_pending_actions", "activity_log")
+            for n in names
         ), how
         assert "calendar_create_event" in names and not any(n.startswith("gmail_") for n in names), how
     bad = subprocess.run(
@@ -263,7 +264,7 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
     params = StdioServerParameters(command=EXE, args=["serve", "--sandbox-url", fresh_sandbox.url, "--tools", "docs"])
     async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
         names = {t.name for t in (await client.list_tools()).tools}
-    assert {n for n in names if not n.endswith("_action") and n != "list_pending_actions"} == {
+    assert {n for n in names if not n.endswith("_action") and n not in ("list_pending_actions", "activity_log")} == {
         "docs_search",
         "docs_read",
         "docs_create",

@@ -145,6 +145,50 @@ def _approve(args: argparse.Namespace) -> int:
     return 0 if outcome.get("status") in ("done", "declined") else 1
 
 
+def _log(args: argparse.Namespace) -> int:
+    import json
+
+    import anyio
+
+    from google_mcp.gate import local_principal
+    from google_mcp.record import RecordUnavailable, open_journal
+    from google_mcp.tools.record import utc_since
+
+    settings = _settings(args)
+    if settings.log == "off":
+        print("error: the record is off (GOOGLE_MCP_LOG=off)", file=sys.stderr)
+        return 2
+    journal = open_journal(settings)
+    principal = args.principal or local_principal()
+
+    async def read() -> list[dict[str, object]]:
+        try:
+            return await journal.actions(
+                principal,
+                tool=args.tool,
+                status=args.status,
+                since=utc_since(args.since),
+                conversation=args.conversation,
+                limit=args.limit,
+            )
+        finally:
+            await journal.close()
+
+    try:
+        entries = anyio.run(read)
+    except RecordUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    for e in reversed(entries):  # oldest first, as a log reads
+        who = f" by {e['approved_by']}" if e.get("approved_by") else ""
+        cid = f" [{e['confirmation_id']}]" if e.get("confirmation_id") else ""
+        print(f"{e['timestamp']}  {e['action']}  {e['step']}: {e['status']}{who}{cid}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="google-mcp", description="Gmail and Google Calendar for MCP hosts.")
     parser.add_argument(
@@ -186,6 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--url", help="the server (default http://GOOGLE_MCP_HOST:GOOGLE_MCP_PORT)")
     approve.add_argument("--token", help="bearer token (default: the first of GOOGLE_MCP_AUTH_TOKEN)")
     approve.set_defaults(func=_approve)
+
+    log = sub.add_parser("log", help="what was done on your behalf: the activity record")
+    log.add_argument("--since", help="ISO 8601 date or time")
+    log.add_argument("--tool", help="e.g. gmail_send")
+    log.add_argument("--status", help="e.g. done, failed")
+    log.add_argument("--conversation", help="one conversation's entries")
+    log.add_argument("--principal", help="whose record (default: the local user; HTTP callers: their token's)")
+    log.add_argument("--limit", type=int, default=100)
+    log.add_argument("--json", action="store_true", help="as JSON")
+    log.set_defaults(func=_log)
 
     doctor = sub.add_parser("doctor", help="check the configuration and say what to fix")
     doctor.add_argument("--sandbox-url")

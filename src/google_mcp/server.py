@@ -62,12 +62,14 @@ class GoogleMCPServer(MCPServer[AppState]):
             request = None
         if request is None:
             return PROCESS
-        sid = getattr(request, "session_id", None)
-        if sid:
+        headers = getattr(getattr(request, "request", None), "headers", None)
+        sid = headers.get("mcp-session-id") if headers is not None else None
+        if sid:  # Streamable HTTP: the transport's session
             return "mcp-" + str(sid)
-        connection = getattr(request, "connection", None)
-        if connection is None:
-            return PROCESS
+        session = getattr(request, "session", None)  # otherwise the connection's (stdio: the process's)
+        connection = getattr(session, "connection", None) or getattr(session, "_connection", None)
+        if connection is None or str(getattr(request, "protocol_version", "")) >= "2026":
+            return PROCESS  # the stateless era has no session: a process's calls are one conversation
         if not hasattr(self, "_conversations"):
             self._conversations = weakref.WeakKeyDictionary()
         found = self._conversations.get(connection)

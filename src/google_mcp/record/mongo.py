@@ -43,6 +43,7 @@ class MongoJournal:
 
     async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
         stamp = entry.get("timestamp") or now_iso()
+        entry = {**entry, "timestamp": stamp}
         field = "tool_actions" if kind == "action" else "messages"
         other = "messages" if kind == "action" else "tool_actions"
         update = {

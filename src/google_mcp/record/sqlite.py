@@ -69,12 +69,14 @@ class SqliteJournal:
                         "(SELECT 1 FROM entries e WHERE e.session_id = conversations.session_id)"
                     )
                 return fn(db, *args)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise RecordUnavailable(f"The activity record ({self.path}) could not be written: {exc}.") from None
 
     async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
+        stamp = entry.get("timestamp") or now_iso()
+        entry = {**entry, "timestamp": stamp}
+
         def write(db: sqlite3.Connection) -> None:
-            stamp = entry.get("timestamp") or now_iso()
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute(
