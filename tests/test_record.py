@@ -197,9 +197,12 @@ async def test_two_processes_append_to_one_conversation_without_losing_an_entry(
     journal = open_journal(settings)
     try:
         conversation = await journal.conversation("shared", "local:test")
+        await journal.append("shared", "local:test", {"action": "gmail_send", "step": "c", "status": "done"})
+        more = await journal.conversation("shared", "local:test")  # past one MongoDB bucket of 200
     finally:
         await journal.close()
-    assert conversation is not None
+    assert conversation is not None and more is not None
+    assert [e["step"] for e in more["tool_actions"]][-1] == "c" and len(more["tool_actions"]) == 201
     got = [e["step"] for e in conversation["tool_actions"]]
     assert len(got) == 200 and sorted(got) == sorted([f"{w}{n}" for w in "ab" for n in range(100)])
     assert [s for s in got if s.startswith("a")] == [f"a{n}" for n in range(100)]  # each process's order kept

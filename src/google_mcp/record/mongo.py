@@ -1,5 +1,10 @@
-"""The record on MongoDB (GOOGLE_MCP_MONGODB_URL): one document per conversation, entries appended with
-`$push` in one atomic update (several processes, no read-modify-write), expired by a TTL index."""
+"""The record on MongoDB (GOOGLE_MCP_MONGODB_URL): a conversation's entries appended with `$push` in one
+atomic update (several processes, no read-modify-write), expired by a TTL index.
+
+A conversation is kept in buckets of at most BUCKET entries, each a document of the conversation's shape:
+a long-lived session would otherwise outgrow MongoDB's 16 MB document limit, and every `$push` rewrites
+the document it lands in, so a growing one would make each entry dearer than the last.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from google_mcp.record import Kind, RecordUnavailable, now_iso
 
 COLLECTION = "conversations"
+BUCKET = 200
 
 
 def _unavailable(what: str, exc: Exception) -> RecordUnavailable:
@@ -25,16 +31,15 @@ class MongoJournal:
         self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, timeoutMS=5000, tz_aware=True
         )
-        db = self._client.get_default_database("google_mcp")
-        self._docs = db[COLLECTION]
+        self._docs = self._client.get_default_database("google_mcp")[COLLECTION]
         self._ready = False
 
     async def _prepare(self) -> None:
         if self._ready:
             return
-        await self._docs.create_index("session_id", unique=True)
+        await self._docs.create_index([("session_id", 1), ("n", 1)])
         await self._docs.create_index([("user_id", 1), ("updated", -1)])
-        # retention, enforced by MongoDB itself: a conversation goes this long after its last entry
+        # retention, enforced by MongoDB itself: a bucket goes this long after its last entry
         await self._docs.create_index("updated", expireAfterSeconds=int(self.retention.total_seconds()))
         self._ready = True
 
@@ -44,26 +49,19 @@ class MongoJournal:
     async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
         stamp = entry.get("timestamp") or now_iso()
         entry = {**entry, "timestamp": stamp}
-        field = "tool_actions" if kind == "action" else "messages"
-        other = "messages" if kind == "action" else "tool_actions"
+        field, other = ("tool_actions", "messages") if kind == "action" else ("messages", "tool_actions")
         update = {
             "$push": {field: entry},
+            "$inc": {"n": 1},
             "$set": {"updated_at": stamp, "updated": datetime.now(UTC)},
-            "$setOnInsert": {"session_id": conversation, "user_id": user, "created_at": stamp, other: []},
+            "$setOnInsert": {"user_id": user, "created_at": stamp, other: []},
         }
         try:
             await self._prepare()
-            for attempt in range(2):
-                try:
-                    await self._docs.update_one({"session_id": conversation}, update, upsert=True)
-                    return
-                except DuplicateKeyError:  # two processes created the conversation at once: the other won
-                    if attempt:
-                        raise
+            # into the conversation's bucket with room, or a new one (the upsert) when every one is full
+            await self._docs.update_one({"session_id": conversation, "n": {"$lt": BUCKET}}, update, upsert=True)
         except PyMongoError as exc:
-            raise RecordUnavailable(
-                f"The activity record (MongoDB) could not be written: {type(exc).__name__}."
-            ) from None
+            raise _unavailable("written", exc) from None
 
     async def actions(
         self,
@@ -96,24 +94,28 @@ class MongoJournal:
             cursor = await self._docs.aggregate(pipeline)
             rows = [row async for row in cursor]
         except PyMongoError as exc:
-            raise RecordUnavailable(
-                f"The activity record (MongoDB) could not be read ({type(exc).__name__})."
-            ) from None
+            raise _unavailable("read", exc) from None
         return [{**row["entry"], "conversation": row["session_id"]} for row in rows]
 
     async def conversation(self, conversation_id: str, user: str) -> dict[str, Any] | None:
         try:
-            doc = await self._docs.find_one({"session_id": conversation_id, "user_id": user}, {"_id": 0, "updated": 0})
+            cursor = self._docs.find({"session_id": conversation_id, "user_id": user}, {"_id": 0, "updated": 0})
+            buckets = [doc async for doc in cursor]
         except PyMongoError as exc:
-            raise RecordUnavailable(
-                f"The activity record (MongoDB) could not be read ({type(exc).__name__})."
-            ) from None
-        if doc is None:
+            raise _unavailable("read", exc) from None
+        if not buckets:
             return None
         cutoff = self._cutoff()
+        out: dict[str, Any] = {
+            "session_id": conversation_id,
+            "user_id": user,
+            "created_at": min(str(b.get("created_at", "")) for b in buckets),
+            "updated_at": max(str(b.get("updated_at", "")) for b in buckets),
+        }
         for key in ("messages", "tool_actions"):
-            doc[key] = [e for e in doc.get(key, []) if str(e.get("timestamp", "")) >= cutoff]
-        return dict(doc)
+            entries = [e for b in buckets for e in b.get(key, []) if str(e.get("timestamp", "")) >= cutoff]
+            out[key] = sorted(entries, key=lambda e: str(e.get("timestamp", "")))
+        return out
 
     async def health(self) -> dict[str, Any]:
         try:
