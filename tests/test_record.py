@@ -312,3 +312,29 @@ def _principal_of(token: str) -> str:
     from google_mcp.http import principal_of
 
     return principal_of(token)
+
+
+async def test_an_approval_out_of_band_is_recorded_with_who_approved(fresh_sandbox: Any, tmp_path: Any) -> None:
+    record = str(tmp_path / "record.sqlite3")
+    env = {"GOOGLE_MCP_TOKEN_FILE": str(tmp_path / "token.json"), "GOOGLE_MCP_LOG_FILE": record}
+    server = Served.http(fresh_sandbox.url, **env)
+    try:
+        async with httpx2.AsyncClient() as http:
+            async with Client(streamable_http_client(server.url + "/mcp", http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
+                held = await call(client, "gmail_send", MAIL)
+        approved = subprocess.run(
+            [EXE, "approve", held["confirmation_id"], "--yes", "--url", server.url],
+            env=_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert approved.returncode == 0, approved.stderr
+    finally:
+        server.stop()
+    shown = subprocess.run(
+        [EXE, "log", "--tool", "gmail_send"], env=_env(**env), capture_output=True, text=True, timeout=30
+    )
+    lines = shown.stdout.splitlines()
+    assert any("approved" in line and "by the person with the approval key (/confirm)" in line for line in lines)
+    assert [line.split()[2] for line in lines] == ["held:", "call:", "approved:", "done:"]

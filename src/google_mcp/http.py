@@ -210,7 +210,7 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
         cid, who = request.path_params["confirmation_id"], current_principal()
         try:
             if answer == "true":
-                outcome = await state.gate.confirm(state, cid, who, via="http")
+                outcome = await state.gate.confirm(state, cid, who, via="the person with the approval key (/confirm)")
             else:
                 outcome = await state.gate.cancel(cid, who, "declined")
         except NotFound as exc:
