@@ -190,6 +190,9 @@ async def test_an_edit_approved_on_a_stale_revision_comes_back_with_a_fresh_prev
         twice = await call(client, "confirm_action", {"confirmation_id": again["confirmation_id"]})
         assert "not run again" in twice["message"]
         text = (await call(client, "docs_read", {"document_id": launch}))["markdown"]
+        logged = (await call(client, "activity_log", {"tool": "docs_append"}))["entries"]
+    # the record tells it as it happened: approved on a stale revision, a fresh preview, approved again, done
+    assert [e["step"] for e in reversed(logged)] == ["held", "call", "approved", "stale", "held", "approved", "done"]
     assert text.count("Signed off by **Alex**.") == 1 and text.endswith("Signed off by **Alex**.\n")
     assert "| Backend | Priya Raman |" in text  # the table before it is intact
 
