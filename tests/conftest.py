@@ -37,8 +37,24 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Any]:
+    """Slack and Twilio (npm emulate), one per worker; a thread in #launch to read."""
+    from emulator import Emulator
+
+    running = Emulator()
+    running.start()
+    launch = running.channel_id("launch")
+    root = running.slack("chat.postMessage", channel=launch, text="Launch moves to Tuesday?")
+    running.slack("chat.postMessage", channel=launch, text="Yes, Tuesday 10:00.", thread_ts=root["ts"])
+    for n in range(12):
+        running.slack("chat.postMessage", channel=running.channel_id("general"), text=f"Standup note {n}")
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def make_settings(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Any:
     """Settings for a server against a sandbox over HTTP, isolated from the environment and .env."""
     from google_mcp.settings import Settings
 
@@ -54,6 +70,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
             "retry_wait_max": 0.05,
             "http_timeout": 5.0,
             "gmail_quota_units": 0,  # tests that need Gmail's quota turn it on, on both sides
+            **emulator.settings(),  # Slack and SMS, emulated
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -4,6 +4,8 @@
   the connection without an answer (the client sees the connection drop after its request went out).
 - `close_idle(reset=...)`: close every connection that sits idle between requests, as a server's
   keep-alive timeout (or a NAT) does while a person reads a preview.
+- `answer(method, path_regex, status, body)`: answer a matching request itself (e.g. 429 with Retry-After:
+  0), without forwarding it, as an overloaded server would.
 - `pause()` / `resume()`: stop listening (every connection is refused: nothing can go out), and listen
   again on the same port.
 """
@@ -47,6 +49,7 @@ class TcpProxy:
         self._loop = asyncio.new_event_loop()
         self._conns: set[_Conn] = set()
         self._rules: list[_Rule] = []
+        self._answers: list[tuple[_Rule, bytes]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -79,6 +82,22 @@ class TcpProxy:
         """`method` may be "WRITE": any of POST, PUT, PATCH, DELETE."""
         with self._lock:
             self._rules.append(_Rule(method, re.compile(path_regex), count))
+
+    def answer(self, method: str, path_regex: str, status: int, body: bytes, count: int = 1) -> None:
+        head = (
+            f"HTTP/1.1 {status} Answered by the proxy\r\nContent-Type: application/json\r\nRetry-After: 0\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        with self._lock:
+            self._answers.append((_Rule(method, re.compile(path_regex), count), head.encode() + body))
+
+    def _canned(self, method: str, path: str) -> bytes | None:
+        with self._lock:
+            for rule, response in self._answers:
+                if rule.count > 0 and rule.method == method and rule.path.search(path):
+                    rule.count -= 1
+                    return response
+        return None
 
     def pause(self) -> None:
         async def close() -> None:
@@ -153,6 +172,13 @@ class TcpProxy:
                 conn.idle = False
                 first = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
                 method, path = first[0], first[1] if len(first) > 1 else "/"
+                canned = self._canned(method, path)
+                if canned is not None:
+                    self.seen.append(Seen(method, path, answered=True))
+                    writer.write(canned)
+                    await writer.drain()
+                    conn.idle = True
+                    continue
                 drop = self._match(method, path)
                 up_writer.write(request)
                 await up_writer.drain()

@@ -25,6 +25,8 @@ WRITE_TOOLS = [
     "docs_append",
     "docs_replace_text",
     "docs_replace_section",
+    "slack_post_message",
+    "sms_send",
 ]
 
 
@@ -54,6 +56,8 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         "docs_append": {"document_id": launch, "markdown": "Appended **once**."},
         "docs_replace_text": {"document_id": weekly, "find": "FAQ", "replace": "Q&A"},
         "docs_replace_section": {"document_id": offsite, "heading": "Budget", "markdown": "To be decided."},
+        "slack_post_message": {"channel": "#launch", "text": "gate post"},
+        "sms_send": {"to": "+14155550123", "text": "gate text"},
     }
 
 
@@ -61,7 +65,16 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
     from google_mcp.server import build_server
     from google_mcp.settings import Settings
 
-    server = build_server(Settings(_env_file=None, sandbox_url="http://127.0.0.1:9"))
+    server = build_server(
+        Settings(
+            _env_file=None,
+            sandbox_url="http://127.0.0.1:9",
+            slack_token="xoxb-x",
+            twilio_account_sid="AC0",
+            twilio_auth_token="t",
+            twilio_from="+15551234567",
+        )
+    )
     tools = anyio.run(server.list_tools)
     changing = {t.name for t in tools if not (t.annotations and t.annotations.read_only_hint)}
     assert changing == {*WRITE_TOOLS, "confirm_action", "cancel_action"}
@@ -80,6 +93,10 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "calendar_free_busy",
         "docs_search",
         "docs_read",
+        "slack_list_channels",
+        "slack_read_channel",
+        "slack_find_user",
+        "sms_list_messages",
         "list_pending_actions",
         "activity_log",
     }
@@ -90,9 +107,13 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_every_write_tool_asks_the_person_and_obeys_the_answer(
-    fresh_sandbox: Any, make_settings: Any, mode: str
+    fresh_sandbox: Any, make_settings: Any, emulator: Any, mode: str
 ) -> None:
     url = fresh_sandbox.url
+
+    def seen() -> int:  # writes Google, Slack and Twilio saw
+        return len(writes(url)) + len(emulator.posts()) + len(emulator.texts())
+
     person = Person()
     async with connect(make_settings(url), mode, person=person) as client:
         cases = await write_cases(client)
@@ -103,16 +124,16 @@ async def test_every_write_tool_asks_the_person_and_obeys_the_answer(
                 ("accept", False, "declined"),
             ]:
                 person.action, person.approve = action, approve
-                before = len(writes(url))
+                before = seen()
                 outcome = await call(client, tool, args)
                 assert outcome["status"] == status, (tool, action, outcome)
-                assert len(writes(url)) == before, f"{tool} wrote after {action}/{approve}"
+                assert seen() == before, f"{tool} wrote after {action}/{approve}"
             person.action, person.approve = "accept", True
             asked = len(person.asked)
-            before = len(writes(url))
+            before = seen()
             outcome = await call(client, tool, args)
             assert outcome["status"] == "done", (tool, outcome)
-            assert len(writes(url)) > before
+            assert seen() > before
             assert len(person.asked) == asked + 1
             question = person.asked[-1]
             assert question.startswith(outcome["preview"]["action"]) and "Do it?" in question
@@ -171,9 +192,14 @@ async def test_previews_show_what_a_person_needs(fresh_sandbox: Any, make_settin
 
 
 async def test_without_elicitation_writes_wait_for_confirm_action(
-    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+    fresh_sandbox: Any, make_settings: Any, emulator: Any, store_settings: dict[str, Any]
 ) -> None:
     url = fresh_sandbox.url
+
+    def seen() -> int:  # writes Google, Slack and Twilio saw
+        return len(writes(url)) + len(emulator.posts()) + len(emulator.texts())
+
+    start = seen()
     async with connect(make_settings(url, **store_settings), person=None) as client:
         cases = await write_cases(client)
         held = {}
@@ -184,23 +210,23 @@ async def test_without_elicitation_writes_wait_for_confirm_action(
             assert len(base64.urlsafe_b64decode(outcome["confirmation_id"])) * 8 >= 192
             assert "confirm_action" in outcome["message"]
             held[tool] = outcome
-        assert writes(url) == []
+        assert seen() == start
         listed = await call(client, "list_pending_actions")
         assert {a["tool"] for a in listed["actions"]} == set(WRITE_TOOLS)
         cancelled = await call(client, "cancel_action", {"confirmation_id": held["gmail_trash"]["confirmation_id"]})
-        assert cancelled["status"] == "cancelled" and writes(url) == []
+        assert cancelled["status"] == "cancelled" and seen() == start
         for tool, outcome in held.items():
-            before = len(writes(url))
+            before = seen()
             done = await call(client, "confirm_action", {"confirmation_id": outcome["confirmation_id"]})
             if tool == "gmail_trash":
-                assert done["status"] == "cancelled" and len(writes(url)) == before
+                assert done["status"] == "cancelled" and seen() == before
                 continue
             assert done["status"] == "done" and done["tool"] == tool and done["result"], done
-            assert len(writes(url)) > before
-            after = len(writes(url))
+            assert seen() > before
+            after = seen()
             again = await call(client, "confirm_action", {"confirmation_id": outcome["confirmation_id"]})
             assert again["status"] == "done" and "not run again" in again["message"]
-            assert again["result"] == done["result"] and len(writes(url)) == after
+            assert again["result"] == done["result"] and seen() == after
         assert (await call(client, "list_pending_actions"))["actions"] == []
         assert "No pending action" in await fails(client, "confirm_action", {"confirmation_id": "nope"})
 

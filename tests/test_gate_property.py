@@ -48,7 +48,7 @@ step = st.one_of(
 )
 @given(steps=st.lists(step, min_size=1, max_size=10))
 def test_every_write_has_an_approval_and_no_approval_yields_two(
-    sandbox: Any, make_settings: Any, redis_url: str, redis_server: Any, steps: list[Any]
+    sandbox: Any, make_settings: Any, redis_url: str, redis_server: Any, emulator: Any, steps: list[Any]
 ) -> None:
     control(sandbox.url, "/_sandbox/reset", {})
     redis_server.flush()
@@ -67,8 +67,13 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
             cases = await write_cases(asking)
             held: list[str] = []
             answers: list[tuple[str, dict[str, Any]]] = []  # modern approvals that a client may replay
+
+            def elsewhere() -> int:  # posts and texts: what Slack and Twilio saw
+                return len(emulator.posts()) + len(emulator.texts())
+
             for kind, a, n in steps:
                 before = len(writes(sandbox.url))
+                before_elsewhere = elsewhere()
                 approvals = 0
                 if kind == "call":
                     if n == "pending":
@@ -116,6 +121,7 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
                     redis_server.stop()
                     redis_server.start()
                 seen = writes(sandbox.url)
+                assert elsewhere() - before_elsewhere <= approvals, f"{kind} {a} {n}: a post or text too many"
                 if not approvals:
                     assert len(seen) == before, f"{kind} {a} {n} wrote to Google without an approval"
                 new = seen[before:]

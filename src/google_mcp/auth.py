@@ -32,7 +32,8 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
 def group_scopes(group: str, read_only: bool) -> tuple[str, ...]:
-    read, write = GROUP_SCOPES[group]
+    """A tool group's Google scopes (none for Slack and SMS, which do not sign in to Google)."""
+    read, write = GROUP_SCOPES.get(group, ((), ()))
     return read if read_only else write
 
 

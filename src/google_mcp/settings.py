@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs")
+ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
 
 
 def _config_dir() -> Path:
@@ -79,6 +80,14 @@ class Settings(BaseSettings):
     approval_key_file: Path | None = None
     max_pending: int = 25
     max_pending_bytes: int = 64 * 1024 * 1024
+
+    # Slack and SMS: their groups are on when configured
+    slack_token: SecretStr | None = Field(default=None, description="a Slack bot token (xoxb-…)")
+    slack_base_url: str = Field(default="https://slack.com/api/", description="for tests: an emulator")
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = Field(default=None, description="the number texts come from, E.164")
+    twilio_base_url: str = Field(default="https://api.twilio.com", description="for tests: an emulator")
 
     # the record (record/): every call and every step of a gated action
     log: Literal["on", "off"] = Field(default="on", description="keep the activity record")

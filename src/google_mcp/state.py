@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from google_mcp.google.client import GoogleClient
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
+    from google_mcp.messaging.slack import Slack
+    from google_mcp.messaging.sms import Sms
     from google_mcp.sandbox import SandboxThread
     from google_mcp.settings import Settings
 
@@ -28,6 +30,8 @@ class AppState:
     _gmail: Gmail | None = None
     _calendar: Calendar | None = None
     _docs: Docs | None = None
+    _slack: Slack | None = None
+    _sms: Sms | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def start_sandbox(self) -> None:
@@ -81,6 +85,31 @@ class AppState:
 
             self._docs = Docs(self.client)
         return self._docs
+
+    @property
+    def slack(self) -> Slack:
+        if self._slack is None:
+            from google_mcp.errors import InvalidInput
+            from google_mcp.messaging.slack import Slack
+
+            if self.settings.slack_token is None:
+                raise InvalidInput("Slack is not set up: set GOOGLE_MCP_SLACK_TOKEN.")
+            token = self.settings.slack_token.get_secret_value()
+            self._slack = Slack(token, self.settings.slack_base_url, self.settings.http_timeout)
+        return self._slack
+
+    @property
+    def sms(self) -> Sms:
+        if self._sms is None:
+            from google_mcp.errors import InvalidInput
+            from google_mcp.messaging.sms import Sms
+
+            s = self.settings
+            if not (s.twilio_account_sid and s.twilio_auth_token and s.twilio_from):
+                raise InvalidInput("SMS is not set up: set GOOGLE_MCP_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM.")
+            token = s.twilio_auth_token.get_secret_value()
+            self._sms = Sms(s.twilio_account_sid, token, s.twilio_from, s.twilio_base_url)
+        return self._sms
 
     def close(self) -> None:
         if self._sandbox is not None:

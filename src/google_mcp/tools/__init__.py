@@ -5,14 +5,25 @@ from __future__ import annotations
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
 from google_mcp.settings import Settings
-from google_mcp.tools import actions, calendar, docs, gmail, record
+from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms
 
 
 def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
     tool = Registrar(server, settings, gate)
-    groups = {"gmail": gmail.register, "calendar": calendar.register, "docs": docs.register}
+    groups = {
+        "gmail": gmail.register,
+        "calendar": calendar.register,
+        "docs": docs.register,
+        "slack": slack.register,
+        "sms": sms.register,
+    }
+    configured = {  # Slack and SMS are on once they are set up
+        "slack": settings.slack_token is not None,
+        "sms": bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from),
+    }
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
-        groups[name](tool)
+        if configured.get(name, True):
+            groups[name](tool)
     if settings.log == "on":
         record.register(tool)
     if not settings.read_only and gate.builders:

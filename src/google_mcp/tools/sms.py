@@ -1,0 +1,55 @@
+"""The SMS tools: thin declarations over the Twilio adapter (messaging/sms.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from google_mcp.errors import InvalidInput
+from google_mcp.gate import Plan
+from google_mcp.messaging.sms import SmsList, SmsSent, e164, segments
+from google_mcp.models import Preview
+from google_mcp.registry import READ, WRITE, Registrar
+from google_mcp.state import AppState
+
+MAX_SEGMENTS = 10
+
+
+async def sms_list_messages(
+    state: AppState,
+    number: Annotated[str | None, Field(description="only texts to this number, E.164")] = None,
+    limit: Annotated[int, Field(ge=1, le=200)] = 20,
+) -> SmsList:
+    """List recent texts sent and received, newest first."""
+    return await state.sms.messages(limit, e164(number) if number else None)
+
+
+async def sms_send(
+    state: AppState,
+    to: Annotated[str, Field(description="E.164, e.g. +14155550123")],
+    text: str,
+) -> Plan:
+    """Send a text message (SMS)."""
+    number = e164(to)
+    if not text.strip():
+        raise InvalidInput("The text is empty.")
+    parts = segments(text)
+    if parts > MAX_SEGMENTS:
+        raise InvalidInput(f"That text takes {parts} SMS segments (at most {MAX_SEGMENTS}); shorten it.")
+    sender = state.sms.sender
+    preview = Preview(
+        action="Send a text",
+        summary=f"{number}: {text[:80]}",
+        details=[f"To: {number}", f"From: {sender}", f"Segments: {parts} ({len(text)} characters)", f"Text:\n{text}"],
+    )
+    return Plan(preview, {"to": number, "text": text})
+
+
+async def send_op(state: AppState, op: dict[str, Any]) -> SmsSent:
+    return await state.sms.send(op["to"], op["text"])
+
+
+def register(tool: Registrar) -> None:
+    tool(title="List texts", annotations=READ)(sms_list_messages)
+    tool(title="Send a text", annotations=WRITE, execute=send_op)(sms_send)
