@@ -319,6 +319,7 @@ class Router:
                     "Gmail and Calendar tools directly."
                 ) from None
             except Exception as exc:
+                log.warning("router: Gemini call failed", exc_info=exc)
                 raise RouterUnavailable(
                     f"Gemini could not be reached ({type(exc).__name__}). Try again later, or "
                     "call the Gmail and Calendar tools directly."
