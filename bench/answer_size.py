@@ -49,7 +49,7 @@ def thread_of(url: str, n: int) -> str:
 
 
 async def measure(url: str) -> dict[str, Any]:
-    settings = Settings(_env_file=None, sandbox_url=url)
+    settings = Settings(_env_file=None, sandbox_url=url, tools=["gmail", "calendar"], log="off")
     thread = thread_of(url, 20)
     out: dict[str, Any] = {}
     async with Client(build_server(settings), mode="legacy") as client:
