@@ -338,3 +338,34 @@ async def test_an_approval_out_of_band_is_recorded_with_who_approved(fresh_sandb
     lines = shown.stdout.splitlines()
     assert any("approved" in line and "by the person with the approval key (/confirm)" in line for line in lines)
     assert [line.split()[2] for line in lines] == ["held:", "call:", "approved:", "done:"]
+
+
+async def test_a_failed_and_an_unknown_outcome_are_recorded(
+    fresh_sandbox: Any, make_settings: Any, record_settings: dict[str, Any]
+) -> None:
+    from tcp_proxy import TcpProxy
+
+    url = fresh_sandbox.url
+    proxy = TcpProxy.to(url)
+    try:
+        settings = make_settings(proxy.url, **record_settings)
+        async with connect(settings, person=None) as client:
+            refused = await call(client, "gmail_send", MAIL)
+            control(
+                url, "/_sandbox/faults", {"method": "POST", "path_regex": "/messages/send$", "status": 400, "count": 1}
+            )
+            failed = await call(client, "confirm_action", {"confirmation_id": refused["confirmation_id"]})
+            lost = await call(client, "gmail_send", {**MAIL, "subject": "Lost answer"})
+            proxy.drop_after("POST", r"/messages/send")  # Google sends it; the answer never comes back
+            unknown = await call(client, "confirm_action", {"confirmation_id": lost["confirmation_id"]})
+            entries = (await call(client, "activity_log", {"tool": "gmail_send"}))["entries"]
+    finally:
+        proxy.stop()
+    assert failed["status"] == "failed" and unknown["status"] == "unknown"
+    by_id = {e["confirmation_id"]: [] for e in entries if e.get("confirmation_id")}
+    for e in reversed(entries):
+        if e.get("confirmation_id"):
+            by_id[e["confirmation_id"]].append(e["step"])
+    assert by_id[refused["confirmation_id"]] == ["held", "approved", "failed"]
+    assert by_id[lost["confirmation_id"]] == ["held", "approved", "unknown"]
+    assert "may or may not" in next(e for e in entries if e["step"] == "unknown")["error"]
