@@ -4,7 +4,7 @@ The sandbox and the server run as their own processes (`google-mcp sandbox`, `go
 http`), so the server's CPU is read from /proc for its process alone; the direct calls run in this process
 and are timed with the process clock. Prints ratios: server CPU per call / direct CPU per call.
 
-    .venv/bin/python bench/per_call.py [--n 100]
+    .venv/bin/python bench/per_call.py [--n 100] [--record on|off]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from helpers import calendar, control, gmail
 
 EXE = str(Path(sys.executable).parent / "google-mcp")
 TICK = os.sysconf("SC_CLK_TCK")
+RECORD = "on"  # the activity record, as the product ships (--record off measures without it)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -46,6 +47,7 @@ def free_port() -> int:
 def start(args: list[str], pattern: str) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")}
     env["GOOGLE_MCP_GMAIL_QUOTA_UNITS"] = "0"  # the direct calls do not pace themselves either
+    env["GOOGLE_MCP_LOG"] = RECORD
     proc = subprocess.Popen([EXE, *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     assert proc.stderr is not None
     for line in proc.stderr:
@@ -158,7 +160,10 @@ def direct_side(url: str, n: int) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)  # /proc counts CPU in 10 ms ticks
+    parser.add_argument("--record", choices=["on", "off"], default="on")
     args = parser.parse_args()
+    global RECORD
+    RECORD = args.record
     port = free_port()
     sandbox = subprocess.Popen(
         [EXE, "sandbox", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
