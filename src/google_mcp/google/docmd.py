@@ -18,8 +18,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 MONO = "Roboto Mono"
 PRESETS = {"bullet": "BULLET_DISC_CIRCLE_SQUARE", "number": "NUMBERED_DECIMAL_ALPHA_ROMAN", "check": "BULLET_CHECKBOX"}
 STYLE_FIELDS = "bold,italic,strikethrough,link,weightedFontFamily,underline,foregroundColor"
@@ -83,6 +81,8 @@ def _spans(children: list[Any]) -> list[tuple[str, Mark]]:
 
 
 def parse(markdown: str) -> list[Block]:
+    from markdown_it import MarkdownIt  # here, not at start-up: only Docs writes need it
+
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     blocks: list[Block] = []
     lists: list[str] = []  # the kinds of the lists we are in, outermost first

@@ -7,116 +7,15 @@ revision it was computed from (`requiredRevisionId`), so it lands on that revisi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
-
-from pydantic import Field
 
 from google_mcp.errors import InvalidInput, TargetChanged
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.docs_markdown import to_markdown
+from google_mcp.google.docs_models import DocContent, DocInfo, DocList, DocTab, DocWritten, Tab, tabs_of
 from google_mcp.google.mailtext import window
-from google_mcp.models import Result
 
 DOC_MIME = "application/vnd.google-apps.document"
-CONTEXT = 40  # characters either side of a match in a preview
-
-
-# results -------------------------------------------------------------------------------------
-class DocInfo(Result):
-    id: str
-    title: str
-    modified: str
-    owner: str
-    link: str | None = None
-
-
-class DocList(Result):
-    documents: list[DocInfo]
-    next_page_token: str | None = None
-
-
-class DocTab(Result):
-    id: str
-    title: str
-    level: int = 0
-
-
-class DocContent(Result):
-    id: str
-    title: str
-    revision_id: str = Field(description="the revision this text is of")
-    tab: DocTab
-    tabs: list[DocTab]
-    markdown: str
-    total_chars: int
-    next_offset: int | None = None
-    note: str | None = None
-
-
-class DocWritten(Result):
-    document_id: str
-    title: str
-    revision_id: str
-    link: str
-    occurrences_changed: int | None = None
-
-
-# reading -------------------------------------------------------------------------------------
-@dataclass
-class Heading:
-    text: str
-    level: int
-    start: int  # the heading paragraph's start
-    end: int  # its end: where its section starts
-    parent: str  # the nearest heading above of a higher level, for telling same-titled ones apart
-
-
-@dataclass
-class Tab:
-    id: str
-    title: str
-    level: int
-    content: list[dict[str, Any]]
-    lists: dict[str, Any]
-
-    @property
-    def end(self) -> int:
-        """The index after the body's last newline."""
-        return int(self.content[-1].get("endIndex", 1)) if self.content else 1
-
-    def headings(self) -> list[Heading]:
-        out: list[Heading] = []
-        for el in self.content:
-            para = el.get("paragraph")
-            if not para:
-                continue
-            style = (para.get("paragraphStyle") or {}).get("namedStyleType", "")
-            level = 0 if style == "TITLE" else int(style[-1]) if style.startswith("HEADING_") else -1
-            if level < 0:
-                continue
-            text = plain(para).strip()
-            parent = next((h.text for h in reversed(out) if h.level < level), "")
-            out.append(Heading(text, level, el["startIndex"], el["endIndex"], parent))
-        return out
-
-
-def plain(para: dict[str, Any]) -> str:
-    return "".join(e["textRun"].get("content", "") for e in para.get("elements", []) if "textRun" in e)
-
-
-def tabs_of(doc: dict[str, Any]) -> list[Tab]:
-    out: list[Tab] = []
-
-    def walk(nodes: list[dict[str, Any]], level: int) -> None:
-        for node in nodes:
-            props, body = node.get("tabProperties") or {}, node.get("documentTab") or {}
-            content = (body.get("body") or {}).get("content", [])
-            out.append(Tab(props.get("tabId", ""), props.get("title", ""), level, content, body.get("lists") or {}))
-            walk(node.get("childTabs") or [], level + 1)
-
-    walk(doc.get("tabs") or [], 0)
-    return out
 
 
 def _id(document_id: str) -> str:
@@ -254,30 +153,3 @@ class Docs:
             link=link(document_id),
             occurrences_changed=changed,
         )
-
-
-def occurrences(tab: Tab, find: str, match_case: bool) -> list[str]:
-    """Each place `find` occurs in the tab's text, with some context (as replaceAllText matches: within a
-    paragraph, case-insensitively unless match_case)."""
-    out: list[str] = []
-
-    def walk(content: list[dict[str, Any]]) -> None:
-        for el in content:
-            if "table" in el:
-                for row in el["table"].get("tableRows", []):
-                    for cell in row.get("tableCells", []):
-                        walk(cell.get("content", []))
-                continue
-            if "paragraph" not in el:
-                continue
-            text = plain(el["paragraph"]).rstrip("\n")
-            hay, needle = (text, find) if match_case else (text.lower(), find.lower())
-            at = hay.find(needle)
-            while at != -1:
-                before = text[max(0, at - CONTEXT) : at]
-                after = text[at + len(find) : at + len(find) + CONTEXT]
-                out.append(f"…{before}[{text[at : at + len(find)]}]{after}…")
-                at = hay.find(needle, at + len(needle))
-
-    walk(tab.content)
-    return out

@@ -10,8 +10,8 @@ from pydantic import Field
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google import docmd
-from google_mcp.google.docs import DocContent, DocList, DocWritten, Tab, occurrences, plain, tabs_of
 from google_mcp.google.docs_markdown import to_markdown
+from google_mcp.google.docs_models import DocContent, DocList, DocWritten, Tab, occurrences, plain, tabs_of
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, READ, WRITE, Registrar
 from google_mcp.state import AppState
