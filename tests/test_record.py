@@ -245,6 +245,14 @@ async def test_a_record_that_cannot_be_opened_refuses_writes_and_lets_reads_go_o
         message = await fails(client, "gmail_send", MAIL)
         assert "could not be written" in message and "nothing was done" in message
     assert writes(fresh_sandbox.url) == []
+    doctor = subprocess.run(
+        [EXE, "doctor", "--sandbox-url", fresh_sandbox.url],
+        env=_env(GOOGLE_MCP_LOG_FILE=str(blocker / "record.sqlite3")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert doctor.returncode == 1 and "Record: SQLite at" in doctor.stdout and "writes will not run" in doctor.stdout
 
 
 async def test_the_router_records_its_conversation(

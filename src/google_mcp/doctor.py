@@ -55,11 +55,35 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
             out.append((False, f"Redis: unreachable ({type(exc).__name__}); check GOOGLE_MCP_REDIS_URL"))
     else:
         out.append((True, "Redis: not configured; pending confirmations live in this process"))
+    out.append(_record_check(settings))
     if settings.gemini_api_key is None:
         out.append((True, "Gemini router: off (set GOOGLE_MCP_GEMINI_API_KEY to enable the `ask` tool)"))
     else:
         out.append((True, f"Gemini router: on, model {settings.gemini_model}"))
     return out
+
+
+def _record_check(settings: Settings) -> tuple[bool, str]:
+    """Where the activity record goes, and whether it can be written there (a write needs it)."""
+    import anyio
+
+    from google_mcp.record import open_journal
+
+    if settings.log == "off":
+        return True, "Record: off (GOOGLE_MCP_LOG=off); nothing done on your behalf is recorded"
+    journal = open_journal(settings)
+
+    async def health() -> dict[str, object]:
+        try:
+            return await journal.health()
+        finally:
+            await journal.close()
+
+    found = anyio.run(health)
+    where = "MongoDB" if settings.mongodb_url is not None else f"SQLite at {settings.log_file}"
+    if found.get("ok"):
+        return True, f"Record: {where}, kept {settings.log_retention_days} days"
+    return False, f"Record: {where} cannot be used ({found.get('error')}); writes will not run until it can"
 
 
 def _token_checks(settings: Settings) -> list[tuple[bool, str]]:
