@@ -236,7 +236,7 @@ class Gate:
         """Auto-approved (or approved by the person through the router's mid-call question)."""
         principal = current_principal()
         try:
-            await self.note("approved", tool, principal, required=True, approved_by=how)
+            await self.note("approved", tool, principal, required=True, status="executing", approved_by=how)
         except RecordUnavailable as exc:
             return WriteOutcome(status="failed", tool=tool, message=f"{exc} So nothing was done.", preview=plan.preview)
         try:
@@ -331,7 +331,9 @@ class Gate:
             raise NotFound(f"The tool {tool} is not available on this server (read-only mode?).")
         who, where = record.user_id, self._where(record)
         try:  # write-ahead: no approval runs that the record does not hold
-            await self.note("approved", tool, who, where, required=True, approved_by=via, confirmation_id=cid)
+            await self.note(
+                "approved", tool, who, where, required=True, status="executing", approved_by=via, confirmation_id=cid
+            )
         except RecordUnavailable as exc:
             await self.store.release(cid)
             again = (
