@@ -165,6 +165,7 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.http import add_chat_route, add_confirm_routes
+    from google_mcp.realtime import resources
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
@@ -197,6 +198,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     server.state = state
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
+    resources.register(server, state)
     router = None
     if settings.gemini_api_key is not None:
         from google_mcp.router import Router

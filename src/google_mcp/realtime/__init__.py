@@ -1,0 +1,1 @@
+"""Mail and calendars as MCP resources (read now; subscriptions, pushes and watches are issue 13's rest)."""
