@@ -157,6 +157,15 @@ async def test_entries_past_the_retention_are_never_read_and_the_store_drops_the
         with MongoClient(settings.mongodb_url.get_secret_value()) as client:
             indexes = client.get_default_database()["conversations"].index_information()
         assert any(i.get("expireAfterSeconds") == 30 * 86400 for i in indexes.values()), indexes
+        # the person changes the retention: the record keeps working, and keeps the new length
+        longer = open_journal(make_settings("http://127.0.0.1:9", log_retention_days=60, **record_settings))
+        try:
+            await longer.append("c1", me, {"action": "gmail_send", "step": "done", "status": "done"})
+        finally:
+            await longer.close()
+        with MongoClient(settings.mongodb_url.get_secret_value()) as client:
+            indexes = client.get_default_database()["conversations"].index_information()
+        assert any(i.get("expireAfterSeconds") == 60 * 86400 for i in indexes.values()), indexes
     else:  # the embedded store deletes old entries itself
         reopened = open_journal(settings)
         await reopened.actions(me)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from google_mcp.record import Kind, RecordUnavailable, now_iso
 
@@ -40,7 +40,15 @@ class MongoJournal:
         await self._docs.create_index([("session_id", 1), ("n", 1)])
         await self._docs.create_index([("user_id", 1), ("updated", -1)])
         # retention, enforced by MongoDB itself: a bucket goes this long after its last entry
-        await self._docs.create_index("updated", expireAfterSeconds=int(self.retention.total_seconds()))
+        seconds = int(self.retention.total_seconds())
+        try:
+            await self._docs.create_index("updated", expireAfterSeconds=seconds)
+        except OperationFailure as exc:
+            if exc.code not in (85, 86):  # IndexOptionsConflict: the retention was changed since
+                raise
+            await self._docs.database.command(
+                "collMod", COLLECTION, index={"keyPattern": {"updated": 1}, "expireAfterSeconds": seconds}
+            )
         self._ready = True
 
     def _cutoff(self) -> str:
