@@ -1,8 +1,8 @@
 """SMS through Twilio's REST API (the `twilio` package, in worker threads).
 
-A text goes out at most once: no layer retries it, and it carries Twilio's idempotency token
-(`I-Twilio-Idempotency-Token`), so even a request repeated by something else becomes one message. A text
-whose answer is lost is reported as possibly sent. Listing retries on 429 and 5xx.
+A text goes out at most once: no layer retries it. It also carries an `I-Twilio-Idempotency-Token`
+header, which Twilio uses on its webhooks but does not document for the Messages API: the guarantee rests
+on not re-sending. A text whose answer is lost is reported as possibly sent. Listing retries on 429 and 5xx.
 """
 
 from __future__ import annotations
