@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+from mcp import types
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -166,6 +168,7 @@ class GoogleMCPServer(MCPServer[AppState]):
 def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.http import add_chat_route, add_confirm_routes
     from google_mcp.realtime import resources
+    from google_mcp.realtime.updates import Updates
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
@@ -184,7 +187,15 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         entered += 1
         state.start_sandbox()
         try:
-            yield state
+            async with anyio.create_task_group() as tg:
+                if entered == 1 and settings.poll_seconds > 0:  # one poller for the server, not per connection
+                    from google_mcp.realtime.poller import poll
+
+                    tg.start_soon(poll, state, updates, settings.poll_seconds)
+                try:
+                    yield state
+                finally:
+                    tg.cancel_scope.cancel()
         finally:
             entered -= 1
             if entered == 0:
@@ -196,6 +207,11 @@ def build_server(settings: Settings) -> GoogleMCPServer:
 
     server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
     server.state = state
+    updates = Updates(server._subscriptions)  # the 2026 listen streams' bus; 2025 subscribers beside it
+    state.extras["updates"] = updates
+    lowlevel = server._lowlevel_server
+    lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, updates.subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, updates.unsubscribe)
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
     resources.register(server, state)

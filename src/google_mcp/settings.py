@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     twilio_from: str | None = Field(default=None, description="the number texts come from, E.164")
     twilio_base_url: str = Field(default="https://api.twilio.com", description="for tests: an emulator")
 
+    # real time (realtime/)
+    poll_seconds: float = Field(
+        default=0, ge=0, description="read Gmail's and the calendars' changes this often and notify subscribers"
+    )
+
     # the record (record/): every call and every step of a gated action
     log: Literal["on", "off"] = Field(default="on", description="keep the activity record")
     mongodb_url: SecretStr | None = Field(default=None, description="keep the record in MongoDB")

@@ -128,6 +128,27 @@ class CalendarReads:
         )
         return result
 
+    async def changes(self, calendar_id: str, token: str | None) -> tuple[bool, str | None]:
+        """Whether a calendar changed since `token` (None: a first, full read), and the token for next time.
+
+        Google's sync: events.list with the syncToken lists what changed; a 410 means read it all again.
+        """
+        changed, page, kwargs = False, None, {"calendarId": calendar_id, "maxResults": 2500}
+        if token:
+            kwargs["syncToken"] = token
+        while True:
+            args = {**kwargs, **({"pageToken": page} if page else {})}
+            try:
+                got = await self._exec(lambda s, a=args: s.events().list(**a), f"syncing {calendar_id}")
+            except NotFound:  # 410: the sync token is stale; read it all again, and say it may have changed
+                if not token:
+                    raise
+                return True, (await self.changes(calendar_id, None))[1]
+            changed = changed or (token is not None and bool(got.get("items")))
+            page = got.get("nextPageToken")
+            if not page:
+                return changed, got.get("nextSyncToken")
+
     async def get_event(self, event_id: str, calendar_id: str) -> Event:
         ev = await self.raw_event(event_id, calendar_id)
         return self.render(ev, calendar_id, await self.time_zone(calendar_id))

@@ -96,6 +96,11 @@ class Gmail(GmailReads):
         out.sender = me
         return out
 
+    async def history_id(self) -> str:
+        """The mailbox's history id now: it moves with every change (what the poller compares)."""
+        profile = await self._exec(lambda s: s.users().getProfile(userId="me"), "reading the profile")
+        return str(profile.get("historyId", ""))
+
     async def my_address(self) -> str:
         """The signed-in address, read once."""
         if self._me is None:
