@@ -58,6 +58,7 @@ class Emulator:
         install()
         self.port = _free_pair()
         self.proc: subprocess.Popen[bytes] | None = None
+        self._ids: dict[str, str] = {}
 
     @property
     def slack_url(self) -> str:
@@ -110,7 +111,15 @@ class Emulator:
         return data
 
     def channel_id(self, name: str) -> str:
-        return str(next(c["id"] for c in self.slack("conversations.list")["channels"] if c["name"] == name))
+        if name not in self._ids:
+            found = next(c["id"] for c in self.slack("conversations.list")["channels"] if c["name"] == name)
+            self._ids[name] = str(found)
+        return self._ids[name]
+
+    def sent(self, channel: str = "launch") -> int:
+        """Posts in a channel (threads included) and texts: two requests, for checks made at every step."""
+        top = self.slack("conversations.history", channel=self.channel_id(channel), limit=1000)["messages"]
+        return len(top) + sum(int(m.get("reply_count") or 0) for m in top) + len(self.texts())
 
     def posts(self, channel: str = "launch") -> list[dict[str, Any]]:
         """Every message in a channel, threads included."""
@@ -132,4 +141,4 @@ class Emulator:
             def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
                 return super().request(method, url.replace("https://api.twilio.com", base), *args, **kwargs)
 
-        return list(Client(TWILIO_SID, TWILIO_TOKEN, http_client=Local()).messages.list(limit=1000))
+        return list(Client(TWILIO_SID, TWILIO_TOKEN, http_client=Local()).messages.list(limit=1000, page_size=1000))

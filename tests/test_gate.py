@@ -112,7 +112,7 @@ async def test_every_write_tool_asks_the_person_and_obeys_the_answer(
     url = fresh_sandbox.url
 
     def seen() -> int:  # writes Google, Slack and Twilio saw
-        return len(writes(url)) + len(emulator.posts()) + len(emulator.texts())
+        return len(writes(url)) + int(emulator.sent())
 
     person = Person()
     async with connect(make_settings(url), mode, person=person) as client:
@@ -197,7 +197,7 @@ async def test_without_elicitation_writes_wait_for_confirm_action(
     url = fresh_sandbox.url
 
     def seen() -> int:  # writes Google, Slack and Twilio saw
-        return len(writes(url)) + len(emulator.posts()) + len(emulator.texts())
+        return len(writes(url)) + int(emulator.sent())
 
     start = seen()
     async with connect(make_settings(url, **store_settings), person=None) as client:
