@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import threading
@@ -321,3 +322,19 @@ def test_no_input_makes_the_sandbox_answer_500(
         payload = json.loads(err.read())
         assert payload["error"]["code"] == status and payload["error"]["errors"]
     assert status < 500, (method, url, body)
+
+
+def test_a_request_still_running_at_a_reset_stays_out_of_the_new_log(fresh_sandbox: Any) -> None:
+    """A client that gave up on a slow request (a timeout) leaves it running in the sandbox; a test after
+    it resets the sandbox and must not find that request in its own log."""
+    import socket
+    import time
+
+    url = fresh_sandbox.url
+    control(url, "/_sandbox/faults", {"path_regex": "/profile$", "delay_ms": 600, "count": 1})
+    slow = urllib.request.Request(url + "/gmail/v1/users/me/profile", headers={"Authorization": "Bearer gone"})
+    with contextlib.suppress(TimeoutError, socket.timeout, urllib.error.URLError):
+        urllib.request.urlopen(slow, timeout=0.2)
+    control(url, "/_sandbox/reset", {})
+    time.sleep(0.8)  # the abandoned request finishes in the sandbox meanwhile
+    assert control(url, "/_sandbox/requests")["requests"] == []
