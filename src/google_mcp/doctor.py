@@ -56,6 +56,12 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
     else:
         out.append((True, "Redis: not configured; pending confirmations live in this process"))
     out.append(_record_check(settings))
+    if settings.poll_seconds > 0:
+        out.append(
+            (True, f"Real time: polling Gmail and Calendar every {settings.poll_seconds:g} s for resource updates")
+        )
+    else:
+        out.append((True, "Real time: off (set GOOGLE_MCP_POLL_SECONDS to tell resource subscribers of changes)"))
     if settings.gemini_api_key is None:
         out.append((True, "Gemini router: off (set GOOGLE_MCP_GEMINI_API_KEY to enable the `ask` tool)"))
     else:
