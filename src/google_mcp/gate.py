@@ -321,6 +321,13 @@ class Gate:
             )
         return ""
 
+    @staticmethod
+    def _again(record: PendingRecord, when: str) -> str:
+        """What to do about an action released back to waiting (nothing ran)."""
+        if record.kind == "pending":
+            return f"It is still waiting: confirm_action(confirmation_id='{record.session_id}') tries it again{when}."
+        return f"Call the tool again{when or ' to ask the person again'}."
+
     async def _execute(self, state: Any, record: PendingRecord, via: str) -> WriteOutcome:
         tool, cid = record.tool, record.session_id
         preview = Preview(**record.preview)
@@ -336,21 +343,13 @@ class Gate:
             )
         except RecordUnavailable as exc:
             await self.store.release(cid)
-            again = (
-                f"It is still waiting: confirm_action(confirmation_id='{cid}') tries it again once the record is back."
-                if record.kind == "pending"
-                else "Call the tool again once the record is back."
-            )
+            again = self._again(record, " once the record is back")
             return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
         try:
             result = await executor(state, record.op)
         except NotSent as exc:
             await self.store.release(cid)
-            again = (
-                f"It is still waiting: confirm_action(confirmation_id='{cid}') tries it again."
-                if record.kind == "pending"
-                else "Call the tool again to ask the person again."
-            )
+            again = self._again(record, "")
             await self.note("not_sent", tool, who, where, confirmation_id=cid, error=str(exc))
             return WriteOutcome(status="failed", message=f"{exc} {again}", **common)
         except TargetChanged as exc:

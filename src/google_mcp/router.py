@@ -165,32 +165,20 @@ class Router:
             return {"status": outcome.status, "note": outcome.message}
         return {"status": "done", "result": outcome.result, "note": "The person approved it and it was done."}
 
-    async def _call(
-        self,
-        state: AppState,
-        name: str,
-        args: dict[str, Any],
-        principal: str,
-        calls: list[RoutedCall],
-        pending: list[PendingInfo],
-        ctx: Any = None,
-    ) -> dict[str, Any]:
-        before = len(calls)
-        try:
-            return await self._route(state, name, args, principal, calls, pending, ctx)
-        finally:
-            for call in calls[before:]:  # each routed call into the record, as a direct call would be
-                await state.gate.note(
-                    "call",
-                    call.name,
-                    principal,
-                    parameters=redact.parameters(call.arguments, self.settings.log_content == "full"),
-                    status=call.status,
-                    error=call.error,
-                    via="router",
-                )
+    async def _record(self, state: AppState, principal: str, calls: list[RoutedCall]) -> None:
+        """Routed calls into the record, as direct calls are."""
+        for call in calls:
+            await state.gate.note(
+                "call",
+                call.name,
+                principal,
+                parameters=redact.parameters(call.arguments, self.settings.log_content == "full"),
+                status=call.status,
+                error=call.error,
+                via="router",
+            )
 
-    async def _route(
+    async def _call(
         self,
         state: AppState,
         name: str,
@@ -334,6 +322,7 @@ class Router:
                 answer = "".join(p.text or "" for p in candidate.content.parts or []).strip()
                 break
             parts = []
+            before = len(calls)
             for fc in function_calls:
                 args = fc.args if isinstance(fc.args, dict) else {}
                 if not isinstance(fc.args, dict | None):
@@ -344,6 +333,7 @@ class Router:
                 parts.append(
                     types.Part(function_response=types.FunctionResponse(name=fc.name, id=fc.id, response=result))
                 )
+            await self._record(state, principal, calls[before:])
             contents.append(types.Content(role="user", parts=parts))
         else:
             answer = f"Stopped after {MAX_STEPS} steps without a final answer; here is what was done so far."
