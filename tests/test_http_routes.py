@@ -6,6 +6,7 @@ attacker would send them.
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from typing import Any
 
@@ -71,6 +72,29 @@ async def test_the_confirmation_id_alone_cannot_approve(served: Served, fresh_sa
     assert approved.returncode == 0, approved.stderr
     assert "Send an email: from the page" in approved.stdout and "done:" in approved.stdout
     assert len([w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]) == 1
+
+
+def test_a_confirmation_id_never_begins_with_a_dash() -> None:
+    # a person pastes it as `google-mcp approve ID`, where a leading dash reads as an option (CI failed once
+    # on an id that began with one: one draw in 64 did)
+    from google_mcp.pending import new_id
+
+    drawn = [new_id() for _ in range(5000)]
+    assert not [d for d in drawn if d.startswith("-")]
+    assert len(set(drawn)) == len(drawn) and all(len(base64.urlsafe_b64decode(d)) == 24 for d in drawn)
+
+
+def test_approve_takes_an_id_that_begins_with_a_dash_after_double_dash(served: Served, tmp_path: Any) -> None:
+    # an id handed out before this release may begin with a dash: `--` ends the options
+    answered = subprocess.run(
+        [EXE, "approve", "--yes", "--url", served.url, "--", "-BQZqhGN2ChRv4_taxYu9TpI5v5-rI1g"],
+        env=_env(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert answered.returncode == 2 and "usage:" not in answered.stderr
+    assert "confirm" in answered.stderr.lower() or "pending" in answered.stderr.lower(), answered.stderr
 
 
 @pytest.mark.parametrize("path", ["/health", "/confirm/x", "/chat", "/mcp"])

@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.set_defaults(func=_auth)
 
     approve = sub.add_parser("approve", help="see a pending action's preview and approve or decline it")
-    approve.add_argument("confirmation_id")
+    approve.add_argument("confirmation_id", help="as the tool gave it (after `--` if it begins with a dash)")
     decide = approve.add_mutually_exclusive_group()
     decide.add_argument("--yes", action="store_true", help="approve without asking")
     decide.add_argument("--decline", action="store_true", help="decline it")

@@ -52,7 +52,11 @@ class StoreUnavailable(GoogleMCPError):
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits from the OS CSPRNG, URL-safe
+    """192 bits from the OS CSPRNG, URL-safe, never starting with "-": a person pastes it as a command's
+    argument (`google-mcp approve ID`), where a leading dash reads as an option."""
+    while (drawn := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return drawn
 
 
 def _iso(ts: float) -> str:
