@@ -18,6 +18,14 @@ def _env(**extra: str) -> dict[str, str]:
     return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", "GOOGLE_MCP_LOG_FILE": record, **extra}
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class Served:
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
@@ -41,9 +49,9 @@ class Served:
             self.lines.append(line)
 
     @classmethod
-    def http(cls, sandbox_url: str, **env: str) -> Served:
-        """`google-mcp serve --transport http` on a free port against a sandbox, with these settings."""
-        return cls("serve", "--transport", "http", "--port", "0", "--sandbox-url", sandbox_url, env=_env(**env))
+    def http(cls, sandbox_url: str, port: int = 0, **env: str) -> Served:
+        """`google-mcp serve --transport http` on a port (default: a free one) against a sandbox."""
+        return cls("serve", "--transport", "http", "--port", str(port), "--sandbox-url", sandbox_url, env=_env(**env))
 
     def stop(self) -> None:
         self.proc.terminate()

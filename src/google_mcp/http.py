@@ -43,6 +43,11 @@ def _allowed(settings: Settings) -> tuple[list[str], list[str]]:
     origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     if not settings.loopback:
         hosts.append(f"{settings.host}:*")
+    if settings.public_url:  # where Google's pushes arrive
+        from urllib.parse import urlsplit
+
+        public = urlsplit(settings.public_url).netloc
+        hosts.append(public if ":" in public else f"{public}:*")
     for host in settings.allowed_hosts:
         hosts.append(host if ":" in host else f"{host}:*")
         origins += [f"http://{host}", f"https://{host}"]
@@ -94,7 +99,8 @@ class Guard:
         if origin is not None and not _matches(origin, self.origins):
             await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
             return
-        if not self.tokens or scope.get("path") == "/health":
+        path = scope.get("path", "")
+        if not self.tokens or path in ("/health", "/hooks/gmail", "/hooks/calendar"):  # pushes prove themselves
             await self.app(scope, receive, send)
             return
         principal = self._principal(headers)

@@ -147,6 +147,14 @@ class GoogleMCPServer(MCPServer[AppState]):
                 block.text = json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
         return result
 
+    async def read_resource(self, uri: Any, context: Context[AppState, Any] | None = None) -> Any:
+        """Resources read in their session's conversation: gmail://changes keeps each reader's place."""
+        entered = in_conversation(self.conversation_of(context))
+        try:
+            return await super().read_resource(uri, context)
+        finally:
+            leave_conversation(entered)
+
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
     ) -> GetPromptResult | InputRequiredResult:
@@ -167,8 +175,8 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.http import add_chat_route, add_confirm_routes
-    from google_mcp.realtime import resources
-    from google_mcp.realtime.updates import Updates
+    from google_mcp.realtime import hooks, resources
+    from google_mcp.realtime.engine import Realtime
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
@@ -188,10 +196,8 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         state.start_sandbox()
         try:
             async with anyio.create_task_group() as tg:
-                if entered == 1 and settings.poll_seconds > 0:  # one poller for the server, not per connection
-                    from google_mcp.realtime.poller import poll
-
-                    tg.start_soon(poll, state, updates, settings.poll_seconds)
+                if entered == 1:  # one set of real-time tasks for the server, not one per connection
+                    await tg.start(realtime.run)
                 try:
                     yield state
                 finally:
@@ -199,22 +205,33 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         finally:
             entered -= 1
             if entered == 0:
+                await realtime.close()
                 await state.gate.close()
                 await state.gate.journal.close()
                 if "router" in state.extras:
                     await state.extras["router"].close()
                 state.close()
 
-    server = GoogleMCPServer("google-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, **extra)
+    realtime = Realtime(state)  # its bus carries the 2026 listen streams' events, and the 2025 subscribers'
+    state.extras["realtime"] = realtime
+    server = GoogleMCPServer(
+        "google-mcp",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        subscriptions=realtime.bus,
+        **extra,
+    )
     server.state = state
-    updates = Updates(server._subscriptions)  # the 2026 listen streams' bus; 2025 subscribers beside it
-    state.extras["updates"] = updates
+    updates = realtime.updates
     lowlevel = server._lowlevel_server
     lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, updates.subscribe)
     lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, updates.unsubscribe)
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
-    resources.register(server, state)
+    resources.register(server, state, realtime)
+    if settings.public_url:
+        hooks.register(server, settings, realtime)
     router = None
     if settings.gemini_api_key is not None:
         from google_mcp.router import Router

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     poll_seconds: float = Field(
         default=0, ge=0, description="read Gmail's and the calendars' changes this often and notify subscribers"
     )
+    public_url: str | None = Field(default=None, description="the https address where Google reaches /hooks/*")
+    pubsub_topic: str | None = Field(default=None, description="projects/P/topics/T that a Gmail watch publishes to")
+    push_audience: str | None = Field(default=None, description="the push subscription's OIDC audience")
+    push_service_account: str | None = Field(default=None, description="the push subscription's service account")
+    push_certs_url: str | None = Field(default=None, description="where Google's token certificates are")
+    watch: Annotated[list[Literal["gmail", "calendar"]], NoDecode] = Field(
+        default_factory=list, description="watches to open at start-up (gmail, calendar)"
+    )
+    watch_renew_seconds: float = Field(default=600, gt=0, description="how often watches are checked for renewal")
 
     # the record (record/): every call and every step of a gated action
     log: Literal["on", "off"] = Field(default="on", description="keep the activity record")
@@ -114,7 +123,7 @@ class Settings(BaseSettings):
 
     log_level: str = "WARNING"
 
-    @field_validator("allowed_hosts", "auto_approve", "tools", mode="before")
+    @field_validator("allowed_hosts", "auto_approve", "tools", "watch", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

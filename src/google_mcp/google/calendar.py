@@ -23,6 +23,20 @@ _RULE = re.compile(r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]", re.I)
 
 
 class Calendar(CalendarReads):
+    # push channels ----------------------------------------------------------------------
+    async def watch(self, calendar_id: str, channel_id: str, token: str, address: str, ttl: int) -> dict[str, Any]:
+        """events.watch: Google posts to `address` whenever the calendar changes, until the channel expires."""
+        body = {"id": channel_id, "type": "web_hook", "address": address, "token": token, "params": {"ttl": str(ttl)}}
+        return dict(
+            await self._exec(
+                lambda s: s.events().watch(calendarId=calendar_id, body=body), f"watching calendar {calendar_id}"
+            )
+        )
+
+    async def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        body = {"id": channel_id, "resourceId": resource_id}
+        await self._exec(lambda s: s.channels().stop(body=body), "stopping a calendar channel")
+
     # writing ----------------------------------------------------------------------------
     def times(
         self, start: str, end: str | None, time_zone: str | None, default_tz: str

@@ -128,12 +128,13 @@ class CalendarReads:
         )
         return result
 
-    async def changes(self, calendar_id: str, token: str | None) -> tuple[bool, str | None]:
-        """Whether a calendar changed since `token` (None: a first, full read), and the token for next time.
-
-        Google's sync: events.list with the syncToken lists what changed; a 410 means read it all again.
-        """
-        changed, page, kwargs = False, None, {"calendarId": calendar_id, "maxResults": 2500}
+    async def changes(self, calendar_id: str, token: str | None) -> tuple[list[dict[str, Any]] | None, str | None]:
+        """The events changed since `token` (None: a first, full read, which lists none), and the token for
+        next time. None instead of a list: the token was stale (Google's 410), the calendar was read afresh,
+        and anything may have changed."""
+        changed: list[dict[str, Any]] = []
+        page: str | None = None
+        kwargs: dict[str, Any] = {"calendarId": calendar_id, "maxResults": 2500, "showDeleted": True}
         if token:
             kwargs["syncToken"] = token
         while True:
@@ -143,8 +144,9 @@ class CalendarReads:
             except NotFound:  # 410: the sync token is stale; read it all again, and say it may have changed
                 if not token:
                     raise
-                return True, (await self.changes(calendar_id, None))[1]
-            changed = changed or (token is not None and bool(got.get("items")))
+                return None, (await self.changes(calendar_id, None))[1]
+            if token:
+                changed += got.get("items") or []
             page = got.get("nextPageToken")
             if not page:
                 return changed, got.get("nextSyncToken")

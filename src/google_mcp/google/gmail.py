@@ -101,6 +101,31 @@ class Gmail(GmailReads):
         profile = await self._exec(lambda s: s.users().getProfile(userId="me"), "reading the profile")
         return str(profile.get("historyId", ""))
 
+    async def history(self, start: str) -> tuple[list[dict[str, Any]], str]:
+        """Every change since history id `start` (all pages), and the mailbox's history id after them.
+        NotFound when `start` is too old for Google to keep: read the mailbox afresh."""
+        entries: list[dict[str, Any]] = []
+        page: str | None = None
+        while True:
+            args: dict[str, Any] = {"userId": "me", "startHistoryId": start, "maxResults": 500}
+            if page:
+                args["pageToken"] = page
+            got = await self._exec(lambda s, a=args: s.users().history().list(**a), "reading the mailbox's changes")
+            entries += got.get("history") or []
+            page = got.get("nextPageToken")
+            if not page:
+                return entries, str(got.get("historyId") or start)
+
+    async def watch(self, topic: str, label_ids: list[str]) -> dict[str, Any]:
+        """users.watch: Gmail publishes each change to the Pub/Sub topic for 7 days (calling it again renews)."""
+        body: dict[str, Any] = {"topicName": topic}
+        if label_ids:
+            body.update(labelIds=label_ids, labelFilterBehavior="include")
+        return dict(await self._exec(lambda s: s.users().watch(userId="me", body=body), "starting the mailbox watch"))
+
+    async def stop_watch(self) -> None:
+        await self._exec(lambda s: s.users().stop(userId="me"), "stopping the mailbox watch")
+
     async def my_address(self) -> str:
         """The signed-in address, read once."""
         if self._me is None:

@@ -1,4 +1,5 @@
-"""Resources a client reads (and, later, subscribes to): the inbox, a message, upcoming events, an event.
+"""Resources a client reads and subscribes to: the inbox, a message, upcoming events, an event, and what
+changed since the reader last looked (gmail://changes, calendar://changes).
 
 Their text is what a model reads of the matching tool's answer: compact lines for the lists, compact JSON
 for one item. Mail and event content is third-party data, as in the tools.
@@ -6,17 +7,41 @@ for one item. Mail and event content is third-party data, as in the tools.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from google_mcp import render
+from google_mcp.gate import current_principal
+from google_mcp.record import current_conversation
 from google_mcp.registry import Server
 from google_mcp.state import AppState
+
+if TYPE_CHECKING:
+    from google_mcp.realtime.engine import Realtime
 
 INBOX_SIZE = 20
 UPCOMING_SIZE = 25
 
 
-def register(server: Server, state: AppState) -> None:
+async def _unread(rt: Realtime, log: str) -> tuple[list[dict[str, Any]], int, bool]:
+    """The changes this reader has not seen (its place: per principal and MCP session), and moves its place.
+    True when some were dropped from the log (more than it keeps happened since)."""
+    place = f"cursor:{log}:{current_principal()}|{current_conversation()}"
+    seen = await rt.store.get(place)
+    entries, last = await rt.store.since(log, int(seen or 0))
+    await rt.store.put(place, str(last))
+    lost = seen is not None and last - int(seen) > len(entries)
+    return entries, last, lost
+
+
+def _heading(entries: list[dict[str, Any]], lost: bool) -> str:
+    if not entries:
+        return "No changes since your last read."
+    head = f"{len(entries)} change(s) since your last read, oldest first"
+    return head + (" (older ones were dropped: re-read the list)." if lost else ":")
+
+
+def register(server: Server, state: AppState, rt: Realtime) -> None:
     """Static resources get no request context in the SDK: they use the server's state directly."""
     settings = state.settings
     if "gmail" in settings.tools:
@@ -41,6 +66,32 @@ def register(server: Server, state: AppState) -> None:
             detail = await state.gmail.get_message(unquote(message_id), 8000, 0, False)
             return render.compact_json(detail)
 
+        @server.resource(
+            "gmail://changes",
+            title="Mail changes",
+            description="What changed in the mailbox since you last read this: new, deleted, relabelled mail.",
+            mime_type="text/plain",
+        )
+        async def mail_changes() -> str:
+            entries, _, lost = await _unread(rt, "gmail")
+            lines = [_heading(entries, lost)]
+            added = [e["id"] for e in entries if e["kind"] == "added"]
+            found = {m.id: m for m in await state.gmail.describe_messages(added)} if added else {}
+            for e in entries:
+                if e["kind"] == "resync":
+                    lines.append(f"{e['at']} too much changed to list: re-read gmail://inbox")
+                    continue
+                what = f"{e['at']} {e['kind']} {e['id']}"
+                if e["kind"] == "labels":
+                    what += " " + " ".join(e["changed"])
+                summary = found.get(e["id"])
+                if summary is not None:
+                    what += f" from {summary.sender}: {summary.subject}"
+                elif e["kind"] == "added":
+                    what += " (gone since)"
+                lines.append(what)
+            return "\n".join(lines)
+
     if "calendar" in settings.tools:
 
         @server.resource(
@@ -64,3 +115,24 @@ def register(server: Server, state: AppState) -> None:
         async def event(calendar_id: str, event_id: str) -> str:
             found = await state.calendar.get_event(unquote(event_id), unquote(calendar_id))
             return render.compact_json(found)
+
+        @server.resource(
+            "calendar://changes",
+            title="Calendar changes",
+            description="What changed in the person's calendars since you last read this.",
+            mime_type="text/plain",
+        )
+        async def calendar_changes() -> str:
+            entries, _, lost = await _unread(rt, "calendar")
+            lines = [_heading(entries, lost)]
+            for e in entries:
+                if e["kind"] == "resync":
+                    lines.append(f"{e['at']} {e['calendar']}: too much changed to list: re-read calendar://upcoming")
+                    continue
+                what = f"{e['at']} {e['kind']} {e['calendar']}/{e['id']}"
+                if e.get("summary"):
+                    what += f" {e['summary']!r}"
+                if e.get("start"):
+                    what += f" at {e['start']}"
+                lines.append(what)
+            return "\n".join(lines)

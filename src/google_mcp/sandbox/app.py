@@ -25,6 +25,7 @@ from .errors import ApiError
 from .gmail_api import GmailApi
 from .mail import Mailbox
 from .oauth import ALL_SCOPES, Grant, OAuth
+from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
 
 log = logging.getLogger("google_mcp.sandbox")
@@ -53,6 +54,9 @@ class Sandbox:
         self.latency_ms = latency_ms
         self.quota: quota.Bucket | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
         self.push_url: str | None = None
+        self.push_audience: str | None = None  # the push subscription's audience (default: its URL)
+        self.push_account = SERVICE_ACCOUNT
+        self.signer = PushSigner()
         self.oauth = OAuth()
         self.refresh_token = ""
         self.gmail = GmailApi(self)
@@ -79,6 +83,7 @@ class Sandbox:
         self.docs = DocStore((ACCOUNT_NAME, ACCOUNT))
         self.requests: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
+        self.push_url, self.push_audience, self.push_account = None, None, SERVICE_ACCOUNT
         self.faults: list[Fault] = []
         self.mailbox.listeners.append(self._mail_changed)
         from .seed import seed_calendar, seed_mailbox
@@ -164,6 +169,7 @@ class Sandbox:
             "kind": kind,
             "url": url,
             "headers": headers,
+            "body": body.decode(),
             "time": datetime.now(UTC).isoformat(),
         }
         try:
@@ -197,9 +203,9 @@ class Sandbox:
             },
             "subscription": "projects/sandbox/subscriptions/gmail-push",
         }
-        self._spawn(
-            self._post("gmail", self.push_url, {"content-type": "application/json"}, json.dumps(envelope).encode())
-        )
+        token = self.signer.token(self.push_audience or self.push_url, self.push_account)
+        headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+        self._spawn(self._post("gmail", self.push_url, headers, json.dumps(envelope).encode()))
 
     def _channel_headers(self, channel: dict[str, Any], state: str) -> dict[str, str]:
         headers = {

@@ -21,6 +21,7 @@ from .app import Fault, Sandbox
 from .batch import parse_batch, render_batch
 from .errors import ApiError
 from .oauth import OAuthError
+from .pushsign import SERVICE_ACCOUNT
 from .routing import Call, Reply
 
 
@@ -162,7 +163,13 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
             return _json({"error": "url must be an http(s) URL or null"}, 400)
         sb.push_url = url
-        return _json({"url": url})
+        # what a Pub/Sub push subscription is configured with: its audience and its service account
+        sb.push_audience = body.get("audience") or None
+        sb.push_account = body.get("service_account") or SERVICE_ACCOUNT
+        return _json({"url": url, "audience": sb.push_audience or url, "service_account": sb.push_account})
+
+    async def certs(request: Request) -> Response:
+        return JSONResponse(sb.signer.certs(), headers={"Cache-Control": "public, max-age=3600"})
 
     async def credentials(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
@@ -211,6 +218,7 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             Route("/_sandbox/token-lifetime", token_lifetime, methods=["POST"]),
             Route("/_sandbox/expire-tokens", expire_tokens, methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
+            Route("/oauth2/v1/certs", certs, methods=["GET"]),
             Route("/o/oauth2/auth", authorize, methods=["GET"]),
             Route("/token", token, methods=["POST"]),
             Route("/revoke", revoke, methods=["POST"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
 from google_mcp.settings import Settings
-from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms
+from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms, watch
 
 
 def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
@@ -24,6 +24,8 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
         if configured.get(name, True):
             groups[name](tool)
+    if settings.public_url and not settings.read_only:  # Google can push here: the watch tools
+        watch.register(tool, list(settings.tools))
     if settings.log == "on":
         record.register(tool)
     if not settings.read_only and gate.builders:

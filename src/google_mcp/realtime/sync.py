@@ -1,0 +1,175 @@
+"""From 'something changed' (a push, or the poller's tick) to updates: read what changed since the stored
+history id or sync token, log it, and publish the resources it touched — once per change.
+
+A burst of pushes becomes one read: each push marks the mailbox (or calendar) dirty and only the holder
+of its lock reads; a push whose history id is not past the stored one needs no read at all (a duplicate,
+a replay, or one that arrived after a read that already covered it).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+
+from google_mcp.errors import GoogleMCPError, NotFound
+from google_mcp.realtime.store import Store
+from google_mcp.realtime.updates import Updates
+from google_mcp.state import AppState
+
+log = logging.getLogger(__name__)
+
+GATHER = 0.02  # seconds a sync waits for the rest of a burst before it reads
+HISTORY = "gmail:history"
+WANTED = "gmail:wanted"
+
+
+def message_uri(message_id: str) -> str:
+    return "gmail://messages/" + quote(message_id, safe="")
+
+
+def event_uri(calendar_id: str, event_id: str) -> str:
+    return f"calendar://events/{quote(calendar_id, safe='@')}/{quote(event_id, safe='')}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def mail_changes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Gmail's history records as one change per message and kind, in order."""
+    out: list[dict[str, Any]] = []
+    for record in history:
+        for kind, key in (("added", "messagesAdded"), ("deleted", "messagesDeleted")):
+            for item in record.get(key) or []:
+                msg = item.get("message") or {}
+                out.append({"kind": kind, "id": msg.get("id"), "labels": msg.get("labelIds") or []})
+        for sign, key in (("+", "labelsAdded"), ("-", "labelsRemoved")):
+            for item in record.get(key) or []:
+                msg = item.get("message") or {}
+                out.append(
+                    {
+                        "kind": "labels",
+                        "id": msg.get("id"),
+                        "labels": msg.get("labelIds") or [],
+                        "changed": [sign + label for label in item.get("labelIds") or []],
+                    }
+                )
+    return [c for c in out if c["id"]]
+
+
+def touches_inbox(change: dict[str, Any]) -> bool:
+    if change["kind"] in ("deleted", "resync"):
+        return True  # Google does not say where it was (or everything may have changed)
+    return "INBOX" in change["labels"] or any(c[1:] == "INBOX" for c in change.get("changed", []))
+
+
+class Sync:
+    def __init__(self, state: AppState, store: Store, updates: Updates) -> None:
+        self.state, self.store, self.updates = state, store, updates
+        self.owner = secrets.token_hex(8)  # this process, as a lock holder
+        self.reads = {"gmail": 0, "calendar": 0}  # history.list / events.list sync reads made (for tests, doctor)
+
+    async def gmail(self, pushed: int | None = None) -> None:
+        """The mailbox changed at history id `pushed` (a push), or may have (a poll: None)."""
+        stored = await self.store.get(HISTORY)
+        if pushed is not None and stored is not None and pushed <= int(stored):
+            return  # a duplicate, a replay, or one a read already covered
+        # what a read must reach: the newest id a push announced, or (a poll) anything past the stored one
+        await self.store.advance(WANTED, pushed if pushed is not None else int(stored or 0) + 1)
+        await self._coalesce("gmail", self._sync_gmail)
+
+    async def calendar(self, calendar_id: str) -> None:
+        await self._coalesce("cal:" + calendar_id, lambda: self._sync_calendar(calendar_id))
+
+    async def _coalesce(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        await self.store.mark(key)
+        while await self.store.lock(key, self.owner, 60):
+            try:
+                await anyio.sleep(GATHER)
+                while await self.store.take(key):
+                    try:
+                        await work()
+                    except GoogleMCPError as exc:  # Google failed: the next push or tick tries again
+                        log.warning("sync %s: %s", key, exc)
+            finally:
+                await self.store.unlock(key, self.owner)
+            if not await self.store.take(key):  # nobody marked it while the lock was being let go
+                return
+            await self.store.mark(key)
+
+    async def baseline(self) -> None:
+        """Where the changes start: the mailbox's history id and every calendar's sync token, now."""
+        settings = self.state.settings
+        if "gmail" in settings.tools and await self.store.get(HISTORY) is None:
+            await self.store.advance(HISTORY, int(await self.state.gmail.history_id()))
+        if "calendar" in settings.tools:
+            for cal in await self.state.calendar.calendars():
+                if await self.store.get(f"cal:{cal['id']}:sync") is None:
+                    await self._sync_calendar(str(cal["id"]))
+
+    async def _sync_gmail(self) -> None:
+        gmail = self.state.gmail
+        start = await self.store.get(HISTORY)
+        if start is None:
+            await self.store.advance(HISTORY, int(await gmail.history_id()))
+            return
+        wanted = await self.store.get(WANTED)
+        if wanted is not None and int(start) >= int(wanted):
+            return  # a read after this burst began already reached it
+        self.reads["gmail"] += 1
+        try:
+            history, now = await gmail.history(str(start))
+            changes = mail_changes(history)
+        except NotFound:  # too old for Google to keep: start again from now, and say so
+            now, changes = await gmail.history_id(), [{"kind": "resync", "id": "", "labels": []}]
+        if int(now) <= int(start) or not await self.store.advance(HISTORY, int(now)):
+            return  # nothing new, or another process moved past it and publishes what it read
+        if not changes:
+            return
+        stamp = _now()
+        await self.store.append("gmail", [{**c, "at": stamp} for c in changes])
+        uris = ["gmail://changes"]
+        if any(touches_inbox(c) for c in changes):
+            uris.append("gmail://inbox")
+        uris += dict.fromkeys(message_uri(c["id"]) for c in changes if c["id"])
+        for uri in uris:
+            await self.updates.publish(uri)
+
+    async def _sync_calendar(self, calendar_id: str) -> None:
+        key = f"cal:{calendar_id}:sync"
+        token = await self.store.get(key)
+        self.reads["calendar"] += 1
+        events, new = await self.state.calendar.changes(calendar_id, token)
+        if new is None or new == token or not await self.store.swap(key, token, new):
+            return
+        if token is None:
+            return  # a first read: where changes start
+        stamp = _now()
+        changes: list[dict[str, Any]]
+        if events is None:
+            changes = [{"kind": "resync", "calendar": calendar_id, "at": stamp}]
+        else:
+            changes = [
+                {
+                    "kind": "cancelled" if ev.get("status") == "cancelled" else "changed",
+                    "calendar": calendar_id,
+                    "id": ev.get("id"),
+                    "summary": ev.get("summary"),
+                    "start": (ev.get("start") or {}).get("dateTime") or (ev.get("start") or {}).get("date"),
+                    "at": stamp,
+                }
+                for ev in events
+            ]
+        if not changes:
+            return
+        await self.store.append("calendar", changes)
+        uris = ["calendar://changes", "calendar://upcoming"]
+        uris += dict.fromkeys(event_uri(calendar_id, c["id"]) for c in changes if c.get("id"))
+        for uri in uris:
+            await self.updates.publish(uri)

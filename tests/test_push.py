@@ -1,0 +1,304 @@
+"""Google's pushes become resource updates, end to end over real processes: the sandbox delivers a Gmail
+push (an OIDC token it signed, as Pub/Sub does) or a calendar channel notification to /hooks/*, the
+server reads what changed, and subscribed clients of both protocol eras are told — also when the push
+lands on another process than the client's (two servers sharing Redis), and through the polling fallback.
+Forged, replayed and bursting pushes change nothing they should not."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+from functools import partial
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from google_mcp.sandbox.pushsign import PushSigner
+from helpers import calendar, control, gmail
+from served import Served, free_port
+
+pytestmark = pytest.mark.anyio
+
+
+def deliver(url: str, subject: str, push: bool = True) -> str:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "dana.whitfield@example.com", "alex.morgan@example.com", subject
+    msg.set_content("New numbers attached.")
+    raw = base64.urlsafe_b64encode(msg.as_bytes()).decode()
+    body = {"raw": raw, "labelIds": ["INBOX", "UNREAD"]}
+    return str(gmail(url).users().messages().insert(userId="me", body=body).execute()["id"])
+
+
+def history_reads(url: str) -> int:
+    return sum(1 for r in control(url, "/_sandbox/requests")["requests"] if r["path"].endswith("/history"))
+
+
+def pushing(sandbox_url: str, server_url: str, **extra: str) -> dict[str, str]:
+    """The Pub/Sub push subscription (outside the server): deliver to its /hooks/gmail."""
+    return dict(control(sandbox_url, "/_sandbox/push-endpoint", {"url": server_url + "/hooks/gmail", **extra}))
+
+
+def watching(tmp_path: Any, sandbox_url: str, port: int, **env: str) -> Served:
+    """A server Google can push to, with both watches opened at start-up."""
+    public = f"http://127.0.0.1:{port}"
+    pushing(sandbox_url, public)
+    server = Served.http(
+        sandbox_url,
+        port,
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / f"token{port}.json"),
+        GOOGLE_MCP_PUBLIC_URL=public,
+        GOOGLE_MCP_WATCH="gmail,calendar",
+        **env,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the watches are open once Google has seen them
+        paths = [r["path"] for r in control(sandbox_url, "/_sandbox/requests")["requests"]]
+        if any(p.endswith("/watch") and "/gmail/" in p for p in paths) and sum(
+            1 for p in paths if p.endswith("/events/watch")
+        ) >= len(calendar(sandbox_url).calendarList().list().execute()["items"]):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the watches did not open: " + "".join(server.lines))
+    time.sleep(0.3)  # the first sync of each calendar: where changes start
+    return server
+
+
+@asynccontextmanager
+async def session(url: str, mode: str, **kwargs: Any) -> AsyncIterator[Client]:
+    async with httpx2.AsyncClient(timeout=30) as http:
+        transport = streamable_http_client(url + "/mcp", http_client=http)
+        async with Client(transport, mode=mode, **kwargs) as client:  # type: ignore[arg-type]
+            yield client
+
+
+class Told:
+    """2025 `notifications/resources/updated`, as a message handler collects them."""
+
+    def __init__(self) -> None:
+        self.uris: list[tuple[float, str]] = []
+        self.changed = anyio.Event()
+
+    async def __call__(self, message: Any) -> None:
+        root = getattr(message, "root", message)
+        if getattr(root, "method", "") == "notifications/resources/updated":
+            self.uris.append((time.monotonic(), str(root.params.uri)))
+            self.changed.set()
+
+    async def wait(self, uri: str, timeout: float = 5) -> float:
+        with anyio.fail_after(timeout):
+            while True:
+                for at, seen in self.uris:
+                    if seen == uri:
+                        return at
+                self.changed = anyio.Event()
+                await self.changed.wait()
+
+
+async def subscribe(client: Client, *uris: str) -> None:
+    with warnings.catch_warnings():  # the 2025 call is deprecated in the 2026 SDK, and still served
+        warnings.simplefilter("ignore")
+        for uri in uris:
+            await client.subscribe_resource(uri)
+
+
+async def text(client: Client, uri: str) -> str:
+    return str((await client.read_resource(uri)).contents[0].text)  # type: ignore[union-attr]
+
+
+async def _both_eras_are_told(client_url: str, sandbox_url: str) -> None:
+    told = Told()
+    async with (
+        session(client_url, "legacy", message_handler=told) as old,
+        session(client_url, "2026-07-28") as new,
+    ):
+        await subscribe(old, "gmail://inbox", "calendar://upcoming")
+        async with new.listen(resource_subscriptions=["gmail://inbox", "calendar://upcoming"]) as stream:
+            await anyio.sleep(0.2)
+            sent = time.monotonic()
+            deliver(sandbox_url, "Contract signed")
+            with anyio.fail_after(1):  # within a second of the change
+                async for update in stream:
+                    assert update.uri == "gmail://inbox"
+                    break
+            assert await told.wait("gmail://inbox", timeout=1) - sent < 1
+            assert "Contract signed" in (await text(new, "gmail://inbox")).splitlines()[1]
+            assert "added" in await text(old, "gmail://changes")
+
+            event = calendar(sandbox_url).events().list(calendarId="primary", maxResults=1).execute()["items"][0]
+            calendar(sandbox_url).events().patch(
+                calendarId="primary", eventId=event["id"], body={"summary": "Moved by the client"}
+            ).execute()
+            with anyio.fail_after(2):
+                async for update in stream:
+                    assert update.uri == "calendar://upcoming"
+                    break
+            await told.wait("calendar://upcoming", timeout=2)
+            changes = await text(new, "calendar://changes")
+            assert "Moved by the client" in changes and event["id"] in changes
+
+
+async def test_pushes_reach_subscribers_of_both_eras(fresh_sandbox: Any, tmp_path: Any) -> None:
+    url = fresh_sandbox.url
+    server = watching(tmp_path, url, free_port())
+    try:
+        await _both_eras_are_told(server.url, url)
+    finally:
+        server.stop()
+    pushes = control(url, "/_sandbox/pushes")["pushes"]
+    assert {p["kind"] for p in pushes if p.get("status") in (200, 204)} == {"gmail", "calendar"}
+    # on shutdown the process stops what it opened: Google pushes to no dead address
+    assert fresh_sandbox.sandbox.mailbox.watch is None and fresh_sandbox.sandbox.calendar.channels == {}
+
+
+async def test_a_push_to_another_process_reaches_this_ones_clients(
+    fresh_sandbox: Any, tmp_path: Any, redis_url: str
+) -> None:
+    url = fresh_sandbox.url
+    receiver = watching(tmp_path, url, free_port(), GOOGLE_MCP_REDIS_URL=redis_url)
+    client_side = Served.http(url, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "a.json"), GOOGLE_MCP_REDIS_URL=redis_url)
+    try:
+        await _both_eras_are_told(client_side.url, url)
+        pushed_to = {p["url"].rsplit("/hooks/", 1)[0] for p in control(url, "/_sandbox/pushes")["pushes"]}
+        assert pushed_to == {receiver.url}  # every push landed on the other process
+    finally:
+        client_side.stop()
+        receiver.stop()
+
+
+async def test_the_polling_fallback_tells_both_eras(fresh_sandbox: Any, tmp_path: Any) -> None:
+    url = fresh_sandbox.url
+    server = Served.http(url, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "t.json"), GOOGLE_MCP_POLL_SECONDS="0.2")
+    try:
+        await anyio.sleep(0.6)  # a first tick: where changes start
+        await _both_eras_are_told(server.url, url)
+    finally:
+        server.stop()
+    assert control(url, "/_sandbox/pushes")["pushes"] == []
+
+
+# forged, replayed, bursting ------------------------------------------------------------------------
+def envelope(history_id: int, address: str = "alex.morgan@example.com") -> bytes:
+    data = base64.b64encode(json.dumps({"emailAddress": address, "historyId": history_id}).encode()).decode()
+    return json.dumps(
+        {"message": {"data": data, "messageId": "1"}, "subscription": "projects/p/subscriptions/s"}
+    ).encode()
+
+
+async def test_forged_pushes_are_refused_and_change_nothing(fresh_sandbox: Any, tmp_path: Any) -> None:
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    server = watching(tmp_path, url, free_port(), GOOGLE_MCP_AUTH_TOKEN="s3cret-token")
+    hook = server.url + "/hooks/gmail"
+    try:
+        control(url, "/_sandbox/push-endpoint", {"url": None})  # from here on, only what the test sends
+        deliver(url, "Arrived while forging")
+        now = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
+        before = history_reads(url)
+        stranger = PushSigner()
+        same_kid = PushSigner(key_id=sb.signer.key_id)  # a key of its own under Google's key id
+        forged = {
+            "no token": {},
+            "not a bearer": {"authorization": "Basic eDp5"},
+            "garbage": {"authorization": "Bearer not.a.jwt"},
+            "wrong audience": {"authorization": "Bearer " + sb.signer.token("https://elsewhere.example/hooks/gmail")},
+            "wrong signer": {"authorization": "Bearer " + stranger.token(hook)},
+            "wrong signer, Google's key id": {"authorization": "Bearer " + same_kid.token(hook)},
+            "wrong account": {"authorization": "Bearer " + sb.signer.token(hook, "someone@evil.example")},
+            "unverified email": {"authorization": "Bearer " + sb.signer.token(hook, email_verified=False)},
+            "expired": {"authorization": "Bearer " + sb.signer.token(hook, exp=int(time.time()) - 3600)},
+            "not Google's issuer": {"authorization": "Bearer " + sb.signer.token(hook, iss="https://evil.example")},
+        }
+        told = Told()
+        async with _authed(server.url, told) as client:
+            await subscribe(client, "gmail://inbox", "gmail://changes")
+            async with httpx2.AsyncClient(timeout=10) as http:
+                for why, headers in forged.items():
+                    answer = await http.post(hook, content=envelope(now), headers=headers)
+                    assert answer.status_code == 401, why
+                good = {"authorization": "Bearer " + sb.signer.token(hook)}
+                other = await http.post(hook, content=envelope(now, "someone.else@example.com"), headers=good)
+                assert other.status_code == 404
+                assert (await http.post(hook, content=b"{}", headers=good)).status_code == 400
+                # the calendar hook: an unknown channel, and a known one with the wrong token
+                channel = next(iter(sb.calendar.channels.values()))
+                for headers, status in [
+                    ({"X-Goog-Channel-ID": "made-up", "X-Goog-Channel-Token": "x"}, 404),
+                    (
+                        {
+                            "X-Goog-Channel-ID": channel["id"],
+                            "X-Goog-Channel-Token": "guessed",
+                            "X-Goog-Resource-ID": channel["resourceId"],
+                            "X-Goog-Resource-State": "exists",
+                        },
+                        401,
+                    ),
+                ]:
+                    assert (await http.post(server.url + "/hooks/calendar", headers=headers)).status_code == status
+                # the bearer token still guards everything else
+                assert (await http.post(server.url + "/mcp", json={})).status_code == 401
+                await anyio.sleep(0.5)
+            assert told.uris == []  # nothing was published
+        assert history_reads(url) == before  # and nothing was read
+    finally:
+        server.stop()
+
+
+@asynccontextmanager
+async def _authed(url: str, told: Told) -> AsyncIterator[Client]:
+    async with httpx2.AsyncClient(timeout=30, headers={"Authorization": "Bearer s3cret-token"}) as http:
+        transport = streamable_http_client(url + "/mcp", http_client=http)
+        async with Client(transport, mode="legacy", message_handler=told) as client:  # type: ignore[arg-type]
+            yield client
+
+
+async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_nothing(
+    fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    server = watching(tmp_path, url, free_port())
+    hook = server.url + "/hooks/gmail"
+    try:
+        told = Told()
+        async with session(server.url, "legacy", message_handler=told) as client:
+            await subscribe(client, "gmail://inbox")
+            await text(client, "gmail://changes")  # this reader's place: now
+            # one real push, as the sandbox sent it, recorded; then replayed five times
+            deliver(url, "The first one")
+            await told.wait("gmail://inbox")
+            real = next(p for p in reversed(control(url, "/_sandbox/pushes")["pushes"]) if p["kind"] == "gmail")
+            reads = history_reads(url)
+            async with httpx2.AsyncClient(timeout=10) as http:
+                for _ in range(5):
+                    replayed = await http.post(hook, content=real["body"], headers=real["headers"])
+                    assert replayed.status_code == 204
+                await anyio.sleep(0.3)
+                assert history_reads(url) == reads and len(told.uris) == 1  # nothing read, nothing published
+
+                # a burst: 100 pushes for three new messages, all at once, in any order
+                control(url, "/_sandbox/push-endpoint", {"url": None})
+                ids = [deliver(url, f"Burst {n}") for n in range(3)]
+                now = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
+                good = {"authorization": "Bearer " + sb.signer.token(hook)}
+                order = [now - (n % 3) for n in range(100)]
+                async with anyio.create_task_group() as tg:
+                    for history_id in order:
+                        tg.start_soon(partial(http.post, hook, content=envelope(history_id), headers=good))
+                await told.wait("gmail://inbox")
+                await anyio.sleep(0.5)
+            assert history_reads(url) == reads + 1  # one read for the whole burst
+            assert [u for _, u in told.uris].count("gmail://inbox") == 2  # one update for it
+            changes = await text(client, "gmail://changes")
+            for n, message_id in enumerate(ids):  # nothing lost
+                assert message_id in changes and f"Burst {n}" in changes
+            assert changes.startswith("4 change(s)") and "The first one" in changes, changes
+    finally:
+        server.stop()
