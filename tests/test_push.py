@@ -23,7 +23,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from google_mcp.sandbox.pushsign import PushSigner
+from google_mcp.server import build_server
 from helpers import calendar, control, gmail
+from mcp_helpers import Person, call
 from served import Served, free_port
 
 pytestmark = pytest.mark.anyio
@@ -302,3 +304,58 @@ async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_
             assert changes.startswith("4 change(s)") and "The first one" in changes, changes
     finally:
         server.stop()
+
+
+# the watch tools, behind the gate; renewal on a clock the test moves ---------------------------------
+DAY_MS = 24 * 3600 * 1000
+
+
+def watch_requests(url: str) -> list[str]:
+    return [
+        r["path"]
+        for r in control(url, "/_sandbox/requests")["requests"]
+        if r["method"] == "POST" and r["path"].endswith(("/watch", "/stop", "/channels/stop"))
+    ]
+
+
+async def test_watches_pass_the_gate_and_are_renewed_before_they_lapse(fresh_sandbox: Any, make_settings: Any) -> None:
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    assert "gmail_watch" not in {t.name for t in await build_server(make_settings(url)).list_tools()}
+    server = build_server(make_settings(url, public_url="http://127.0.0.1:9"))
+    watches = server.state.extras["realtime"].watches
+    async with Client(server, mode="legacy") as client:  # no one to ask: held, nothing reaches Google
+        for tool in ("gmail_watch", "calendar_watch"):
+            held = await call(client, tool)
+            assert held["status"] == "confirmation_required" and held["preview"]
+        assert "not being watched" in str((await client.call_tool("gmail_unwatch", {})).content[0].text)
+    assert watch_requests(url) == []
+
+    person = Person()
+    async with Client(server, mode="legacy", elicitation_callback=person) as client:
+        mail = await call(client, "gmail_watch")
+        cal = await call(client, "calendar_watch", {"calendar_id": "primary"})
+        assert mail["status"] == cal["status"] == "done"
+        assert "projects/sandbox-project/topics/gmail" in person.asked[0]
+        assert "http://127.0.0.1:9/hooks/calendar" in person.asked[1]
+        assert sb.mailbox.watch is not None and len(sb.calendar.channels) == 1
+        first = next(iter(sb.calendar.channels))
+        lapses = min(int(sb.mailbox.watch["expiration"]), int(sb.calendar.channels[first]["expiration"]))
+
+        assert await watches.renew_due(now_ms=lapses - 2 * DAY_MS) == []  # not yet
+        assert len(watch_requests(url)) == 2
+        renewed = await watches.renew_due(now_ms=lapses - 1000)  # within both margins
+        assert sorted(renewed) == ["watch:cal:primary", "watch:gmail"]
+        assert list(sb.calendar.channels) != [first] and len(sb.calendar.channels) == 1  # replaced, not doubled
+        assert sum(p.endswith("/gmail/v1/users/me/watch") for p in watch_requests(url)) == 2
+        assert await watches.renew_due(now_ms=lapses - 2 * DAY_MS) == []  # renewed: not due again
+
+        person.approve = False  # stopping is a write too: the person says no
+        for tool in ("gmail_unwatch", "calendar_unwatch"):
+            assert (await call(client, tool))["status"] == "declined"
+        assert sb.mailbox.watch is not None and len(sb.calendar.channels) == 1
+        person.approve = True
+        await call(client, "calendar_unwatch", {"calendar_id": "primary"})
+        await call(client, "gmail_unwatch")
+        assert sb.calendar.channels == {} and sb.mailbox.watch is None
+        again = await client.call_tool("calendar_unwatch", {"calendar_id": "primary"})
+        assert again.is_error and "not being watched" in str(again.content[0].text)

@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from pydantic import Field
@@ -63,6 +63,14 @@ class Watches:
                 "Watches need an address Google can reach: set GOOGLE_MCP_PUBLIC_URL (or use GOOGLE_MCP_POLL_SECONDS)."
             )
         return base.rstrip("/") + "/hooks/" + hook
+
+    async def current(self, name: str) -> dict[str, Any]:
+        """The open watch `gmail` or `cal:ID`; InvalidInput when there is none."""
+        watch = await self.store.get("watch:" + name)
+        if not isinstance(watch, dict):
+            what = "The mailbox is" if name == "gmail" else f"Calendar {name.removeprefix('cal:')} is"
+            raise InvalidInput(f"{what} not being watched: nothing to stop.")
+        return watch
 
     # Gmail --------------------------------------------------------------------------------
     async def start_gmail(self, labels: list[str]) -> WatchState:
@@ -117,9 +125,7 @@ class Watches:
 
     async def stop_calendar(self, calendar_id: str) -> WatchState:
         key = "watch:cal:" + calendar_id
-        watch = await self.store.get(key)
-        if not isinstance(watch, dict):
-            raise InvalidInput(f"Calendar {calendar_id} is not being watched.")
+        watch = await self.current("cal:" + calendar_id)
         await self._close_channel(watch)
         await self.store.delete(key)
         self.opened.discard(key)

@@ -51,6 +51,7 @@ async def gmail_watch_op(state: AppState, op: dict[str, Any]) -> WatchState:
 
 async def gmail_unwatch(state: AppState) -> Plan:
     """Stop Gmail's pushes to this server."""
+    await _watches(state).current("gmail")
     return Plan(Preview(action="Stop watching the mailbox", summary="Gmail stops publishing changes"), {})
 
 
@@ -75,6 +76,7 @@ async def calendar_watch_op(state: AppState, op: dict[str, Any]) -> WatchState:
 
 async def calendar_unwatch(state: AppState, calendar_id: str = "primary") -> Plan:
     """Stop a calendar's pushes to this server."""
+    await _watches(state).current("cal:" + calendar_id)
     preview = Preview(action="Stop watching a calendar", summary=f"No more notifications for {calendar_id}")
     return Plan(preview, {"calendar_id": calendar_id})
 
