@@ -18,14 +18,6 @@ def _env(**extra: str) -> dict[str, str]:
     return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", "GOOGLE_MCP_LOG_FILE": record, **extra}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Served:
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(

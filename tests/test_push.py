@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -26,7 +27,8 @@ from google_mcp.sandbox.pushsign import PushSigner
 from google_mcp.server import build_server
 from helpers import calendar, control, gmail
 from mcp_helpers import Person, call
-from served import Served, free_port
+from redis_server import free_port
+from served import EXE, Served, _env
 
 pytestmark = pytest.mark.anyio
 
@@ -263,10 +265,11 @@ async def _authed(url: str, told: Told) -> AsyncIterator[Client]:
 
 
 async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_nothing(
-    fresh_sandbox: Any, tmp_path: Any
+    fresh_sandbox: Any, tmp_path: Any, store_settings: dict[str, Any]
 ) -> None:
     url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
-    server = watching(tmp_path, url, free_port())
+    env = {"GOOGLE_MCP_REDIS_URL": store_settings["redis_url"]} if store_settings else {}
+    server = watching(tmp_path, url, free_port(), **env)
     hook = server.url + "/hooks/gmail"
     try:
         told = Told()
@@ -291,11 +294,14 @@ async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_
                 now = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
                 good = {"authorization": "Bearer " + sb.signer.token(hook)}
                 order = [now - (n % 3) for n in range(100)]
+                control(url, "/_sandbox/latency", {"ms": 150})  # a slow Google: pushes keep arriving during the read
                 async with anyio.create_task_group() as tg:
                     for history_id in order:
                         tg.start_soon(partial(http.post, hook, content=envelope(history_id), headers=good))
+                        await anyio.sleep(0.002)
                 await told.wait("gmail://inbox")
                 await anyio.sleep(0.5)
+                control(url, "/_sandbox/latency", {"ms": 0})
             assert history_reads(url) == reads + 1  # one read for the whole burst
             assert [u for _, u in told.uris].count("gmail://inbox") == 2  # one update for it
             changes = await text(client, "gmail://changes")
@@ -359,3 +365,27 @@ async def test_watches_pass_the_gate_and_are_renewed_before_they_lapse(fresh_san
         assert sb.calendar.channels == {} and sb.mailbox.watch is None
         again = await client.call_tool("calendar_unwatch", {"calendar_id": "primary"})
         assert again.is_error and "not being watched" in str(again.content[0].text)
+
+
+def test_doctor_says_which_real_time_mode_is_on_and_what_is_missing(tmp_path: Any) -> None:
+    def doctor(**env: str) -> str:
+        token = str(tmp_path / "none.json")
+        done = subprocess.run(
+            [EXE, "doctor"], env=_env(GOOGLE_MCP_TOKEN_FILE=token, **env), capture_output=True, text=True, timeout=30
+        )
+        return done.stdout
+
+    assert "Real time: off (set GOOGLE_MCP_PUBLIC_URL" in doctor()
+    polling = doctor(GOOGLE_MCP_POLL_SECONDS="30")
+    assert "polling Gmail and Calendar every 30 s" in polling and "Google cannot push here" in polling
+    plain = doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com")
+    assert "only pushes to https://" in plain and "GOOGLE_MCP_PUBSUB_TOPIC" in plain
+    assert "GOOGLE_MCP_PUSH_SERVICE_ACCOUNT" in plain
+    ready = doctor(
+        GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com",
+        GOOGLE_MCP_PUBSUB_TOPIC="projects/p/topics/gmail",
+        GOOGLE_MCP_PUSH_SERVICE_ACCOUNT="push@p.iam.gserviceaccount.com",
+        GOOGLE_MCP_WATCH="gmail,calendar",
+    )
+    assert "Google pushes to https://mcp.example.com/hooks/*, updates in this process" in ready
+    assert "opened at start-up: gmail, calendar" in ready and "PUBSUB_TOPIC" not in ready

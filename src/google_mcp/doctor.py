@@ -56,16 +56,56 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
     else:
         out.append((True, "Redis: not configured; pending confirmations live in this process"))
     out.append(_record_check(settings))
-    if settings.poll_seconds > 0:
-        out.append(
-            (True, f"Real time: polling Gmail and Calendar every {settings.poll_seconds:g} s for resource updates")
-        )
-    else:
-        out.append((True, "Real time: off (set GOOGLE_MCP_POLL_SECONDS to tell resource subscribers of changes)"))
+    out += _realtime_checks(settings)
     if settings.gemini_api_key is None:
         out.append((True, "Gemini router: off (set GOOGLE_MCP_GEMINI_API_KEY to enable the `ask` tool)"))
     else:
         out.append((True, f"Gemini router: on, model {settings.gemini_model}"))
+    return out
+
+
+def _realtime_checks(settings: Settings) -> list[tuple[bool, str]]:
+    """Which real-time mode is on, and why: pushes (Google reaches GOOGLE_MCP_PUBLIC_URL), polling, or off."""
+    out: list[tuple[bool, str]] = []
+    shared = " across processes (Redis)" if settings.redis_url else " in this process"
+    if settings.public_url:
+        secure = settings.public_url.startswith("https://") or settings.sandbox or bool(settings.sandbox_url)
+        out.append(
+            (
+                secure,
+                f"Real time: Google pushes to {settings.public_url.rstrip('/')}/hooks/*, updates{shared}"
+                + ("" if secure else " — Google only pushes to https:// addresses: fix GOOGLE_MCP_PUBLIC_URL"),
+            )
+        )
+        if "gmail" in settings.tools and not (settings.pubsub_topic or settings.sandbox or settings.sandbox_url):
+            out.append((False, "Gmail watch: set GOOGLE_MCP_PUBSUB_TOPIC (projects/P/topics/T) to watch the mailbox"))
+        if "gmail" in settings.tools and not (
+            settings.push_service_account or settings.sandbox or settings.sandbox_url
+        ):
+            out.append(
+                (
+                    False,
+                    "Gmail pushes: set GOOGLE_MCP_PUSH_SERVICE_ACCOUNT (the push subscription's) or all are refused",
+                )
+            )
+        if settings.watch:
+            out.append((True, f"Watches opened at start-up: {', '.join(settings.watch)}; renewed before they lapse"))
+    if settings.poll_seconds > 0:
+        out.append(
+            (
+                True,
+                f"Real time: polling Gmail and Calendar every {settings.poll_seconds:g} s for resource updates{shared}"
+                + ("" if settings.public_url else " (no GOOGLE_MCP_PUBLIC_URL: Google cannot push here)"),
+            )
+        )
+    if not settings.public_url and settings.poll_seconds <= 0:
+        out.append(
+            (
+                True,
+                "Real time: off (set GOOGLE_MCP_PUBLIC_URL for Google's pushes, or GOOGLE_MCP_POLL_SECONDS where "
+                "Google cannot reach this server, to tell resource subscribers of changes)",
+            )
+        )
     return out
 
 

@@ -103,7 +103,7 @@ class MemoryStore:
 
     async def lock(self, key: str, owner: str, seconds: float) -> bool:
         held = self._locks.get(key)
-        if held is not None and held[1] > time.monotonic() and held[0] != owner:
+        if held is not None and held[1] > time.monotonic():
             return False
         self._locks[key] = (owner, time.monotonic() + seconds)
         return True

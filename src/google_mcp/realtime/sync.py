@@ -89,7 +89,8 @@ class Sync:
 
     async def _coalesce(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
         await self.store.mark(key)
-        while await self.store.lock(key, self.owner, 60):
+        owner = f"{self.owner}:{secrets.token_hex(4)}"  # this call: the lock excludes the process's other tasks too
+        while await self.store.lock(key, owner, 60):
             try:
                 await anyio.sleep(GATHER)
                 while await self.store.take(key):
@@ -98,7 +99,7 @@ class Sync:
                     except GoogleMCPError as exc:  # Google failed: the next push or tick tries again
                         log.warning("sync %s: %s", key, exc)
             finally:
-                await self.store.unlock(key, self.owner)
+                await self.store.unlock(key, owner)
             if not await self.store.take(key):  # nobody marked it while the lock was being let go
                 return
             await self.store.mark(key)
