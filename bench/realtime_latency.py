@@ -44,15 +44,9 @@ async def measure(client_url: str, sandbox_url: str, n: int, what: str) -> dict[
             if what == "mail":
                 await anyio.to_thread.run_sync(deliver, sandbox_url, f"Bench {i}")
             else:
-                body = {"summary": f"Bench {i}"}
-                await anyio.to_thread.run_sync(
-                    lambda: (
-                        calendar(sandbox_url)
-                        .events()
-                        .patch(calendarId="primary", eventId=event["id"], body=body)
-                        .execute()
-                    )
-                )
+                patch = calendar(sandbox_url).events()
+                request = patch.patch(calendarId="primary", eventId=event["id"], body={"summary": f"Bench {i}"})
+                await anyio.to_thread.run_sync(request.execute)
             with anyio.fail_after(10):
                 async for update in stream:
                     if update.uri == uri:
