@@ -21,6 +21,7 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from google_mcp.sandbox.pushsign import PushSigner
@@ -120,12 +121,14 @@ async def text(client: Client, uri: str) -> str:
 
 
 async def _both_eras_are_told(client_url: str, sandbox_url: str) -> None:
-    told = Told()
+    told, over_sse = Told(), Told()
     async with (
         session(client_url, "legacy", message_handler=told) as old,
         session(client_url, "2026-07-28") as new,
+        Client(sse_client(client_url + "/sse"), mode="legacy", message_handler=over_sse) as sse,  # type: ignore[arg-type]
     ):
         await subscribe(old, "gmail://inbox", "calendar://upcoming")
+        await subscribe(sse, "gmail://inbox")
         async with new.listen(resource_subscriptions=["gmail://inbox", "calendar://upcoming"]) as stream:
             await anyio.sleep(0.2)
             sent = time.monotonic()
@@ -135,6 +138,7 @@ async def _both_eras_are_told(client_url: str, sandbox_url: str) -> None:
                     assert update.uri == "gmail://inbox"
                     break
             assert await told.wait("gmail://inbox", timeout=1) - sent < 1
+            assert await over_sse.wait("gmail://inbox", timeout=1) - sent < 1
             assert "Contract signed" in (await text(new, "gmail://inbox")).splitlines()[1]
             assert "added" in await text(old, "gmail://changes")
 
@@ -147,6 +151,7 @@ async def _both_eras_are_told(client_url: str, sandbox_url: str) -> None:
                     assert update.uri == "calendar://upcoming"
                     break
             await told.wait("calendar://upcoming", timeout=2)
+            assert [u for _, u in over_sse.uris] == ["gmail://inbox"]  # only what it subscribed to
             changes = await text(new, "calendar://changes")
             assert "Moved by the client" in changes and event["id"] in changes
 
