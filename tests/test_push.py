@@ -27,7 +27,7 @@ from mcp.client.streamable_http import streamable_http_client
 from google_mcp.sandbox.pushsign import PushSigner
 from google_mcp.server import build_server
 from helpers import calendar, control, gmail
-from mcp_helpers import Person, call
+from mcp_helpers import Person, call, connect
 from redis_server import free_port
 from served import EXE, Served, _env
 
@@ -394,3 +394,36 @@ def test_doctor_says_which_real_time_mode_is_on_and_what_is_missing(tmp_path: An
     )
     assert "Google pushes to https://mcp.example.com/hooks/*, updates in this process" in ready
     assert "opened at start-up: gmail, calendar" in ready and "PUBSUB_TOPIC" not in ready
+
+
+async def test_a_stale_history_id_or_sync_token_reads_afresh_and_says_so(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, poll_seconds=0.2), "2026-07-28") as client:
+        async with client.listen(resource_subscriptions=["gmail://changes", "calendar://changes"]) as stream:
+            await anyio.sleep(0.6)  # where changes start
+            event = calendar(url).events().list(calendarId="primary", maxResults=1).execute()["items"][0]
+            # Google no longer keeps the stored history id (404) nor honours the sync token (410)
+            control(url, "/_sandbox/faults", {"method": "GET", "path_regex": "/history$", "status": 404})
+            control(
+                url,
+                "/_sandbox/faults",
+                {"method": "GET", "path_regex": "alex.morgan(@|%40)example.com/events$", "status": 410},
+            )
+            deliver(url, "While the history was lost")
+            calendar(url).events().patch(calendarId="primary", eventId=event["id"], body={"summary": "X"}).execute()
+            seen: set[str] = set()
+            with anyio.fail_after(5):
+                async for update in stream:
+                    seen.add(update.uri)
+                    if seen == {"gmail://changes", "calendar://changes"}:
+                        break
+        assert "re-read gmail://inbox" in await text(client, "gmail://changes")
+        assert "alex.morgan@example.com: too much changed to list: re-read calendar://upcoming" in await text(
+            client, "calendar://changes"
+        )
+        # and from there, changes are listed again
+        deliver(url, "After the resync")
+        await anyio.sleep(0.8)
+        assert "After the resync" in await text(client, "gmail://changes")
