@@ -381,6 +381,7 @@ def test_doctor_says_which_real_time_mode_is_on_and_what_is_missing(tmp_path: An
         return done.stdout
 
     assert "Real time: off (set GOOGLE_MCP_PUBLIC_URL" in doctor()
+    assert "set GOOGLE_MCP_PUBLIC_URL too" in doctor(GOOGLE_MCP_WATCH="gmail")
     polling = doctor(GOOGLE_MCP_POLL_SECONDS="30")
     assert "polling Gmail and Calendar every 30 s" in polling and "Google cannot push here" in polling
     plain = doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com")

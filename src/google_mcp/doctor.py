@@ -90,6 +90,8 @@ def _realtime_checks(settings: Settings) -> list[tuple[bool, str]]:
             )
         if settings.watch:
             out.append((True, f"Watches opened at start-up: {', '.join(settings.watch)}; renewed before they lapse"))
+    if settings.watch and not settings.public_url:
+        out.append((False, "GOOGLE_MCP_WATCH: set GOOGLE_MCP_PUBLIC_URL too (where Google pushes), or no watch opens"))
     if settings.poll_seconds > 0:
         out.append(
             (

@@ -162,6 +162,7 @@ class Watches:
         """GOOGLE_MCP_WATCH: open what it names, unless a watch is already open for long enough."""
         now_ms = int(time.time() * 1000)
         wanted = self._settings.watch
+        self.address("gmail")  # nobody to push to: open nothing
         if "gmail" in wanted:
             current = await self.store.get("watch:gmail")
             if not (isinstance(current, dict) and int(current["expiration"]) - now_ms > GMAIL_RENEW_BEFORE):
