@@ -80,12 +80,12 @@ Executor = Callable[[Any, dict[str, Any]], Awaitable[Result]]
 
 
 def current_principal() -> str:
-    """Who is calling: the bearer token's principal over HTTP, the local user otherwise."""
+    """Who is calling: the signed-in person (OAuth), the bearer token's principal, or the local user."""
     from mcp.server.auth.middleware.auth_context import get_access_token
 
     token = get_access_token()
     if token is not None:
-        return token.client_id
+        return "person:" + token.subject if token.subject else token.client_id
     return local_principal()
 
 

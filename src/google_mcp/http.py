@@ -73,10 +73,12 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 class Guard:
     """Host, Origin and bearer token, checked once for every HTTP route."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, people: Any = None) -> None:
         self.app = app
         self.hosts, self.origins = _allowed(settings)
         self.tokens = [t.encode() for t in settings.bearer_tokens()]
+        self.people = people  # many people (OAuth): our provider checks their tokens
+        self.resource_metadata = settings.base_url + "/.well-known/oauth-protected-resource/mcp"
 
     def _principal(self, headers: Headers) -> str | None:
         header = headers.get("authorization", "")
@@ -100,6 +102,9 @@ class Guard:
             await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
             return
         path = scope.get("path", "")
+        if self.people is not None:
+            await self._people(scope, receive, send, headers, path)
+            return
         if not self.tokens or path in ("/health", "/hooks/gmail", "/hooks/calendar"):  # pushes prove themselves
             await self.app(scope, receive, send)
             return
@@ -120,9 +125,40 @@ class Guard:
         finally:
             auth_context_var.reset(reset)
 
+    async def _people(self, scope: Scope, receive: Receive, send: Send, headers: Headers, path: str) -> None:
+        """Many people: /mcp and /sse are the SDK's to check (401 with the resource metadata); the sign-in
+        routes are open; our own routes take a person's access token, checked here."""
+        if not path.startswith(PERSONAL):
+            await self.app(scope, receive, send)
+            return
+        header = headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        found = await self.people.load_access_token(token) if token else None
+        if found is None:
+            challenge = f'Bearer error="invalid_token", resource_metadata="{self.resource_metadata}"'
+            response = JSONResponse(
+                {"error": "invalid_token", "error_description": "Sign in: a valid access token is required."},
+                status_code=401,
+                headers={"WWW-Authenticate": challenge},
+            )
+            await response(scope, receive, send)
+            return
+        user = AuthenticatedUser(found)
+        scope["user"] = user
+        reset = auth_context_var.set(user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_context_var.reset(reset)
+
+
+PERSONAL = ("/chat", "/confirm/")  # our routes that act for a person
+
 
 def check_exposure(settings: Settings) -> None:
-    if settings.host not in LOOPBACK and not settings.bearer_tokens():
+    if settings.oauth and not (settings.public_url or settings.port):
+        raise SystemExit("Signing people in needs a fixed address: set GOOGLE_MCP_PUBLIC_URL (or a --port).")
+    if settings.host not in LOOPBACK and not settings.bearer_tokens() and not settings.oauth:
         raise SystemExit(
             f"Refusing to serve on {settings.host} without a bearer token: set GOOGLE_MCP_AUTH_TOKEN "
             "(or bind to 127.0.0.1)."
@@ -133,8 +169,9 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
     """SSE only for `sse`; Streamable HTTP plus SSE for `http`. Both serve /health, /confirm and /chat."""
     security = transport_security(settings)
     sse = server.sse_app(transport_security=security, host=settings.host)
+    people = server.state.extras.get("people")
     if transport == "sse":
-        return Guard(sse, settings)
+        return Guard(sse, settings, people)
     streamable = server.streamable_http_app(transport_security=security, host=settings.host)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,7 +181,7 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
         else:  # /mcp, /health, /confirm, /chat, and the lifespan that runs the session manager
             await streamable(scope, receive, send)
 
-    return Guard(app, settings)
+    return Guard(app, settings, people)
 
 
 async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str) -> None:

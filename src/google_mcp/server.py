@@ -214,6 +214,13 @@ def build_server(settings: Settings) -> GoogleMCPServer:
 
     realtime = Realtime(state)  # its bus carries the 2026 listen streams' events, and the 2025 subscribers'
     state.extras["realtime"] = realtime
+    provider = None
+    if settings.oauth:  # many people, each signed in with their own Google account
+        from google_mcp.people.setup import open_people
+
+        provider, extra["auth"] = open_people(settings, state)
+        extra["auth_server_provider"] = provider
+        state.extras["people"] = provider
     server = GoogleMCPServer(
         "google-mcp",
         version=__version__,
@@ -230,7 +237,11 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
     resources.register(server, state, realtime)
-    if settings.public_url:
+    if provider is not None:
+        from google_mcp.people.setup import add_callback
+
+        add_callback(server, provider)
+    elif settings.public_url:  # pushes serve one person's account
         hooks.register(server, settings, realtime)
     router = None
     if settings.gemini_api_key is not None:

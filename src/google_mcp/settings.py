@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     port: int = 8000
     auth_token: SecretStr | None = Field(default=None, description="bearer token required on HTTP transports")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oauth: bool = Field(default=False, description="people sign in with their own Google accounts (HTTP)")
+    people_key: SecretStr | None = Field(default=None, description="encrypts people's Google grants at rest")
+    people_key_file: Path | None = None
+    people_file: Path = Field(default_factory=lambda: _data_dir() / "people.sqlite3")
 
     # Google
     client_secrets_file: Path | None = None
@@ -144,6 +148,15 @@ class Settings(BaseSettings):
         if self.auth_token is None:
             return []
         return [t.strip() for t in self.auth_token.get_secret_value().split(",") if t.strip()]
+
+    @property
+    def people_key_path(self) -> Path:
+        return self.people_key_file or self.token_file.parent / "people.key"
+
+    @property
+    def base_url(self) -> str:
+        """Where clients and Google reach this server: GOOGLE_MCP_PUBLIC_URL, else the bound address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def approval_key_path(self) -> Path:

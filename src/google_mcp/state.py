@@ -14,8 +14,32 @@ if TYPE_CHECKING:
     from google_mcp.google.gmail import Gmail
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
+    from google_mcp.people.grants import Grants
     from google_mcp.sandbox import SandboxThread
     from google_mcp.settings import Settings
+
+
+PEOPLE_KEPT = 256  # people whose Google clients stay built (the rest are rebuilt when they come back)
+
+
+def acting_person() -> str | None:
+    """The signed-in person a request is served for (OAuth mode): the subject of their access token."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return token.subject if token is not None else None
+
+
+@dataclass
+class _Google:
+    """One Google account's client and adapters."""
+
+    person: str | None = None
+    signed_in: int = 0
+    client: GoogleClient | None = None
+    gmail: Gmail | None = None
+    calendar: Calendar | None = None
+    docs: Docs | None = None
 
 
 @dataclass
@@ -26,10 +50,9 @@ class AppState:
     gate: Gate
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sandbox: SandboxThread | None = None
-    _client: GoogleClient | None = None
-    _gmail: Gmail | None = None
-    _calendar: Calendar | None = None
-    _docs: Docs | None = None
+    people: Grants | None = None  # a server many people use: whose Google grant serves a request
+    _own: _Google | None = None
+    _people_google: dict[str, _Google] = field(default_factory=dict)
     _slack: Slack | None = None
     _sms: Sms | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -50,41 +73,74 @@ class AppState:
             return self._sandbox.wait_ready()
         return self.settings.sandbox_url
 
+    # Google: the one account of a single-person server, or the account of the person being served ------
+    def _google(self) -> _Google:
+        person = acting_person() if self.people is not None else None
+        if person is None:
+            found = self._own
+            if found is None:
+                found = self._own = _Google()
+        else:
+            assert self.people is not None
+            signed_in = self.people.sign_in_count(person)
+            with self._lock:
+                found = self._people_google.pop(person, None)
+                if found is None or found.signed_in != signed_in:  # a new grant: a new client
+                    found = _Google(person, signed_in)
+                self._people_google[person] = found  # most recently served last
+                while len(self._people_google) > PEOPLE_KEPT:
+                    self._people_google.pop(next(iter(self._people_google)))
+        return found
+
     @property
     def client(self) -> GoogleClient:
+        google = self._google()
         with self._lock:
-            if self._client is None:
+            if google.client is None:
                 from google_mcp.google.client import GoogleClient
 
-                self._client = GoogleClient(self.settings, sandbox_url=None)
-            client = self._client
+                if google.person is None:
+                    google.client = GoogleClient(self.settings, sandbox_url=None)
+                else:
+                    people, person = self.people, google.person
+                    assert people is not None
+                    google.client = GoogleClient(
+                        self.settings,
+                        sandbox_url=None,
+                        credentials=lambda: people.credentials(person),
+                        on_revoked=lambda: people.revoked(person),
+                    )
+            client = google.client
         if client.sandbox_url is None and (self.settings.sandbox or self.settings.sandbox_url):
             client.sandbox_url = self.sandbox_url
         return client
 
     @property
     def gmail(self) -> Gmail:
-        if self._gmail is None:
+        google = self._google()
+        if google.gmail is None:
             from google_mcp.google.gmail import Gmail
 
-            self._gmail = Gmail(self.client, self.settings)
-        return self._gmail
+            google.gmail = Gmail(self.client, self.settings)
+        return google.gmail
 
     @property
     def calendar(self) -> Calendar:
-        if self._calendar is None:
+        google = self._google()
+        if google.calendar is None:
             from google_mcp.google.calendar import Calendar
 
-            self._calendar = Calendar(self.client)
-        return self._calendar
+            google.calendar = Calendar(self.client)
+        return google.calendar
 
     @property
     def docs(self) -> Docs:
-        if self._docs is None:
+        google = self._google()
+        if google.docs is None:
             from google_mcp.google.docs import Docs
 
-            self._docs = Docs(self.client)
-        return self._docs
+            google.docs = Docs(self.client)
+        return google.docs
 
     @property
     def slack(self) -> Slack:

@@ -80,11 +80,16 @@ class GoogleClient:
     """One per server: lazily built services, one authorized HTTP connection per worker thread."""
 
     def __init__(
-        self, settings: Settings, sandbox_url: str | None = None, credentials: Callable[[], Credentials] | None = None
+        self,
+        settings: Settings,
+        sandbox_url: str | None = None,
+        credentials: Callable[[], Credentials] | None = None,
+        on_revoked: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sandbox_url = sandbox_url
-        self._credentials_factory = credentials
+        self._credentials_factory = credentials  # a person's grant (many people): never the token file
+        self._on_revoked = on_revoked
         self._creds: Credentials | None = None
         self._services: dict[Api, Any] = {}
         self._lock = threading.Lock()
@@ -164,12 +169,19 @@ class GoogleClient:
                 creds.refresh(Request())
         self._persist()
 
+    def _refused(self, exc: BaseException) -> None:
+        """Google refused the refresh token (here, or on a 401 mid-request): its owner signs in again."""
+        from google.auth.exceptions import RefreshError
+
+        if RefreshError in (type(exc), type(exc.__cause__)) and self._on_revoked is not None:
+            self._on_revoked()
+
     def _persist(self) -> None:
         creds = self._creds
         if creds is None or creds.token == self._saved_token:
             return
         self._saved_token = creds.token
-        if self.sandbox_url or not self.settings.token_file.exists():
+        if self.sandbox_url or self._credentials_factory is not None or not self.settings.token_file.exists():
             return
         from google_mcp.auth import credentials_to_json, write_private
 
@@ -222,6 +234,7 @@ class GoogleClient:
                 with attempt:
                     return await anyio.to_thread.run_sync(self._run, api, build_request, True)
         except Exception as exc:
+            self._refused(exc)
             raise translate(exc, what, write=not retry, check=check) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -275,6 +288,7 @@ class GoogleClient:
                     got = await anyio.to_thread.run_sync(self._run_batch, api, piece, prepare)
                 except Exception as exc:
                     if self._backoff(exc) is False or attempt + 1 >= self.settings.retry_attempts:
+                        self._refused(exc)
                         raise translate(exc, what) from None
                     failed += piece
                     continue

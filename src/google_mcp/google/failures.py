@@ -100,8 +100,8 @@ def translate(exc: BaseException, what: str, *, write: bool = False, check: str 
     where = f" ({check})" if check else ""
     if isinstance(exc, RefreshError):
         return AuthRequired(
-            "Google refused the stored sign-in (the token was revoked or expired). "
-            "Run `google-mcp auth` to sign in again."
+            "Google refused the stored sign-in (the token was revoked or expired). Sign in again: run "
+            "`google-mcp auth` (on a shared server: reconnect your MCP client, which asks you to sign in)."
         )
     status = status_of(exc)
     reason = reason_of(exc)

@@ -87,11 +87,13 @@ class Realtime:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self.updates.run)
-            if settings.poll_seconds > 0:
+            if settings.oauth and (settings.poll_seconds > 0 or settings.watch):
+                log.warning("real time: polling and watches serve one person's account; off with GOOGLE_MCP_OAUTH")
+            elif settings.poll_seconds > 0:
                 from google_mcp.realtime.poller import poll
 
                 tg.start_soon(poll, self, settings.poll_seconds)
-            if settings.watch or settings.public_url:
+            if not settings.oauth and (settings.watch or settings.public_url):
                 tg.start_soon(self.watches.run, settings.watch_renew_seconds)
             task_status.started()
 

@@ -9,6 +9,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +36,20 @@ log = logging.getLogger("google_mcp.sandbox")
 ACCOUNT = "alex.morgan@example.com"
 ACCOUNT_NAME = "Alex Morgan"
 TIME_ZONE = "America/New_York"
+# a second person, for servers that many people use: their own mailbox, calendars and documents
+OTHER = "jordan.lee@example.com"
+OTHER_NAME = "Jordan Lee"
+
+_acting: ContextVar[str | None] = ContextVar("sandbox_account", default=None)
+
+
+@dataclass
+class Account:
+    address: str
+    name: str
+    mailbox: Mailbox
+    calendar: CalendarStore
+    docs: DocStore
 
 
 @dataclass
@@ -77,21 +94,51 @@ class Sandbox:
         self.oauth = OAuth(client_id=self.oauth.client_id, client_secret=self.oauth.client_secret)
         self.refresh_token = self.refresh_token or self.oauth.new_refresh_token()
         self.oauth.refresh_tokens[self.refresh_token] = Grant(frozenset(ALL_SCOPES))
-        self.mailbox = Mailbox(ACCOUNT)
-        self.calendar = CalendarStore(ACCOUNT, ACCOUNT_NAME, TIME_ZONE)
-        self.calendar.generation = int(time.time() * 1000)
-        self.docs = DocStore((ACCOUNT_NAME, ACCOUNT))
+        self.accounts: dict[str, Account] = {}
+        for n, (address, name) in enumerate(((ACCOUNT, ACCOUNT_NAME), (OTHER, OTHER_NAME))):
+            store = CalendarStore(address, name, TIME_ZONE)
+            store.generation = int(time.time() * 1000)
+            box = Mailbox(address, 0x18A0000000000000 + n * 0x0040000000000000)
+            self.accounts[address] = Account(address, name, box, store, DocStore((name, address)))
         self.requests: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.push_url, self.push_audience, self.push_account = None, None, SERVICE_ACCOUNT
         self.faults: list[Fault] = []
-        self.mailbox.listeners.append(self._mail_changed)
-        from .seed import seed_calendar, seed_mailbox
+        from .seed import seed_calendar, seed_mailbox, seed_other
         from .seed_docs import seed_docs
 
+        for account in self.accounts.values():
+            account.mailbox.listeners.append(self._mail_changed)
         seed_mailbox(self, full=seed == "default")
         seed_calendar(self, full=seed == "default")
         seed_docs(self, full=seed == "default")
+        with self.acting_as(OTHER):
+            seed_other(self, full=seed == "default")
+
+    # accounts: the signed-in account of each request (its token's), the first one otherwise ------
+    @property
+    def account(self) -> Account:
+        return self.accounts[_acting.get() or ACCOUNT]
+
+    @property
+    def mailbox(self) -> Mailbox:
+        return self.account.mailbox
+
+    @property
+    def calendar(self) -> CalendarStore:
+        return self.account.calendar
+
+    @property
+    def docs(self) -> DocStore:
+        return self.account.docs
+
+    @contextmanager
+    def acting_as(self, address: str) -> Iterator[None]:
+        token = _acting.set(address)
+        try:
+            yield
+        finally:
+            _acting.reset(token)
 
     # clock ---------------------------------------------------------------
     def now(self) -> datetime:
@@ -126,7 +173,9 @@ class Sandbox:
                 raise ApiError(fault.status, message, reason, headers=headers)
             handler, params, scopes = self.router.match(call.method, call.path)
             call.params = params
-            call.scopes = self.oauth.check(call.headers.get("authorization") or outer_auth, scopes)
+            grant = self.oauth.check(call.headers.get("authorization") or outer_auth, scopes)
+            call.scopes = grant.scopes
+            _acting.set(grant.account)  # this request's task (or batch part) acts as the token's account
             method_id = getattr(handler, "method_id", "")
             if self.quota is not None and method_id and not self.quota.take(quota.units(method_id)):
                 raise ApiError(429, "User-rate limit exceeded.", "userRateLimitExceeded")
@@ -232,12 +281,18 @@ class Sandbox:
             if channel["calendarId"] == calendar_id:
                 self._spawn(self._post("calendar", channel["address"], self._channel_headers(channel, "exists"), b""))
 
-    def credentials(self, scopes: tuple[str, ...] | None = None) -> dict[str, Any]:
-        token = self.refresh_token if scopes is None else self.oauth.new_refresh_token(scopes)
+    def credentials(self, scopes: tuple[str, ...] | None = None, account: str | None = None) -> dict[str, Any]:
+        """A signed-in user's token file, for the first account (or `account`)."""
+        if account is not None and account not in self.accounts:
+            raise ValueError(f"no account {account} here: {', '.join(self.accounts)}")
+        if scopes is None and account in (None, ACCOUNT):
+            token = self.refresh_token
+        else:
+            token = self.oauth.new_refresh_token(scopes or ALL_SCOPES, account or ACCOUNT)
         return {
             "client_id": self.oauth.client_id,
             "client_secret": self.oauth.client_secret,
             "refresh_token": token,
             "scopes": list(scopes or ALL_SCOPES),
-            "account": self.mailbox.account,
+            "account": account or ACCOUNT,
         }

@@ -13,9 +13,13 @@ from .mail import Mailbox
 
 class Host(Protocol):
     tz: ZoneInfo
-    mailbox: Mailbox
-    calendar: CalendarStore
-    docs: DocStore
+
+    @property
+    def mailbox(self) -> Mailbox: ...  # the account the current request acts as
+    @property
+    def calendar(self) -> CalendarStore: ...
+    @property
+    def docs(self) -> DocStore: ...
 
     def now(self) -> datetime: ...
     def now_ms(self) -> int: ...

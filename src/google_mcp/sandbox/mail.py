@@ -76,8 +76,9 @@ ChangeListener = Callable[[int, list[str]], None]
 
 
 class Mailbox:
-    def __init__(self, account: str) -> None:
+    def __init__(self, account: str, id_base: int = 0x18A0000000000000) -> None:
         self.account = account
+        self.id_base = id_base  # each account's ids its own, as Gmail's are
         self.messages: dict[str, StoredMessage] = {}
         self.threads: dict[str, list[str]] = {}
         self.labels: dict[str, Label] = {}
@@ -102,7 +103,7 @@ class Mailbox:
     # ids -----------------------------------------------------------------
     def _new_id(self) -> str:
         self._next += 1
-        return f"{0x18A0000000000000 + self._next * 0x1F3D:016x}"
+        return f"{self.id_base + self._next * 0x1F3D:016x}"
 
     # labels --------------------------------------------------------------
     def add_label(self, name: str, **kwargs: Any) -> Label:

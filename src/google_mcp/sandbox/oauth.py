@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class OAuthError(Exception):
 class Grant:
     scopes: frozenset[str]
     revoked: bool = False
+    account: str = "alex.morgan@example.com"  # whose data the tokens of this grant reach
 
 
 @dataclass
@@ -53,9 +55,9 @@ class OAuth:
     access_tokens: dict[str, tuple[Grant, float]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def new_refresh_token(self, scopes: tuple[str, ...] = ALL_SCOPES) -> str:
+    def new_refresh_token(self, scopes: tuple[str, ...] = ALL_SCOPES, account: str | None = None) -> str:
         token = "1//sandbox-" + secrets.token_urlsafe(32)
-        self.refresh_tokens[token] = Grant(frozenset(scopes))
+        self.refresh_tokens[token] = Grant(frozenset(scopes), account=account or Grant.account)
         return token
 
     def _access(self, grant: Grant) -> dict[str, Any]:
@@ -68,8 +70,9 @@ class OAuth:
             "scope": " ".join(sorted(grant.scopes)),
         }
 
-    def authorize(self, query: dict[str, str]) -> str:
-        """The consent screen, approved at once: the redirect URL with a code."""
+    def authorize(self, query: dict[str, str], accounts: tuple[str, ...] = ()) -> str:
+        """The consent screen, approved at once: the redirect URL with a code. The account signed in is
+        `login_hint`'s (one of `accounts`), the first account otherwise."""
         if query.get("client_id") != self.client_id:
             raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
         redirect = query.get("redirect_uri", "")
@@ -82,8 +85,12 @@ class OAuth:
         unknown = scopes - set(ALL_SCOPES) - {"openid", "email", "profile"}
         if not scopes or unknown:
             raise OAuthError(400, "invalid_scope", f"Some requested scopes were invalid: {sorted(unknown)}")
+        account = query.get("login_hint") or (accounts[0] if accounts else Grant.account)
+        if accounts and account not in accounts:
+            raise OAuthError(400, "invalid_request", f"No such account here: {account}")
         code = "4/sandbox-" + secrets.token_urlsafe(24)
         self.codes[code] = {
+            "account": account,
             "redirect_uri": redirect,
             "scopes": scopes,
             "expires": time.time() + 600,
@@ -119,9 +126,11 @@ class OAuth:
                     expected = verifier
                 if not verifier or not secrets.compare_digest(expected, info["challenge"]):
                     raise OAuthError(400, "invalid_grant", "Invalid code verifier.")
-            refresh = self.new_refresh_token(tuple(info["scopes"] & set(ALL_SCOPES)))
+            refresh = self.new_refresh_token(tuple(info["scopes"] & set(ALL_SCOPES)), info["account"])
             out = self._access(self.refresh_tokens[refresh])
             out["refresh_token"] = refresh
+            if "openid" in info["scopes"] or "email" in info["scopes"]:
+                out["id_token"] = self.id_token(info["account"], form["client_id"])
             return out
         raise OAuthError(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
@@ -133,7 +142,19 @@ class OAuth:
         else:
             raise OAuthError(400, "invalid_token", "Token is not valid.")
 
-    def check(self, authorization: str | None, needed: tuple[str, ...]) -> frozenset[str]:
+    def id_token(self, account: str, audience: str) -> str:
+        """An OpenID Connect ID token for the account (unsigned here: it comes straight from the token
+        endpoint over the connection the client opened, which is what makes it trustworthy)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {"iss": "https://accounts.google.com", "aud": audience, "sub": "sub-" + account}
+        claims.update(email=account, email_verified=True, iat=now, exp=now + 3600)
+
+        def part(value: dict[str, Any]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+        return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+    def check(self, authorization: str | None, needed: tuple[str, ...]) -> Grant:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise unauthenticated()
         found = self.access_tokens.get(authorization[7:].strip())
@@ -142,4 +163,4 @@ class OAuth:
         grant = found[0]
         if needed and not grant.scopes.intersection(needed):
             raise insufficient_scope(needed)
-        return grant.scopes
+        return grant

@@ -798,3 +798,39 @@ def seed_calendar(sb: Sandbox, full: bool = True) -> None:
                 blocks.append((s, s + timedelta(minutes=rng.choice((30, 60, 90)))))
         store.people[email] = blocks
     store.notifications.clear()
+
+
+OTHER = ("Jordan Lee", "jordan.lee@example.com")
+
+
+def seed_other(sb: Sandbox, full: bool = True) -> None:
+    """The second person's account (the sandbox acts as it): a mailbox, a calendar and nothing in common
+    with the first, so that a server many people use can be shown to keep them apart."""
+    box, store = sb.mailbox, sb.calendar
+    for name, color in USER_LABELS:
+        box.add_label(name, color=color)
+    store.add_calendar(Calendar(OTHER[1], OTHER[1], "Europe/London", primary=True))
+    if not full:
+        return
+    now = sb.now()
+    for i, (sender, subject, text) in enumerate(
+        [
+            (("Priya Shah", "priya.shah@example.org"), "Jordan: salary review", "Your review is on Thursday."),
+            (("Clinic", "appointments@clinic.example"), "Jordan: your appointment", "Tuesday 9:30, bring your card."),
+        ]
+    ):
+        raw = build_message(sender, [OTHER], subject, now - timedelta(hours=i + 1), f"<j{i}@sbx.example>", text=text)
+        box.add(raw, ["INBOX", "UNREAD"], now_ms=sb.now_ms())
+    box.history.clear()
+    london = ZoneInfo("Europe/London")
+    day = now.astimezone(london).date() + timedelta(days=1)
+    store.insert(
+        store.calendars[OTHER[1]],
+        {
+            "summary": "Jordan: dentist",
+            "start": {"dateTime": _at(day, 9, 30, "Europe/London").isoformat(), "timeZone": "Europe/London"},
+            "end": {"dateTime": _at(day, 10, 30, "Europe/London").isoformat(), "timeZone": "Europe/London"},
+        },
+        now - timedelta(days=1),
+        conference=False,
+    )

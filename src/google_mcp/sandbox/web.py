@@ -79,7 +79,8 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
 
     async def authorize(request: Request) -> Response:
         try:
-            return RedirectResponse(sb.oauth.authorize(dict(request.query_params)), status_code=302)
+            where = sb.oauth.authorize(dict(request.query_params), tuple(sb.accounts))
+            return RedirectResponse(where, status_code=302)
         except OAuthError as exc:
             return _json(exc.body(), exc.status)
 
@@ -174,7 +175,10 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
     async def credentials(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         scopes = request.query_params.get("scopes")
-        creds = sb.credentials(tuple(scopes.split()) if scopes else None)
+        try:
+            creds = sb.credentials(tuple(scopes.split()) if scopes else None, request.query_params.get("account"))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 404)
         creds.update(
             {
                 "token_uri": base + "/token",

@@ -24,7 +24,7 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
         if configured.get(name, True):
             groups[name](tool)
-    if settings.public_url and not settings.read_only:  # Google can push here: the watch tools
+    if settings.public_url and not settings.read_only and not settings.oauth:  # Google can push here
         watch.register(tool, list(settings.tools))
     if settings.log == "on":
         record.register(tool)

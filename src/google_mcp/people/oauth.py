@@ -1,0 +1,263 @@
+"""This server as an OAuth authorization server for MCP clients (the SDK's provider interface), signing
+people in through Google.
+
+The flow: a client registers (dynamic registration) and sends the person to /authorize (PKCE); we send
+them on to Google's consent screen with our own state and PKCE; Google returns to /oauth/callback with a
+code, which we exchange for the person's Google grant (kept encrypted, never handed to any client); then
+we return the person to the client with our own one-time code, which the client exchanges at /token for
+our tokens — bound to this server's /mcp (RFC 8707), refreshed with rotation, revocable. Google tokens are
+never accepted from MCP clients and never given to them.
+
+Tokens, codes and refresh tokens are stored by their SHA-256 only: the store never holds one that works.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+
+from google_mcp.people.grants import Grants
+from google_mcp.people.kv import KV
+
+log = logging.getLogger(__name__)
+
+ACCESS_TTL = 3600
+REFRESH_TTL = 30 * 24 * 3600
+CODE_TTL = 300
+LOGIN_TTL = 600
+SCOPE = "google-mcp"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def person_of(google_sub: str) -> str:
+    """A person's id here: stable for their Google account, revealing nothing of it."""
+    return "p" + hashlib.sha256(("google:" + google_sub).encode()).hexdigest()[:24]
+
+
+class SignInFailed(Exception):
+    """Google's side of the sign-in did not complete; the message says what the person can do."""
+
+
+class Provider:
+    """OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToken, AccessToken] over the KV store."""
+
+    def __init__(self, kv: KV, grants: Grants, base_url: str, google_scopes: list[str], timeout: float) -> None:
+        self.kv, self.grants = kv, grants
+        self.base = base_url.rstrip("/")
+        self.resource = self.base + "/mcp"
+        self.callback = self.base + "/oauth/callback"
+        self.google_scopes = google_scopes
+        self.timeout = timeout
+
+    # clients ----------------------------------------------------------------------------------
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        found = await self.kv.get("client:" + client_id)
+        return None if found is None else OAuthClientInformationFull.model_validate(found)
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        assert client_info.client_id is not None
+        await self.kv.put("client:" + client_info.client_id, client_info.model_dump(mode="json"))
+
+    # authorization: on to Google, and back -----------------------------------------------------
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if params.resource and params.resource.rstrip("/") != self.resource:
+            raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
+        app = await self.grants.ready()
+        login, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+        await self.kv.put(
+            "login:" + _hash(login),
+            {"client_id": client.client_id, "params": params.model_dump(mode="json"), "verifier": verifier},
+            LOGIN_TTL,
+        )
+        query = {
+            "client_id": app.client_id,
+            "redirect_uri": self.callback,
+            "response_type": "code",
+            "scope": " ".join(["openid", "email", *self.google_scopes]),
+            "state": login,
+            "access_type": "offline",
+            "prompt": "consent",
+            "code_challenge": _challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        return app.auth_uri + "?" + urlencode(query)
+
+    async def finish_sign_in(self, state: str, code: str) -> tuple[str, str]:
+        """Google's callback: the person's grant is kept; (where the client waits, the person's id)."""
+        login = await self.kv.take("login:" + _hash(state))
+        if login is None:
+            raise SignInFailed("This sign-in expired or was already used: start again from your MCP client.")
+        google = await self._exchange(code, login["verifier"])
+        claims = _id_claims(str(google.get("id_token", "")), self.grants.app.client_id)
+        refresh = google.get("refresh_token")
+        if not refresh:
+            raise SignInFailed("Google gave no lasting access (no refresh token): sign in again and allow access.")
+        person = person_of(str(claims["sub"]))
+        scopes = str(google.get("scope", "")).split()
+        await self.grants.save(person, str(claims.get("email", "")), str(refresh), scopes)
+        params = AuthorizationParams.model_validate(login["params"])
+        ours = secrets.token_urlsafe(32)
+        code_record = AuthorizationCode(
+            code=ours,
+            scopes=params.scopes or [SCOPE],
+            expires_at=time.time() + CODE_TTL,
+            client_id=str(login["client_id"]),
+            code_challenge=params.code_challenge,
+            redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            resource=self.resource,
+            subject=person,
+        )
+        await self.kv.put("code:" + _hash(ours), code_record.model_dump(mode="json"), CODE_TTL)
+        return construct_redirect_uri(str(params.redirect_uri), code=ours, state=params.state), person
+
+    async def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
+        import httpx2
+
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.callback,
+            "client_id": self.grants.app.client_id,
+            "client_secret": self.grants.app.client_secret,
+            "code_verifier": verifier,
+        }
+        try:
+            async with httpx2.AsyncClient(timeout=self.timeout) as http:
+                response = await http.post(self.grants.app.token_uri, data=form)
+        except httpx2.HTTPError as exc:
+            raise SignInFailed(f"Google could not be reached ({type(exc).__name__}); try again.") from None
+        if response.status_code != 200:
+            raise SignInFailed(f"Google refused the sign-in ({response.status_code}); start again.")
+        return dict(response.json())
+
+    # codes and tokens ---------------------------------------------------------------------------
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> AuthorizationCode | None:
+        found = await self.kv.get("code:" + _hash(authorization_code))
+        if found is None or found["client_id"] != client.client_id:
+            return None
+        return AuthorizationCode.model_validate(found)
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        if await self.kv.take("code:" + _hash(authorization_code.code)) is None:  # once
+            raise TokenError("invalid_grant", "This authorization code was already used.")
+        assert authorization_code.subject is not None
+        return await self._issue(str(client.client_id), authorization_code.scopes, authorization_code.subject)
+
+    async def _issue(self, client_id: str, scopes: list[str], person: str) -> OAuthToken:
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = int(time.time())
+        await self.kv.put(
+            "access:" + _hash(access),
+            {
+                "client_id": client_id,
+                "scopes": scopes,
+                "person": person,
+                "expires": now + ACCESS_TTL,
+                "refresh": _hash(refresh),
+            },
+            ACCESS_TTL,
+        )
+        await self.kv.put(
+            "refresh:" + _hash(refresh),
+            {
+                "client_id": client_id,
+                "scopes": scopes,
+                "person": person,
+                "expires": now + REFRESH_TTL,
+                "access": _hash(access),
+            },
+            REFRESH_TTL,
+        )
+        return OAuthToken(access_token=access, expires_in=ACCESS_TTL, scope=" ".join(scopes), refresh_token=refresh)
+
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
+        found = await self.kv.get("refresh:" + _hash(refresh_token))
+        if found is None or found["client_id"] != client.client_id:
+            return None
+        return RefreshToken(
+            token=refresh_token,
+            client_id=found["client_id"],
+            scopes=found["scopes"],
+            expires_at=found["expires"],
+            resource=self.resource,
+            subject=found["person"],
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        found = await self.kv.take("refresh:" + _hash(refresh_token.token))  # rotated: the old one is spent
+        if found is None:
+            raise TokenError("invalid_grant", "This refresh token was already used or revoked.")
+        await self.kv.delete("access:" + str(found["access"]))
+        if await self.grants.load(str(found["person"])) is None:
+            raise TokenError("invalid_grant", "Google access was withdrawn: sign in again.")
+        return await self._issue(str(client.client_id), scopes or found["scopes"], str(found["person"]))
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        found = await self.kv.get("access:" + _hash(token))
+        if found is None or found["expires"] < time.time():
+            return None
+        if await self.grants.load(str(found["person"])) is None:  # Google's grant is gone: sign in again
+            return None
+        return AccessToken(
+            token=token,
+            client_id=found["client_id"],
+            scopes=found["scopes"],
+            expires_at=found["expires"],
+            resource=self.resource,
+            subject=found["person"],
+        )
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        for kind, other in (("access", "refresh"), ("refresh", "access")):
+            found = await self.kv.take(f"{kind}:{_hash(token.token)}")
+            if found is not None:
+                await self.kv.delete(f"{other}:{found[other]}")
+
+    async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: Any) -> OAuthToken:
+        raise TokenError("unsupported_grant_type", "Sign in with Google through /authorize.")
+
+
+def _id_claims(id_token: str, audience: str) -> dict[str, Any]:
+    """The ID token's claims. It came straight from Google's token endpoint over the connection we opened,
+    which authenticates it (OpenID Connect Core 3.1.3.7); issuer and audience are still checked."""
+    try:
+        body = id_token.split(".")[1]
+        claims = dict(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+    except (IndexError, ValueError):
+        raise SignInFailed("Google's answer had no usable identity; sign in again.") from None
+    if claims.get("iss") not in ("accounts.google.com", "https://accounts.google.com") or claims.get("aud") != audience:
+        raise SignInFailed("Google's answer was for another application; sign in again.")
+    if not claims.get("sub"):
+        raise SignInFailed("Google's answer named nobody; sign in again.")
+    return claims

@@ -1,0 +1,56 @@
+"""The pieces of a server many people use, made once in `build_server`: the sign-in store, the encrypted
+grants, the authorization server, and Google's return to /oauth/callback."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from google_mcp.auth import scopes_for
+from google_mcp.people.grants import Grants, google_app, people_key
+from google_mcp.people.kv import KV, RedisKV, SqliteKV
+from google_mcp.people.oauth import SCOPE, Provider, SignInFailed
+from google_mcp.settings import GOOGLE_GROUPS, Settings
+from google_mcp.state import AppState
+
+
+def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSettings]:
+    kv: KV = RedisKV(settings.redis_url.get_secret_value()) if settings.redis_url else SqliteKV(settings.people_file)
+    grants = Grants(kv, people_key(settings), lambda: google_app(settings, state.sandbox_url))
+    groups = [g for g in settings.tools if g in GOOGLE_GROUPS]
+    provider = Provider(
+        kv, grants, settings.base_url, list(scopes_for(settings.read_only, groups)), settings.http_timeout
+    )
+    state.people = grants
+    auth = AuthSettings(
+        issuer_url=settings.base_url,  # type: ignore[arg-type]
+        resource_server_url=settings.base_url + "/mcp",  # type: ignore[arg-type]
+        client_registration_options=ClientRegistrationOptions(
+            enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE]
+        ),
+        revocation_options=RevocationOptions(enabled=True),
+        validate_token_resource=True,
+    )
+    return provider, auth
+
+
+def page(title: str, text: str, status: int) -> HTMLResponse:
+    body = f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
+    return HTMLResponse(body + f"<p>{html.escape(text)}</p>", status_code=status)
+
+
+def add_callback(server: Any, provider: Provider) -> None:
+    @server.custom_route("/oauth/callback", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def callback(request: Request) -> Response:
+        query = request.query_params
+        if query.get("error"):
+            return page("Sign-in cancelled", "Google did not sign you in. Start again from your MCP client.", 400)
+        try:
+            where, _ = await provider.finish_sign_in(query.get("state", ""), query.get("code", ""))
+        except SignInFailed as exc:
+            return page("Sign-in failed", str(exc), 400)
+        return RedirectResponse(where, status_code=302)

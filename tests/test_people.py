@@ -1,0 +1,264 @@
+"""Many people on one server: each signs in through the full OAuth flow (the SDK's client auth: discovery,
+dynamic registration, PKCE, our /authorize sending them on to Google's consent screen — the sandbox,
+where they choose their account — and back through /oauth/callback), and each sees only their own mail,
+calendar, pending actions, record and resources; a token for another audience is refused, and a revoked
+Google grant affects only its person."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from gemini_standin import GeminiStandIn, function_responses, text
+from gemini_standin import call as gemini_call
+from helpers import control
+from mcp_helpers import call, fails
+from redis_server import free_port
+from served import Served
+
+pytestmark = pytest.mark.anyio
+
+ALEX, JORDAN = "alex.morgan@example.com", "jordan.lee@example.com"
+APPROVAL_KEY = "the-operators-approval-key"
+MAIL = {"to": ["dana.whitfield@example.com"], "subject": "Board pack", "body_text": "Attached tonight."}
+
+
+class Memory:
+    """A client's token storage, in memory."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+class Browser:
+    """The person's browser: follows our /authorize to Google's consent screen, where they pick `account`,
+    and back; the client gets the code from its redirect."""
+
+    def __init__(self, account: str) -> None:
+        self.account, self.visits = account, 0
+        self.result: AuthorizationCodeResult | None = None
+        self.storage: Memory | None = None
+
+    @property
+    def token(self) -> str:
+        assert self.storage is not None and self.storage.tokens is not None
+        return self.storage.tokens.access_token
+
+    async def open(self, url: str) -> None:
+        self.visits += 1
+        async with httpx2.AsyncClient(follow_redirects=False, timeout=30) as http:
+            to_google = await http.get(url)
+            assert to_google.status_code == 302, to_google.text
+            chosen = to_google.headers["location"] + "&" + urlencode({"login_hint": self.account})
+            back = await http.get(chosen)
+            assert back.status_code == 302, back.text
+            to_client = await http.get(back.headers["location"])
+            assert to_client.status_code == 302, to_client.text
+        query = parse_qs(urlparse(to_client.headers["location"]).query)
+        self.result = AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0])
+
+    async def code(self) -> AuthorizationCodeResult:
+        assert self.result is not None
+        return self.result
+
+
+@asynccontextmanager
+async def signed_in(url: str, browser: Browser) -> AsyncIterator[Client]:
+    storage = Memory()
+    auth = OAuthClientProvider(
+        url + "/mcp",
+        OAuthClientMetadata(
+            client_name="test client",
+            redirect_uris=["http://127.0.0.1:9/callback"],  # type: ignore[list-item]
+            grant_types=["authorization_code", "refresh_token"],
+        ),
+        storage,
+        redirect_handler=browser.open,
+        callback_handler=browser.code,
+    )
+    async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
+        async with Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
+            browser.storage = storage
+            yield client
+
+
+@pytest.fixture
+def shared(fresh_sandbox: Any, tmp_path: Any) -> Iterator[Served]:
+    port = free_port()
+    server = Served.http(
+        fresh_sandbox.url,
+        port,
+        GOOGLE_MCP_OAUTH="true",
+        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
+        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
+        GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY,
+    )
+    yield server
+    server.stop()
+
+
+def subjects(found: dict[str, Any]) -> set[str]:
+    return {m["subject"] for m in found["messages"]}
+
+
+async def test_two_people_each_see_only_their_own(shared: Served, fresh_sandbox: Any) -> None:
+    url = shared.url
+    alex_browser, jordan_browser = Browser(ALEX), Browser(JORDAN)
+    async with signed_in(url, alex_browser) as alex, signed_in(url, jordan_browser) as jordan:
+        assert alex_browser.visits == jordan_browser.visits == 1
+        # mail and calendars: each person's own account
+        alex_mail = subjects(await call(alex, "gmail_search", {"query": "in:inbox", "max_results": 50}))
+        jordan_mail = subjects(await call(jordan, "gmail_search", {"query": "in:inbox", "max_results": 50}))
+        assert jordan_mail == {"Jordan: salary review", "Jordan: your appointment"}
+        assert alex_mail and not alex_mail & jordan_mail
+        for who, mine, theirs in [(alex, alex_mail, jordan_mail), (jordan, jordan_mail, alex_mail)]:
+            inbox = (await who.read_resource("gmail://inbox")).contents[0].text  # type: ignore[union-attr]
+            assert any(s in inbox for s in mine) and not any(s in inbox for s in theirs)
+        jordan_events = await call(jordan, "calendar_list_events", {"max_results": 50})
+        assert [e["summary"] for e in jordan_events["events"]] == ["Jordan: dentist"]
+        alex_events = await call(alex, "calendar_list_events", {"max_results": 50})
+        assert "Jordan: dentist" not in {e["summary"] for e in alex_events["events"]}
+        jordan_message = (await call(jordan, "gmail_search", {"query": "salary"}))["messages"][0]["id"]
+        await fails(alex, "gmail_get_message", {"message_id": jordan_message})
+
+        # pending actions: Alex's held send is Alex's alone
+        held = await call(alex, "gmail_send", MAIL)
+        assert held["status"] == "confirmation_required"
+        cid = held["confirmation_id"]
+        assert (await call(jordan, "list_pending_actions"))["actions"] == []
+        assert [a["confirmation_id"] for a in (await call(alex, "list_pending_actions"))["actions"]] == [cid]
+        for tool in ("confirm_action", "cancel_action"):
+            assert "no pending action" in (await fails(jordan, tool, {"confirmation_id": cid})).lower()
+        async with httpx2.AsyncClient(timeout=10) as http:  # and over /confirm, with Jordan's token
+            for method in ("GET", "POST"):
+                answer = await http.request(
+                    method,
+                    f"{url}/confirm/{cid}?confirmed=true",
+                    headers={"Authorization": f"Bearer {jordan_browser.token}", "X-Approval-Key": APPROVAL_KEY},
+                )
+                assert answer.status_code == 404, answer.text
+        sent = [r for r in control(fresh_sandbox.url, "/_sandbox/requests")["requests"] if r["path"].endswith("/send")]
+        assert sent == []
+        assert (await call(alex, "confirm_action", {"confirmation_id": cid}))["status"] == "done"
+
+        # the record: each sees their own
+        jordan_log = await call(jordan, "activity_log", {"limit": 200})
+        assert "gmail_send" not in {e.get("action") for e in jordan_log["entries"]}
+        alex_log = await call(alex, "activity_log", {"limit": 200})
+        assert "gmail_send" in {e.get("action") for e in alex_log["entries"]}
+    assert len(fresh_sandbox.sandbox.accounts[ALEX].mailbox.messages) > 0
+    sent_by = [m for m in fresh_sandbox.sandbox.accounts[ALEX].mailbox.messages.values() if "SENT" in m.labels]
+    assert any("Board pack" in m.raw.decode(errors="replace") for m in sent_by)
+    assert not any("SENT" in m.labels for m in fresh_sandbox.sandbox.accounts[JORDAN].mailbox.messages.values())
+
+
+async def test_no_token_a_forged_one_or_one_for_another_audience_gets_in(shared: Served) -> None:
+    url = shared.url
+    async with httpx2.AsyncClient(timeout=10) as http:
+        for headers in ({}, {"Authorization": "Bearer made-up"}):
+            answer = await http.post(url + "/mcp", json={}, headers=headers)
+            assert answer.status_code == 401
+            assert "resource_metadata=" in answer.headers["www-authenticate"]
+        metadata = (await http.get(url + "/.well-known/oauth-protected-resource/mcp")).json()
+        assert metadata["resource"] == url + "/mcp" and metadata["authorization_servers"][0].rstrip("/") == url
+        # a client asks for a token for another server: refused before anyone signs in
+        registered = await http.post(
+            url + "/register", json={"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}
+        )
+        client_id = registered.json()["client_id"]
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "s",
+            "resource": "http://127.0.0.1:1/mcp",
+        }
+        answer = await http.get(url + "/authorize?" + urlencode(query))
+        assert answer.status_code == 302 and "error=invalid_target" in answer.headers["location"]
+
+
+async def test_a_revoked_google_grant_signs_out_only_its_person(shared: Served, fresh_sandbox: Any) -> None:
+    url, sb = shared.url, fresh_sandbox.sandbox
+    alex_browser, jordan_browser = Browser(ALEX), Browser(JORDAN)
+    async with signed_in(url, alex_browser) as alex, signed_in(url, jordan_browser) as jordan:
+        await call(alex, "gmail_list_labels")
+        await call(jordan, "gmail_list_labels")
+        for grant in sb.oauth.refresh_tokens.values():  # Jordan withdraws the app's access at Google
+            if grant.account == JORDAN:
+                grant.revoked = True
+        control(fresh_sandbox.url, "/_sandbox/expire-tokens", {})
+        refused = await fails(jordan, "gmail_list_labels", {})
+        assert "sign in again" in refused.lower(), "".join(shared.lines)[-3000:]
+        await call(alex, "gmail_list_labels")  # Alex is not affected
+        assert alex_browser.visits == 1
+        # Jordan's next request is asked to sign in again, and then works
+        await call(jordan, "gmail_list_labels")
+        assert jordan_browser.visits == 2
+        await anyio.sleep(0)
+
+
+async def test_chat_acts_for_the_person_whose_token_it_carries(fresh_sandbox: Any, tmp_path: Any) -> None:
+    def script(body: dict[str, Any], n: int) -> Any:
+        if not function_responses(body):
+            return gemini_call("gmail_search", {"query": "in:inbox", "max_results": 50})
+        return text("Here is your mail.")
+
+    with GeminiStandIn(script) as gemini:
+        port = free_port()
+        server = Served.http(
+            fresh_sandbox.url,
+            port,
+            GOOGLE_MCP_OAUTH="true",
+            GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+            GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
+            GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
+            GOOGLE_MCP_GEMINI_API_KEY="test-key",
+            GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+        )
+        try:
+            browser = Browser(JORDAN)
+            async with signed_in(server.url, browser) as jordan:
+                await call(jordan, "gmail_list_labels")
+            async with httpx2.AsyncClient(timeout=30) as http:
+                body = {"user_id": "ignored", "message": "what is in my inbox?"}
+                nobody = await http.post(server.url + "/chat", json=body)
+                assert nobody.status_code == 401 and gemini.requests == []
+                answer = await http.post(
+                    server.url + "/chat", json=body, headers={"Authorization": f"Bearer {browser.token}"}
+                )
+                assert answer.status_code == 200, answer.text
+            seen = str([function_responses(r["body"]) for r in gemini.requests])
+            assert "Jordan: salary review" in seen and "Q3 planning offsite" not in seen
+        finally:
+            server.stop()
