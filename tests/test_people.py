@@ -262,3 +262,29 @@ async def test_chat_acts_for_the_person_whose_token_it_carries(fresh_sandbox: An
             assert "Jordan: salary review" in seen and "Q3 planning offsite" not in seen
         finally:
             server.stop()
+
+
+def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> None:
+    import subprocess
+
+    from served import EXE, _env
+
+    def doctor(**env: str) -> str:
+        done = subprocess.run(
+            [EXE, "doctor"],
+            env=_env(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"), GOOGLE_MCP_OAUTH="true", **env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return done.stdout
+
+    plain = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com")
+    assert "sign in with their own Google accounts at https://mcp.example.com/authorize" in plain
+    assert "GOOGLE_MCP_CLIENT_SECRETS_FILE" in plain and "encrypted with the key in" in plain
+    secrets_file = tmp_path / "client.json"
+    secrets_file.write_text('{"web": {"client_id": "id", "client_secret": "s"}}')
+    ready = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com", GOOGLE_MCP_CLIENT_SECRETS_FILE=str(secrets_file))
+    assert f"Google OAuth client: {secrets_file}" in ready and "GOOGLE_MCP_CLIENT_SECRETS_FILE" not in ready
+    assert "use an https://" in doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
+    assert "polling and watches are off" in doctor(GOOGLE_MCP_POLL_SECONDS="5")

@@ -6,6 +6,7 @@ import json
 import stat
 import urllib.request
 
+from google_mcp.errors import GoogleMCPError
 from google_mcp.settings import Settings
 
 
@@ -26,10 +27,12 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
                     "`google-mcp sandbox`",
                 )
             )
-    else:
+    elif not settings.oauth:
         out += _token_checks(settings)
+    if settings.oauth:
+        out += _people_checks(settings)
     tokens = settings.bearer_tokens()
-    if not settings.loopback and not tokens:
+    if not settings.oauth and not settings.loopback and not tokens:
         out.append(
             (
                 False,
@@ -61,6 +64,34 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
         out.append((True, "Gemini router: off (set GOOGLE_MCP_GEMINI_API_KEY to enable the `ask` tool)"))
     else:
         out.append((True, f"Gemini router: on, model {settings.gemini_model}"))
+    return out
+
+
+def _people_checks(settings: Settings) -> list[tuple[bool, str]]:
+    """Many people: where they sign in, where their grants are kept, and the Google client it needs."""
+    out: list[tuple[bool, str]] = []
+    base = settings.base_url
+    secure = base.startswith("https://") or settings.loopback
+    out.append(
+        (
+            secure,
+            f"People sign in with their own Google accounts at {base}/authorize (Google returns to "
+            f"{base}/oauth/callback)" + ("" if secure else " — use an https:// GOOGLE_MCP_PUBLIC_URL off loopback"),
+        )
+    )
+    where = "Redis" if settings.redis_url else f"SQLite at {settings.people_file}"
+    key = "GOOGLE_MCP_PEOPLE_KEY" if settings.people_key else f"the key in {settings.people_key_path}"
+    out.append((True, f"Their Google grants: encrypted with {key}, kept in {where}"))
+    if not (settings.sandbox or settings.sandbox_url):
+        try:
+            from google_mcp.people.grants import google_app
+
+            google_app(settings, None)
+            out.append((True, f"Google OAuth client: {settings.client_secrets_file}"))
+        except GoogleMCPError as exc:
+            out.append((False, str(exc)))
+    if settings.poll_seconds > 0 or settings.watch:
+        out.append((False, "Real time serves one person's account: polling and watches are off with GOOGLE_MCP_OAUTH"))
     return out
 
 

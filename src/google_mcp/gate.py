@@ -265,10 +265,18 @@ class Gate:
         await self._check_quota(principal, record)
         await self.store.create(record)
         await self.note("held", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
-        if self.settings.confirmation == "strict":
+        page = f"{self.settings.base_url}/approve/{record.session_id}"
+        if self.settings.confirmation == "strict" and self.settings.oauth:
+            ask = f"Nothing was done. Ask the person to open {page} to approve or decline it. You cannot confirm it."
+        elif self.settings.confirmation == "strict":
             ask = (
                 "Nothing was done. Show this preview to the person: they approve it in a terminal with "
                 f"`google-mcp approve {record.session_id}`. You cannot confirm it yourself."
+            )
+        elif self.settings.oauth:
+            ask = (
+                "Nothing was done yet. Show this preview to the person and ask; only if they say yes, call "
+                f"confirm_action(confirmation_id='{record.session_id}') (or they approve it at {page})."
             )
         else:
             ask = (
@@ -289,9 +297,14 @@ class Gate:
         self, state: Any, confirmation_id: str, principal: str, via: str, kind: Kind = "pending"
     ) -> WriteOutcome:
         if via == "model" and self.settings.confirmation == "strict":
+            where = (
+                f"at {self.settings.base_url}/approve/{confirmation_id}"
+                if self.settings.oauth
+                else f"with `google-mcp approve {confirmation_id}`"
+            )
             raise PermissionDenied(
-                "Strict confirmation is on: only the person can approve, in their client or with "
-                f"`google-mcp approve {confirmation_id}`. Ask them to approve it there."
+                f"Strict confirmation is on: only the person can approve, in their client or {where}. "
+                "Ask them to approve it there."
             )
         claim = await self.store.claim(confirmation_id, principal, "executing", kind)
         record = await self.store.get(confirmation_id, principal)

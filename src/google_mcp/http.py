@@ -19,14 +19,14 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from google_mcp.serving import bind, serve_announced
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from google_mcp.router import Router
     from google_mcp.server import GoogleMCPServer
@@ -46,8 +46,9 @@ def _allowed(settings: Settings) -> tuple[list[str], list[str]]:
     if settings.public_url:  # where Google's pushes arrive
         from urllib.parse import urlsplit
 
-        public = urlsplit(settings.public_url).netloc
-        hosts.append(public if ":" in public else f"{public}:*")
+        public = urlsplit(settings.public_url)
+        hosts.append(public.netloc if ":" in public.netloc else f"{public.netloc}:*")
+        origins.append(f"{public.scheme}://{public.netloc}")  # our own pages post back (the approval page)
     for host in settings.allowed_hosts:
         hosts.append(host if ":" in host else f"{host}:*")
         origins += [f"http://{host}", f"https://{host}"]
@@ -78,6 +79,7 @@ class Guard:
         self.hosts, self.origins = _allowed(settings)
         self.tokens = [t.encode() for t in settings.bearer_tokens()]
         self.people = people  # many people (OAuth): our provider checks their tokens
+        self.cors = set(settings.cors_origins)  # browser front ends of /chat and /approve
         self.resource_metadata = settings.base_url + "/.well-known/oauth-protected-resource/mcp"
 
     def _principal(self, headers: Headers) -> str | None:
@@ -98,10 +100,17 @@ class Guard:
             await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
             return
         origin = headers.get("origin")
-        if origin is not None and not _matches(origin, self.origins):
+        path = scope.get("path", "")
+        front_end = origin is not None and origin in self.cors and path.startswith(CORS_PATHS)
+        if origin is not None and not front_end and not _matches(origin, self.origins):
             await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
             return
-        path = scope.get("path", "")
+        if front_end:
+            assert origin is not None
+            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:  # the preflight
+                await Response(status_code=204, headers=_cors(origin, preflight=True))(scope, receive, send)
+                return
+            send = _with_cors(send, origin)
         if self.people is not None:
             await self._people(scope, receive, send, headers, path)
             return
@@ -153,6 +162,31 @@ class Guard:
 
 
 PERSONAL = ("/chat", "/confirm/")  # our routes that act for a person
+CORS_PATHS = ("/chat", "/approve/")  # what a browser front end on GOOGLE_MCP_CORS_ORIGINS may call
+
+
+def _cors(origin: str, preflight: bool = False) -> dict[str, str]:
+    """CORS for one allowed origin: credentials for it alone, never a wildcard."""
+    out = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
+    if preflight:
+        out.update(
+            {
+                "Access-Control-Allow-Methods": "GET, POST",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+    return out
+
+
+def _with_cors(send: Send, origin: str) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            extra = [(k.lower().encode(), v.encode()) for k, v in _cors(origin).items()]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
 
 
 def check_exposure(settings: Settings) -> None:

@@ -238,9 +238,11 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     add_confirm_routes(server, state)
     resources.register(server, state, realtime)
     if provider is not None:
+        from google_mcp.people import approve
         from google_mcp.people.setup import add_callback
 
         add_callback(server, provider)
+        approve.register(server, state, provider)
     elif settings.public_url:  # pushes serve one person's account
         hooks.register(server, settings, realtime)
     router = None

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     port: int = 8000
     auth_token: SecretStr | None = Field(default=None, description="bearer token required on HTTP transports")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="browser front ends (scheme://host[:port]) that may call /chat and /approve"
+    )
     oauth: bool = Field(default=False, description="people sign in with their own Google accounts (HTTP)")
     people_key: SecretStr | None = Field(default=None, description="encrypts people's Google grants at rest")
     people_key_file: Path | None = None
@@ -127,7 +130,7 @@ class Settings(BaseSettings):
 
     log_level: str = "WARNING"
 
-    @field_validator("allowed_hosts", "auto_approve", "tools", "watch", mode="before")
+    @field_validator("allowed_hosts", "auto_approve", "tools", "watch", "cors_origins", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

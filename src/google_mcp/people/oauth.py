@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +44,7 @@ REFRESH_TTL = 30 * 24 * 3600
 CODE_TTL = 300
 LOGIN_TTL = 600
 SCOPE = "google-mcp"
+SESSION_TTL = 12 * 3600
 
 
 def _hash(secret: str) -> str:
@@ -60,6 +62,19 @@ def person_of(google_sub: str) -> str:
 
 class SignInFailed(Exception):
     """Google's side of the sign-in did not complete; the message says what the person can do."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    where: str  # where the browser goes next
+    person: str
+    session: str | None = None  # a browser sign-in (the approval page): its session, for the cookie
+
+
+@dataclass(frozen=True)
+class Session:
+    person: str
+    csrf: str
 
 
 class Provider:
@@ -86,13 +101,16 @@ class Provider:
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if params.resource and params.resource.rstrip("/") != self.resource:
             raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
+        return await self._to_google({"client_id": client.client_id, "params": params.model_dump(mode="json")})
+
+    async def browser_login(self, next_path: str) -> str:
+        """A person signs in to this server in their browser (for the approval page): on to Google."""
+        return await self._to_google({"browser": True, "next": next_path})
+
+    async def _to_google(self, login_record: dict[str, Any]) -> str:
         app = await self.grants.ready()
         login, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        await self.kv.put(
-            "login:" + _hash(login),
-            {"client_id": client.client_id, "params": params.model_dump(mode="json"), "verifier": verifier},
-            LOGIN_TTL,
-        )
+        await self.kv.put("login:" + _hash(login), {**login_record, "verifier": verifier}, LOGIN_TTL)
         query = {
             "client_id": app.client_id,
             "redirect_uri": self.callback,
@@ -106,8 +124,9 @@ class Provider:
         }
         return app.auth_uri + "?" + urlencode(query)
 
-    async def finish_sign_in(self, state: str, code: str) -> tuple[str, str]:
-        """Google's callback: the person's grant is kept; (where the client waits, the person's id)."""
+    async def finish_sign_in(self, state: str, code: str) -> SignedIn:
+        """Google's callback: the person's grant is kept; then back to the client that asked (with our
+        code), or to the page the browser came from (with a session)."""
         login = await self.kv.take("login:" + _hash(state))
         if login is None:
             raise SignInFailed("This sign-in expired or was already used: start again from your MCP client.")
@@ -119,6 +138,11 @@ class Provider:
         person = person_of(str(claims["sub"]))
         scopes = str(google.get("scope", "")).split()
         await self.grants.save(person, str(claims.get("email", "")), str(refresh), scopes)
+        if login.get("browser"):
+            session = secrets.token_urlsafe(32)
+            record = {"person": person, "csrf": secrets.token_urlsafe(32)}
+            await self.kv.put("session:" + _hash(session), record, SESSION_TTL)
+            return SignedIn(str(login["next"]), person, session)
         params = AuthorizationParams.model_validate(login["params"])
         ours = secrets.token_urlsafe(32)
         code_record = AuthorizationCode(
@@ -133,7 +157,14 @@ class Provider:
             subject=person,
         )
         await self.kv.put("code:" + _hash(ours), code_record.model_dump(mode="json"), CODE_TTL)
-        return construct_redirect_uri(str(params.redirect_uri), code=ours, state=params.state), person
+        return SignedIn(construct_redirect_uri(str(params.redirect_uri), code=ours, state=params.state), person)
+
+    async def session(self, cookie: str | None) -> Session | None:
+        """The browser session a cookie names, if it is live and its person still has their grant."""
+        found = await self.kv.get("session:" + _hash(cookie)) if cookie else None
+        if found is None or await self.grants.load(str(found["person"])) is None:
+            return None
+        return Session(str(found["person"]), str(found["csrf"]))
 
     async def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
         import httpx2

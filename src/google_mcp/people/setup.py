@@ -13,9 +13,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from google_mcp.auth import scopes_for
 from google_mcp.people.grants import Grants, google_app, people_key
 from google_mcp.people.kv import KV, RedisKV, SqliteKV
-from google_mcp.people.oauth import SCOPE, Provider, SignInFailed
+from google_mcp.people.oauth import SCOPE, SESSION_TTL, Provider, SignInFailed
 from google_mcp.settings import GOOGLE_GROUPS, Settings
 from google_mcp.state import AppState
+
+COOKIE = "google_mcp_session"
 
 
 def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSettings]:
@@ -50,7 +52,13 @@ def add_callback(server: Any, provider: Provider) -> None:
         if query.get("error"):
             return page("Sign-in cancelled", "Google did not sign you in. Start again from your MCP client.", 400)
         try:
-            where, _ = await provider.finish_sign_in(query.get("state", ""), query.get("code", ""))
+            done = await provider.finish_sign_in(query.get("state", ""), query.get("code", ""))
         except SignInFailed as exc:
             return page("Sign-in failed", str(exc), 400)
-        return RedirectResponse(where, status_code=302)
+        response = RedirectResponse(done.where, status_code=302)
+        if done.session is not None:
+            secure = provider.base.startswith("https://")
+            response.set_cookie(
+                COOKIE, done.session, max_age=SESSION_TTL, path="/", secure=secure, httponly=True, samesite="lax"
+            )
+        return response

@@ -1,0 +1,126 @@
+"""The approval page: a person signed in to this server in their browser sees a held action's preview
+at GET /approve/{id} and approves or declines it there.
+
+What the page needs never travels on the model's channel: the model has the link, the person's browser
+has the session (an HttpOnly, SameSite=Lax cookie from signing in with Google) and the page's CSRF token
+(bound to that session, sent only in the page). A page on another origin cannot post a decision (no
+token; and a foreign Origin is refused before any route), nor frame this one (frame-ancestors 'none').
+A decision is taken once: a second click finds nothing pending.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from google_mcp.errors import GoogleMCPError, NotFound
+from google_mcp.people.oauth import Provider
+from google_mcp.people.setup import COOKIE
+from google_mcp.state import AppState
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",  # no-referrer would send "Origin: null" on our own form posts
+    "X-Content-Type-Options": "nosniff",
+}
+STYLE = (
+    "body{font:16px/1.45 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
+    "pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;border-radius:6px}"
+    "button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.75rem}"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    text = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style><h1>{html.escape(title)}</h1>{body}</html>"
+    )
+    return HTMLResponse(text, status_code=status, headers=HEADERS)
+
+
+def _preview_html(preview: dict[str, Any]) -> str:
+    lines = [f"<p><strong>{html.escape(str(preview.get('action', '')))}</strong>: "]
+    lines.append(f"{html.escape(str(preview.get('summary', '')))}</p>")
+    details = "\n".join(str(d) for d in preview.get("details") or [])
+    if details:
+        lines.append(f"<pre>{html.escape(details)}</pre>")
+    return "".join(lines)
+
+
+def register(server: Any, state: AppState, provider: Provider) -> None:
+    @server.custom_route("/login", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def login(request: Request) -> Response:
+        after = request.query_params.get("next", "")
+        if not after.startswith("/approve/") or "//" in after:  # only back to our own page
+            after = "/approve/"
+        return RedirectResponse(await provider.browser_login(after), status_code=302)
+
+    async def signed_in(request: Request, cid: str) -> Any:
+        session = await provider.session(request.cookies.get(COOKIE))
+        if session is None:
+            return RedirectResponse("/login?next=" + quote(f"/approve/{cid}", safe="/"), status_code=302)
+        return session
+
+    @server.custom_route("/approve/{confirmation_id}", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def show(request: Request) -> Response:
+        cid = request.path_params["confirmation_id"]
+        session = await signed_in(request, cid)
+        if isinstance(session, Response):
+            return session
+        try:
+            record = await state.gate.store.get(cid, "person:" + session.person)
+        except GoogleMCPError as exc:
+            return _page("Try again shortly", f"<p>{html.escape(str(exc))}</p>", 503)
+        if record is None or record.kind != "pending" or record.status != "awaiting_confirmation":
+            return _page(
+                "Nothing to approve", "<p>No such action is waiting for you: it was decided or expired.</p>", 404
+            )
+        form = (
+            f'<form method=post action="/approve/{html.escape(cid)}">'
+            f'<input type=hidden name=csrf value="{html.escape(session.csrf)}">'
+            "<button name=decision value=approve type=submit>Approve</button>"
+            "<button name=decision value=decline type=submit>Decline</button></form>"
+        )
+        waits = (
+            f"<p>Waiting since {html.escape(record.created_at)}; it expires at {html.escape(record.expires_at)}.</p>"
+        )
+        return _page("Approve this action?", _preview_html(record.preview) + waits + form)
+
+    @server.custom_route("/approve/{confirmation_id}", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def decide(request: Request) -> Response:
+        cid = request.path_params["confirmation_id"]
+        session = await provider.session(request.cookies.get(COOKIE))
+        if session is None:
+            return _page("Sign in first", "<p>Open the approval link again to sign in.</p>", 401)
+        form = await request.form()
+        given = str(form.get("csrf", "")).encode()
+        if not given or not hmac.compare_digest(given, session.csrf.encode()):
+            return _page("Refused", "<p>This form did not come from the approval page.</p>", 403)
+        decision = form.get("decision")
+        if decision not in ("approve", "decline"):
+            return _page("Refused", "<p>Choose Approve or Decline.</p>", 400)
+        who = "person:" + session.person
+        try:
+            record = await state.gate.store.get(cid, who)
+            if record is None or record.kind != "pending" or record.status != "awaiting_confirmation":
+                raise NotFound(cid)  # decided already (a second click, another tab): nothing more is done
+            if decision == "approve":
+                outcome = await state.gate.confirm(state, cid, who, via="the person on the approval page")
+            else:
+                outcome = await state.gate.cancel(cid, who, "declined")
+        except NotFound:
+            return _page(
+                "Nothing to approve", "<p>It was already decided, or it expired. Nothing was done now.</p>", 409
+            )
+        except GoogleMCPError as exc:
+            return _page("Not done", f"<p>{html.escape(str(exc))}</p>", 409)
+        title = {"done": "Done", "declined": "Declined"}.get(outcome.status, outcome.status.capitalize())
+        return _page(title, f"<p>{html.escape(outcome.message)}</p>")
