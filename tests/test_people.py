@@ -288,3 +288,40 @@ def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> 
     assert f"Google OAuth client: {secrets_file}" in ready and "GOOGLE_MCP_CLIENT_SECRETS_FILE" not in ready
     assert "use an https://" in doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
     assert "polling and watches are off" in doctor(GOOGLE_MCP_POLL_SECONDS="5")
+
+
+async def test_a_person_signed_in_on_one_process_is_served_by_another(
+    fresh_sandbox: Any, tmp_path: Any, redis_url: str
+) -> None:
+    """Two processes behind one address share Redis and the grants' key: a token from one works on the
+    other, as the same person with the same pending actions; nothing of theirs is in the SQLite file."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    common = {
+        "GOOGLE_MCP_OAUTH": "true",
+        "GOOGLE_MCP_PUBLIC_URL": public,
+        "GOOGLE_MCP_REDIS_URL": redis_url,
+        "GOOGLE_MCP_PEOPLE_KEY": "r8cJ4tN0a6qj7k0l3Xh2cJ1n9Yp5Ww8Zs4Vb6Qe2Tf0=",
+        "GOOGLE_MCP_PEOPLE_FILE": str(tmp_path / "unused.sqlite3"),
+    }
+    first = Served.http(fresh_sandbox.url, port, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "a.json"), **common)
+    second = Served.http(fresh_sandbox.url, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "b.json"), **common)
+    try:
+        browser = Browser(JORDAN)
+        async with signed_in(first.url, browser) as jordan:
+            held = await call(jordan, "gmail_send", {**MAIL, "to": ["priya.shah@example.org"]})
+        headers = {"Authorization": f"Bearer {browser.token}"}
+        async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+            async with Client(streamable_http_client(second.url + "/mcp", http_client=http), mode="legacy") as other:  # type: ignore[arg-type]
+                mail = subjects(await call(other, "gmail_search", {"query": "in:inbox"}))
+                assert mail == {"Jordan: salary review", "Jordan: your appointment"}
+                listed = await call(other, "list_pending_actions")
+                assert [a["confirmation_id"] for a in listed["actions"]] == [held["confirmation_id"]]
+                done = await call(other, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+                assert done["status"] == "done"
+        assert not (tmp_path / "unused.sqlite3").exists()
+        sent = fresh_sandbox.sandbox.accounts[JORDAN].mailbox.messages.values()
+        assert sum("SENT" in m.labels for m in sent) == 1
+    finally:
+        second.stop()
+        first.stop()
