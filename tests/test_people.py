@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -325,3 +326,69 @@ async def test_a_person_signed_in_on_one_process_is_served_by_another(
     finally:
         second.stop()
         first.stop()
+
+
+PERSONAL = "alex.personal@example.net"
+
+
+async def browse(web: httpx2.AsyncClient, url: str, path: str, accounts: list[str]) -> httpx2.Response:
+    """Follow redirects as a browser does, choosing the next of `accounts` at each Google consent screen."""
+    where = url + path
+    while True:
+        answer = await web.get(where)
+        if answer.status_code != 302:
+            return answer
+        where = answer.headers["location"]
+        if where.startswith("/"):
+            where = url + where
+        elif "/o/oauth2/auth" in where:
+            where += "&" + urlencode({"login_hint": accounts.pop(0)})
+
+
+async def test_a_person_links_a_second_google_account_and_chooses_it_per_call(
+    shared: Served, fresh_sandbox: Any
+) -> None:
+    url, sb = shared.url, fresh_sandbox.sandbox
+
+    def sent() -> dict[str, int]:
+        return {a: sum("SENT" in m.labels for m in sb.accounts[a].mailbox.messages.values()) for a in (ALEX, PERSONAL)}
+
+    before = sent()
+    async with signed_in(url, Browser(ALEX)) as alex:
+        async with httpx2.AsyncClient(timeout=30) as web:  # the person's browser: sign in, then link
+            page = await browse(web, url, "/link", [ALEX, PERSONAL])
+            assert page.status_code == 200 and ALEX in page.text and PERSONAL in page.text
+        personal = subjects(await call(alex, "gmail_search", {"query": "in:inbox", "account": PERSONAL}))
+        assert personal == {"Personal: dinner on Saturday?", "Personal: rent receipt"}
+        work = subjects(await call(alex, "gmail_search", {"query": "in:inbox", "max_results": 50}))
+        assert work and not work & personal  # no account: the first one
+
+        # reads that span every linked account say whose each result is
+        both = await alex.call_tool("gmail_search", {"query": "in:inbox", "max_results": 50, "account": "all"})
+        found = both.structured_content
+        assert found is not None
+        assert {m["account"] for m in found["messages"]} == {ALEX, PERSONAL}
+        assert {m["subject"] for m in found["messages"]} == work | personal
+        assert "account" in both.content[0].text.splitlines()[0]  # type: ignore[union-attr]
+        events = await call(alex, "calendar_list_events", {"max_results": 50, "account": "all"})
+        assert {e["account"] for e in events["events"] if e["summary"] == "Personal: climbing"} == {PERSONAL}
+        now = datetime.fromisoformat(events["time_min"])
+        window = {"time_min": now.isoformat(), "time_max": (now + timedelta(days=3)).isoformat()}
+        spans = await call(alex, "calendar_free_busy", {**window, "slot_minutes": 30, "account": "all"})
+        assert set(spans["busy"]) == {ALEX, PERSONAL}
+        climbing = spans["busy"][PERSONAL][0]
+        start, end = datetime.fromisoformat(climbing["start"]), datetime.fromisoformat(climbing["end"])
+        assert spans["free_slots"]
+        for slot in spans["free_slots"]:  # free only where both accounts are
+            assert datetime.fromisoformat(slot["end"]) <= start or datetime.fromisoformat(slot["start"]) >= end
+        assert "not one of your linked" in await fails(alex, "gmail_search", {"account": JORDAN})
+        assert "one account at a time" in await fails(alex, "gmail_search", {"account": "all", "page_token": "x"})
+
+        # a write's preview names the account it acts as, and it runs as that one
+        held = await call(alex, "gmail_send", {**MAIL, "account": PERSONAL})
+        assert held["preview"]["details"][0] == f"As: {PERSONAL}"
+        default = await call(alex, "gmail_send", MAIL)
+        assert default["preview"]["details"][0] == f"As: {ALEX}"
+        await call(alex, "cancel_action", {"confirmation_id": default["confirmation_id"]})
+        assert (await call(alex, "confirm_action", {"confirmation_id": held["confirmation_id"]}))["status"] == "done"
+    assert sent() == {ALEX: before[ALEX], PERSONAL: before[PERSONAL] + 1}

@@ -25,7 +25,7 @@ from google_mcp.errors import InvalidInput
 from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit, current_principal
 from google_mcp.models import WriteOutcome
 from google_mcp.settings import Settings
-from google_mcp.state import AppState
+from google_mcp.state import AppState, acting_as, acting_person
 
 Ctx = Context[AppState, Any]  # a tool's request context; its lifespan state is the AppState
 Server = MCPServer[AppState]
@@ -104,6 +104,57 @@ def explain(name: str, exc: ValidationError, schema: dict[str, Any] | None = Non
     return f"Invalid arguments for {name}: " + "; ".join(lines) + f". {name} takes: {takes}."
 
 
+ACCOUNT_KEY = "_account"  # in a frozen op: the Google account it runs as
+
+
+def as_account(
+    fn: Callable[..., Awaitable[Any]],
+    execute: Executor | None,
+    span: Callable[[dict[str, Any], dict[str, Any]], Any] | None,
+) -> tuple[Callable[..., Awaitable[Any]], Executor | None]:
+    """A Google tool on a server many people use: it takes `account` (one of the person's linked Google
+    accounts; "all" where `span` merges a read across them). A write's preview names the account, and its
+    frozen op carries it, so the confirmation runs as the account the person was shown."""
+    params, _, returns = parameters(fn)
+    hint = "a linked Google account (email); default your first" + ('; "all" for every one' if span else "")
+    account = inspect.Parameter(
+        "account",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[str | None, Field(description=hint)],
+    )
+    state_param = inspect.Parameter("state", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=AppState)
+
+    async def wrapped(state: AppState, account: str | None = None, **args: Any) -> Any:
+        if account == "all" and span is not None:
+            if args.get("page_token"):
+                raise InvalidInput('Page one account at a time: give account=EMAIL with page_token, not "all".')
+            answers = {}
+            for email in state.accounts():
+                with acting_as(email):
+                    answers[email] = await fn(state, **args)
+            return span(answers, args)
+        with acting_as(account):
+            out = await fn(state, **args)
+            if isinstance(out, Plan):
+                email = state.account_for(acting_person() or "")
+                out.op = {**out.op, ACCOUNT_KEY: email}
+                out.preview.details.insert(0, f"As: {email}")
+            return out
+
+    face(wrapped, fn.__name__, describe(fn), [state_param, *params, account], returns)
+    if execute is None:
+        return wrapped, None
+    run = execute
+
+    async def execute_as(state: AppState, op: dict[str, Any]) -> Any:
+        op = dict(op)
+        with acting_as(op.pop(ACCOUNT_KEY, None)):
+            return await run(state, op)
+
+    return wrapped, execute_as
+
+
 class Registrar:
     """Registers tools. A tool whose annotations say it changes state is put behind the gate.
 
@@ -119,26 +170,39 @@ class Registrar:
         self.settings = settings
         self.gate = gate
         self.reads: dict[str, Callable[..., Awaitable[Any]]] = {}
+        self.google = False  # registering a Google group's tools (on a shared server: they take `account`)
 
     def __call__(
-        self, *, title: str, annotations: ToolAnnotations, execute: Executor | None = None, detail: bool = False
+        self,
+        *,
+        title: str,
+        annotations: ToolAnnotations,
+        execute: Executor | None = None,
+        detail: bool = False,
+        span: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
     ) -> Callable[[Any], Any]:
         """`detail=True` gives a read tool a `detail` argument: "full" answers in compact JSON of every field
-        instead of the compact lines."""
+        instead of the compact lines. `span` merges a read's answers from each of a person's linked Google
+        accounts (account="all"), on a server many people use."""
 
-        def register(fn: Any) -> Any:
+        def register(original: Any) -> Any:
+            fn = original
+            if self.settings.oauth and self.google:
+                fn, execute_as = as_account(original, execute, span)
+            else:
+                execute_as = execute
             if annotations.read_only_hint:
                 self.reads[fn.__name__] = fn
                 mcp_fn = self._direct(fn, detail)
             elif self.settings.read_only:
                 return fn
             else:
-                assert execute is not None, f"{fn.__name__} changes state: give it an executor"
+                assert execute_as is not None, f"{fn.__name__} changes state: give it an executor"
                 self.gate.builders[fn.__name__] = fn
-                self.gate.executors[fn.__name__] = execute
+                self.gate.executors[fn.__name__] = execute_as
                 mcp_fn = self._gated(fn)
             self.server.tool(name=fn.__name__, title=title, annotations=annotations, description=describe(fn))(mcp_fn)
-            return fn
+            return original
 
         return register
 

@@ -50,16 +50,18 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
         head += f" of about {result.result_size_estimate}"
     if result.next_page_token:
         head += f"; more with page_token={result.next_page_token}"
-    lines = [head + ". Tab-separated: id, date, from, subject, labels, snippet"]  # a tab is the cheapest separator
+    several = any(m.account for m in result.messages)
+    columns = "id, date, from, subject, labels, snippet" + (", account" if several else "")
+    lines = [f"{head}. Tab-separated: {columns}"]  # a tab is the cheapest separator
     for m in result.messages:
         # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
-        labels = [SYSTEM_LABELS.get(x) or (label_names.get(x, "") if x.startswith("Label_") else "") for x in m.labels]
+        labels = [SYSTEM_LABELS.get(x) or label_names.get(x, "") for x in m.labels]
         labels = [x for x in labels if x] + (["attachments"] if m.has_attachments else [])
         snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
         thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
         lines.append(
             f"{m.id}{thread}\t{_when(m.date)}\t{one_line(m.sender)}\t{one_line(m.subject) or '(no subject)'}\t"
-            f"{','.join(labels) or '-'}\t{one_line(snippet)}"
+            f"{','.join(labels) or '-'}\t{one_line(snippet)}" + (f"\t{m.account}" if several else "")
         )
     if result.failed_ids:
         lines.append("Could not be read this time: " + ", ".join(result.failed_ids))
@@ -92,6 +94,8 @@ def event_line(ev: Event, zone: str, several_calendars: bool) -> str:
         parts.append(ev.meet_link)
     if several_calendars:
         parts.append(f"calendar {ev.calendar_id}")
+    if ev.account:
+        parts.append(f"account {ev.account}")
     return " · ".join(parts)
 
 

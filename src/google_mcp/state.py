@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,19 @@ if TYPE_CHECKING:
 PEOPLE_KEPT = 256  # people whose Google clients stay built (the rest are rebuilt when they come back)
 
 
+_account: ContextVar[str | None] = ContextVar("google_mcp_account", default=None)
+
+
+@contextmanager
+def acting_as(account: str | None) -> Iterator[None]:
+    """Run as one of the signed-in person's linked Google accounts (None: their first)."""
+    token = _account.set(account)
+    try:
+        yield
+    finally:
+        _account.reset(token)
+
+
 def acting_person() -> str | None:
     """The signed-in person a request is served for (OAuth mode): the subject of their access token."""
     from mcp.server.auth.middleware.auth_context import get_access_token
@@ -36,6 +52,7 @@ class _Google:
 
     person: str | None = None
     signed_in: int = 0
+    account: str | None = None
     client: GoogleClient | None = None
     gmail: Gmail | None = None
     calendar: Calendar | None = None
@@ -82,15 +99,41 @@ class AppState:
                 found = self._own = _Google()
         else:
             assert self.people is not None
-            signed_in = self.people.sign_in_count(person)
+            email = self.account_for(person)
+            signed_in = self.people.sign_in_count(person, email)
+            key = f"{person}|{email}"
             with self._lock:
-                found = self._people_google.pop(person, None)
+                found = self._people_google.pop(key, None)
                 if found is None or found.signed_in != signed_in:  # a new grant: a new client
-                    found = _Google(person, signed_in)
-                self._people_google[person] = found  # most recently served last
+                    found = _Google(person, signed_in, email)
+                self._people_google[key] = found  # most recently served last
                 while len(self._people_google) > PEOPLE_KEPT:
                     self._people_google.pop(next(iter(self._people_google)))
         return found
+
+    def account_for(self, person: str) -> str:
+        """The Google account a person's request acts as: the one it names, or their first."""
+        from google_mcp.errors import InvalidInput
+
+        assert self.people is not None
+        linked = self.people.active(person)
+        wanted = _account.get()
+        if wanted is None:
+            return linked.default
+        if wanted not in linked.accounts:
+            raise InvalidInput(
+                f"{wanted!r} is not one of your linked Google accounts: {', '.join(linked.accounts)}. "
+                "Link another at /link (signed in, in a browser)."
+            )
+        return wanted
+
+    def accounts(self) -> list[str]:
+        """The signed-in person's Google accounts (their first one first); [] on a single-person server."""
+        person = acting_person() if self.people is not None else None
+        if person is None or self.people is None:
+            return []
+        linked = self.people.active(person)
+        return [linked.default, *(a for a in linked.accounts if a != linked.default)]
 
     @property
     def client(self) -> GoogleClient:
@@ -102,13 +145,13 @@ class AppState:
                 if google.person is None:
                     google.client = GoogleClient(self.settings, sandbox_url=None)
                 else:
-                    people, person = self.people, google.person
-                    assert people is not None
+                    people, person, email = self.people, google.person, google.account
+                    assert people is not None and email is not None
                     google.client = GoogleClient(
                         self.settings,
                         sandbox_url=None,
-                        credentials=lambda: people.credentials(person),
-                        on_revoked=lambda: people.revoked(person),
+                        credentials=lambda: people.credentials(person, email),
+                        on_revoked=lambda: people.revoked(person, email),
                     )
             client = google.client
         if client.sandbox_url is None and (self.settings.sandbox or self.settings.sandbox_url):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -53,6 +55,7 @@ class Event(Result):
     recurrence: list[str] = Field(default_factory=list)
     meet_link: str | None = None
     html_link: str | None = None
+    account: str | None = None  # which linked Google account (account="all" on a shared server)
 
 
 class EventList(Result):
@@ -60,6 +63,19 @@ class EventList(Result):
     time_min: str
     time_max: str | None = None
     next_page_token: str | None = None
+
+    @classmethod
+    def across(cls, answers: dict[str, EventList], args: dict[str, Any]) -> EventList:
+        """One listing over several linked accounts, in time order, each event saying whose it is."""
+        events = [e.model_copy(update={"account": email}) for email, a in answers.items() for e in a.events]
+
+        def when(e: Event) -> datetime:
+            moment = datetime.fromisoformat(e.start.date_time or f"{e.start.date}T00:00:00")
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+        events.sort(key=when)
+        first = next(iter(answers.values()), None)
+        return cls(events=events, time_min=first.time_min if first else "", time_max=first.time_max if first else None)
 
 
 class BusyBlock(Result):
@@ -72,6 +88,30 @@ class FreeBusy(Result):
     busy: dict[str, list[BusyBlock]]
     errors: dict[str, str] = Field(default_factory=dict)
     free_slots: list[BusyBlock] = Field(default_factory=list, description="times when everyone is free")
+
+    @classmethod
+    def across(cls, answers: dict[str, FreeBusy], args: dict[str, Any]) -> FreeBusy:
+        """Free/busy over several linked accounts: each account's own calendar ("primary") under its address,
+        and free slots only where every account is free (at least `slot_minutes` long)."""
+        first = next(iter(answers.values()))
+        zone = ZoneInfo(first.time_zone)
+        busy: dict[str, list[BusyBlock]] = {}
+        errors: dict[str, str] = {}
+        for email, a in answers.items():
+            for who, blocks in a.busy.items():
+                busy.setdefault(email if who == "primary" else who, []).extend(blocks)
+            errors.update({(email if who == "primary" else who): why for who, why in a.errors.items()})
+        windows = [(datetime.fromisoformat(b.start), datetime.fromisoformat(b.end)) for b in first.free_slots]
+        for other in list(answers.values())[1:]:
+            theirs = [(datetime.fromisoformat(b.start), datetime.fromisoformat(b.end)) for b in other.free_slots]
+            windows = [(max(s, t), min(e, u)) for s, e in windows for t, u in theirs if max(s, t) < min(e, u)]
+        least = timedelta(minutes=int(args.get("slot_minutes") or 0))
+        free = [
+            BusyBlock(start=s.astimezone(zone).isoformat(), end=e.astimezone(zone).isoformat())
+            for s, e in windows
+            if e - s >= least
+        ]
+        return cls(time_zone=first.time_zone, busy=busy, errors=errors, free_slots=free)
 
 
 class EventChanged(Result):

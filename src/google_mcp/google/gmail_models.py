@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
 
@@ -20,6 +20,7 @@ class MessageSummary(Result):
     labels: list[str]
     unread: bool
     has_attachments: bool = Field(description="true for multipart/mixed messages, where attachments live")
+    account: str | None = None  # which linked Google account (account="all" on a shared server)
 
 
 class SearchResult(Result):
@@ -33,6 +34,27 @@ class SearchResult(Result):
     @property
     def label_names(self) -> dict[str, str]:
         return self._label_names
+
+    @classmethod
+    def across(cls, answers: dict[str, SearchResult], args: dict[str, Any]) -> SearchResult:
+        """One search over several linked accounts: newest first, each message saying whose it is; user
+        labels by name (their ids are each account's own)."""
+        messages: list[MessageSummary] = []
+        names: dict[str, str] = {}
+        for email, found in answers.items():
+            for m in found.messages:
+                labels = [found.label_names.get(x, x) if x.startswith("Label_") else x for x in m.labels]
+                messages.append(m.model_copy(update={"account": email, "labels": labels}))
+            names.update({n: n for n in found.label_names.values()})
+        messages.sort(key=lambda m: m.date, reverse=True)
+        merged = cls(
+            query=next(iter(answers.values())).query if answers else "",
+            messages=messages,
+            result_size_estimate=sum(a.result_size_estimate for a in answers.values()),
+            failed_ids=[i for a in answers.values() for i in a.failed_ids],
+        )
+        merged._label_names = names
+        return merged
 
 
 class AttachmentInfo(Result):

@@ -59,9 +59,28 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
     @server.custom_route("/login", methods=["GET"])  # type: ignore[untyped-decorator]
     async def login(request: Request) -> Response:
         after = request.query_params.get("next", "")
-        if not after.startswith("/approve/") or "//" in after:  # only back to our own page
-            after = "/approve/"
+        if not (after.startswith("/approve/") or after in ("/accounts", "/link")) or "//" in after:
+            after = "/accounts"  # only back to our own pages
         return RedirectResponse(await provider.browser_login(after), status_code=302)
+
+    @server.custom_route("/link", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def link(request: Request) -> Response:
+        """Link another of your Google accounts (say, personal beside work): choose it at Google."""
+        session = await provider.session(request.cookies.get(COOKIE))
+        if session is None:
+            return RedirectResponse("/login?next=/link", status_code=302)
+        return RedirectResponse(await provider.browser_login("/accounts", link_to=session.person), status_code=302)
+
+    @server.custom_route("/accounts", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def accounts(request: Request) -> Response:
+        session = await provider.session(request.cookies.get(COOKIE))
+        if session is None:
+            return RedirectResponse("/login?next=/accounts", status_code=302)
+        linked = provider.grants.active(session.person)
+        names = [linked.default, *(a for a in linked.accounts if a != linked.default)]
+        items = "".join(f"<li>{html.escape(n)}{' (first)' if n == linked.default else ''}</li>" for n in names)
+        body = f"<ul>{items}</ul><p>Tools act as your first account unless given <code>account</code>.</p>"
+        return _page("Your Google accounts", body + '<p><a href="/link">Link another Google account</a></p>')
 
     async def signed_in(request: Request, cid: str) -> Any:
         session = await provider.session(request.cookies.get(COOKIE))

@@ -9,7 +9,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from google_mcp.people.kv import KV
 
@@ -26,6 +26,15 @@ class Grant:
     refresh_token: str
     scopes: list[str]
     revoked: bool = False
+
+
+@dataclass
+class Linked:
+    """A person's Google accounts: the one they sign in with (the default) and those they linked."""
+
+    person: str
+    default: str
+    accounts: dict[str, Grant]
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,8 @@ class Grants:
         self.kv, self._load_app = kv, load_app
         self._app: GoogleApp | None = None
         self._fernet = Fernet(key)
-        self._active: dict[str, Grant] = {}
-        self._signed_in: dict[str, int] = {}  # how many times each person signed in, in this process
+        self._active: dict[str, Linked] = {}
+        self._signed_in: dict[tuple[str, str], int] = {}  # grants replaced, per person and account, here
 
     @property
     def app(self) -> GoogleApp:
@@ -114,40 +123,63 @@ class Grants:
         return self._app
 
     async def save(self, person: str, email: str, refresh_token: str, scopes: list[str]) -> None:
+        """Keep a Google account's grant for the person: their first account (the one they sign in with),
+        or another one they link. Signing in again replaces that account's grant and keeps the others."""
+        stored = await self.kv.get("grant:" + person) or {"default": email, "accounts": {}}
         sealed = self._fernet.encrypt(refresh_token.encode()).decode()
-        await self.kv.put("grant:" + person, {"email": email, "token": sealed, "scopes": scopes})
-        self._active[person] = Grant(person, email, refresh_token, scopes)
-        self._signed_in[person] = self._signed_in.get(person, 0) + 1
+        stored["accounts"][email] = {"token": sealed, "scopes": scopes}
+        await self.kv.put("grant:" + person, stored)
+        self._active[person] = self._open(person, stored)
+        self._signed_in[(person, email)] = self._signed_in.get((person, email), 0) + 1
 
-    def sign_in_count(self, person: str) -> int:
-        """Changes when the person signs in again: what was built on their old grant is stale."""
-        return self._signed_in.get(person, 0)
+    def _open(self, person: str, stored: dict[str, Any]) -> Linked:
+        accounts = {
+            email: Grant(person, email, self._fernet.decrypt(str(v["token"]).encode()).decode(), list(v["scopes"]))
+            for email, v in stored["accounts"].items()
+        }
+        return Linked(person, str(stored["default"]), accounts)
 
-    async def load(self, person: str) -> Grant | None:
-        """The person's grant, None when they have none (or Google revoked it: then it is dropped)."""
+    def sign_in_count(self, person: str, email: str) -> int:
+        """Changes when an account's grant is replaced: what was built on the old one is stale."""
+        return self._signed_in.get((person, email), 0)
+
+    async def load(self, person: str) -> Linked | None:
+        """The person's accounts; None when they must sign in (none kept, or Google refused the first).
+        An account Google refused is dropped, unless another process has kept a newer grant for it."""
         found = self._active.get(person)
-        if found is not None and not found.revoked:
+        if found is not None and not any(g.revoked for g in found.accounts.values()):
             return found
         stored = await self.kv.get("grant:" + person)
-        token = self._fernet.decrypt(str(stored["token"]).encode()).decode() if stored else None
-        if stored is None or token is None or (found is not None and token == found.refresh_token):
-            if stored is not None:  # the one Google refused: gone (not a newer one another process saved)
+        if stored is None:
+            self._active.pop(person, None)
+            return None
+        fresh = self._open(person, stored)
+        for email, grant in (found.accounts if found else {}).items():
+            newer = fresh.accounts.get(email)
+            if newer is not None and newer.refresh_token != grant.refresh_token:
+                self._signed_in[(person, email)] = self._signed_in.get((person, email), 0) + 1
+            elif grant.revoked and newer is not None:  # the one Google refused: gone
+                del stored["accounts"][email]
+                del fresh.accounts[email]
+        if fresh.default not in fresh.accounts:
+            if stored["accounts"]:
+                await self.kv.put("grant:" + person, stored)  # the linked ones wait for their person
+            else:
                 await self.kv.delete("grant:" + person)
             self._active.pop(person, None)
             return None
-        if found is not None:  # signed in again (on another process): what was built on the old one goes
-            self._signed_in[person] = self._signed_in.get(person, 0) + 1
-        found = self._active[person] = Grant(person, stored["email"], token, list(stored["scopes"]))
-        return found
+        await self.kv.put("grant:" + person, stored)
+        self._active[person] = fresh
+        return fresh
 
-    def active(self, person: str) -> Grant:
-        """The grant of a person whose request is being served (loaded when their token was checked)."""
+    def active(self, person: str) -> Linked:
+        """The accounts of a person whose request is being served (loaded when their token was checked)."""
         return self._active[person]
 
-    def credentials(self, person: str) -> Credentials:
+    def credentials(self, person: str, email: str) -> Credentials:
         from google.oauth2.credentials import Credentials
 
-        grant = self.active(person)
+        grant = self.active(person).accounts[email]
         return Credentials(
             None,
             refresh_token=grant.refresh_token,
@@ -157,11 +189,12 @@ class Grants:
             scopes=grant.scopes,
         )
 
-    def revoked(self, person: str) -> None:
-        """Google refused the person's refresh token: their next request is asked to sign in again."""
+    def revoked(self, person: str, email: str) -> None:
+        """Google refused this account's refresh token: it is dropped on the person's next request (and
+        when it is their first account, they are asked to sign in again)."""
         found = self._active.get(person)
-        if found is not None:
-            found.revoked = True
+        if found is not None and email in found.accounts:
+            found.accounts[email].revoked = True
 
 
 def new_secret() -> str:

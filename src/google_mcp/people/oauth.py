@@ -103,9 +103,10 @@ class Provider:
             raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
         return await self._to_google({"client_id": client.client_id, "params": params.model_dump(mode="json")})
 
-    async def browser_login(self, next_path: str) -> str:
-        """A person signs in to this server in their browser (for the approval page): on to Google."""
-        return await self._to_google({"browser": True, "next": next_path})
+    async def browser_login(self, next_path: str, link_to: str | None = None) -> str:
+        """A person signs in to this server in their browser (for the approval page), or, signed in already,
+        links another of their Google accounts (`link_to`: their id): on to Google."""
+        return await self._to_google({"browser": True, "next": next_path, "link": link_to})
 
     async def _to_google(self, login_record: dict[str, Any]) -> str:
         app = await self.grants.ready()
@@ -118,7 +119,7 @@ class Provider:
             "scope": " ".join(["openid", "email", *self.google_scopes]),
             "state": login,
             "access_type": "offline",
-            "prompt": "consent",
+            "prompt": "select_account consent" if login_record.get("link") else "consent",
             "code_challenge": _challenge(verifier),
             "code_challenge_method": "S256",
         }
@@ -135,9 +136,11 @@ class Provider:
         refresh = google.get("refresh_token")
         if not refresh:
             raise SignInFailed("Google gave no lasting access (no refresh token): sign in again and allow access.")
-        person = person_of(str(claims["sub"]))
+        person = str(login.get("link") or person_of(str(claims["sub"])))  # linking: the signed-in person's
         scopes = str(google.get("scope", "")).split()
         await self.grants.save(person, str(claims.get("email", "")), str(refresh), scopes)
+        if login.get("link"):
+            return SignedIn(str(login["next"]), person)
         if login.get("browser"):
             session = secrets.token_urlsafe(32)
             record = {"person": person, "csrf": secrets.token_urlsafe(32)}

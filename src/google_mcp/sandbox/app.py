@@ -39,6 +39,7 @@ TIME_ZONE = "America/New_York"
 # a second person, for servers that many people use: their own mailbox, calendars and documents
 OTHER = "jordan.lee@example.com"
 OTHER_NAME = "Jordan Lee"
+PERSONAL = "alex.personal@example.net"  # the first person's personal account, to link beside the work one
 
 _acting: ContextVar[str | None] = ContextVar("sandbox_account", default=None)
 
@@ -95,7 +96,7 @@ class Sandbox:
         self.refresh_token = self.refresh_token or self.oauth.new_refresh_token()
         self.oauth.refresh_tokens[self.refresh_token] = Grant(frozenset(ALL_SCOPES))
         self.accounts: dict[str, Account] = {}
-        for n, (address, name) in enumerate(((ACCOUNT, ACCOUNT_NAME), (OTHER, OTHER_NAME))):
+        for n, (address, name) in enumerate(((ACCOUNT, ACCOUNT_NAME), (OTHER, OTHER_NAME), (PERSONAL, ACCOUNT_NAME))):
             store = CalendarStore(address, name, TIME_ZONE)
             store.generation = int(time.time() * 1000)
             box = Mailbox(address, 0x18A0000000000000 + n * 0x0040000000000000)
@@ -104,7 +105,7 @@ class Sandbox:
         self.pushes: list[dict[str, Any]] = []
         self.push_url, self.push_audience, self.push_account = None, None, SERVICE_ACCOUNT
         self.faults: list[Fault] = []
-        from .seed import seed_calendar, seed_mailbox, seed_other
+        from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
         from .seed_docs import seed_docs
 
         for account in self.accounts.values():
@@ -114,6 +115,8 @@ class Sandbox:
         seed_docs(self, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
+        with self.acting_as(PERSONAL):
+            seed_personal(self, full=seed == "default")
 
     # accounts: the signed-in account of each request (its token's), the first one otherwise ------
     @property

@@ -806,30 +806,63 @@ OTHER = ("Jordan Lee", "jordan.lee@example.com")
 def seed_other(sb: Sandbox, full: bool = True) -> None:
     """The second person's account (the sandbox acts as it): a mailbox, a calendar and nothing in common
     with the first, so that a server many people use can be shown to keep them apart."""
-    box, store = sb.mailbox, sb.calendar
-    for name, color in USER_LABELS:
-        box.add_label(name, color=color)
-    store.add_calendar(Calendar(OTHER[1], OTHER[1], "Europe/London", primary=True))
-    if not full:
-        return
-    now = sb.now()
-    for i, (sender, subject, text) in enumerate(
+    _small_account(
+        sb,
+        OTHER,
+        "Europe/London",
         [
             (("Priya Shah", "priya.shah@example.org"), "Jordan: salary review", "Your review is on Thursday."),
             (("Clinic", "appointments@clinic.example"), "Jordan: your appointment", "Tuesday 9:30, bring your card."),
-        ]
-    ):
-        raw = build_message(sender, [OTHER], subject, now - timedelta(hours=i + 1), f"<j{i}@sbx.example>", text=text)
+        ],
+        "Jordan: dentist",
+        full,
+    )
+
+
+PERSONAL = ("Alex Morgan", "alex.personal@example.net")
+
+
+def seed_personal(sb: Sandbox, full: bool = True) -> None:
+    """The first person's personal account, to be linked beside the work one."""
+    _small_account(
+        sb,
+        PERSONAL,
+        "America/New_York",
+        [
+            (("Sam Morgan", "sam.morgan@example.net"), "Personal: dinner on Saturday?", "Our place, 7pm."),
+            (("Landlord", "rent@flats.example"), "Personal: rent receipt", "Received, thank you."),
+        ],
+        "Personal: climbing",
+        full,
+    )
+
+
+def _small_account(
+    sb: Sandbox,
+    me: tuple[str, str],
+    tz: str,
+    mail: list[tuple[tuple[str, str], str, str]],
+    event: str,
+    full: bool,
+) -> None:
+    box, store = sb.mailbox, sb.calendar
+    for name, color in USER_LABELS:
+        box.add_label(name, color=color)
+    store.add_calendar(Calendar(me[1], me[1], tz, primary=True))
+    if not full:
+        return
+    now = sb.now()
+    for i, (sender, subject, text) in enumerate(mail):
+        raw = build_message(sender, [me], subject, now - timedelta(hours=i + 1), f"<{i}.{me[1]}>", text=text)
         box.add(raw, ["INBOX", "UNREAD"], now_ms=sb.now_ms())
     box.history.clear()
-    london = ZoneInfo("Europe/London")
-    day = now.astimezone(london).date() + timedelta(days=1)
+    day = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=1)
     store.insert(
-        store.calendars[OTHER[1]],
+        store.calendars[me[1]],
         {
-            "summary": "Jordan: dentist",
-            "start": {"dateTime": _at(day, 9, 30, "Europe/London").isoformat(), "timeZone": "Europe/London"},
-            "end": {"dateTime": _at(day, 10, 30, "Europe/London").isoformat(), "timeZone": "Europe/London"},
+            "summary": event,
+            "start": {"dateTime": _at(day, 9, 30, tz).isoformat(), "timeZone": tz},
+            "end": {"dateTime": _at(day, 10, 30, tz).isoformat(), "timeZone": tz},
         },
         now - timedelta(days=1),
         conference=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
-from google_mcp.settings import Settings
+from google_mcp.settings import GOOGLE_GROUPS, Settings
 from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms, watch
 
 
@@ -23,7 +23,9 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
     }
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
         if configured.get(name, True):
+            tool.google = name in GOOGLE_GROUPS
             groups[name](tool)
+    tool.google = False
     if settings.public_url and not settings.read_only and not settings.oauth:  # Google can push here
         watch.register(tool, list(settings.tools))
     if settings.log == "on":

@@ -265,9 +265,9 @@ async def respond_op(state: AppState, op: dict[str, Any]) -> EventChanged:
 
 def register(tool: Registrar) -> None:
     tool(title="List calendars", annotations=READ)(calendar_list_calendars)
-    tool(title="List events", annotations=READ, detail=True)(calendar_list_events)
+    tool(title="List events", annotations=READ, detail=True, span=EventList.across)(calendar_list_events)
     tool(title="Read an event", annotations=READ)(calendar_get_event)
-    tool(title="Free/busy and free slots", annotations=READ, detail=True)(calendar_free_busy)
+    tool(title="Free/busy and free slots", annotations=READ, detail=True, span=FreeBusy.across)(calendar_free_busy)
     tool(title="Create an event", annotations=WRITE, execute=create_op)(calendar_create_event)
     tool(title="Update an event", annotations=DESTRUCTIVE, execute=update_op)(calendar_update_event)
     tool(title="Delete an event", annotations=DESTRUCTIVE, execute=delete_op)(calendar_delete_event)

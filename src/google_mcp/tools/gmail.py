@@ -238,7 +238,7 @@ async def trash_op(state: AppState, op: dict[str, Any]) -> Trashed:
 
 
 def register(tool: Registrar) -> None:
-    tool(title="Search Gmail", annotations=READ, detail=True)(gmail_search)
+    tool(title="Search Gmail", annotations=READ, detail=True, span=SearchResult.across)(gmail_search)
     tool(title="Read an email", annotations=READ)(gmail_get_message)
     tool(title="Read a conversation", annotations=READ)(gmail_get_thread)
     tool(title="List Gmail labels", annotations=READ)(gmail_list_labels)
