@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -392,3 +393,129 @@ async def test_a_person_links_a_second_google_account_and_chooses_it_per_call(
         await call(alex, "cancel_action", {"confirmation_id": default["confirmation_id"]})
         assert (await call(alex, "confirm_action", {"confirmation_id": held["confirmation_id"]}))["status"] == "done"
     assert sent() == {ALEX: before[ALEX], PERSONAL: before[PERSONAL] + 1}
+
+
+class DocumentHost:
+    """An https server (its own self-signed certificate for 127.0.0.1) serving client metadata documents."""
+
+    def __init__(self, tmp_path: Any) -> None:
+        import datetime as dt
+        import ipaddress
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256())
+        )
+        self.cert = tmp_path / "docs-cert.pem"
+        self.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file = tmp_path / "docs-key.pem"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.documents: dict[str, dict[str, Any]] = {}
+        documents = self.documents
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(documents.get(self.path, {})).encode()
+                self.send_response(200 if self.path in documents else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key_file)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_a_client_identified_by_its_metadata_document_signs_a_person_in(
+    fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    docs = DocumentHost(tmp_path)
+    client_url = docs.url + "/clients/desk.json"
+    docs.documents["/clients/desk.json"] = {
+        "client_id": client_url,
+        "client_name": "Desk",
+        "redirect_uris": ["http://127.0.0.1:9/callback"],
+        "token_endpoint_auth_method": "none",
+    }
+    docs.documents["/clients/liar.json"] = {"client_id": "https://elsewhere.example/c.json", "redirect_uris": ["x"]}
+    port = free_port()
+    server = Served.http(
+        fresh_sandbox.url,
+        port,
+        GOOGLE_MCP_OAUTH="true",
+        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
+        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
+        GOOGLE_MCP_CIMD_ALLOW_PRIVATE="true",  # the document host is on loopback here
+        SSL_CERT_FILE=str(docs.cert),
+    )
+    try:
+        url = server.url
+        async with httpx2.AsyncClient(timeout=10) as http:
+            metadata = (await http.get(url + "/.well-known/oauth-authorization-server")).json()
+            assert metadata["client_id_metadata_document_supported"] is True
+        browser, storage = Browser(JORDAN), Memory()
+        auth = OAuthClientProvider(
+            url + "/mcp",
+            OAuthClientMetadata(redirect_uris=["http://127.0.0.1:9/callback"], grant_types=["authorization_code"]),  # type: ignore[list-item]
+            storage,
+            redirect_handler=browser.open,
+            callback_handler=browser.code,
+            client_metadata_url=client_url,
+        )
+        async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
+            async with Client(streamable_http_client(url + "/mcp", http_client=http), mode="legacy") as jordan:  # type: ignore[arg-type]
+                found = await call(jordan, "gmail_search", {"query": "salary"})
+                assert subjects(found) == {"Jordan: salary review"}
+        assert storage.client is not None and storage.client.client_id == client_url  # no registration
+        async with httpx2.AsyncClient(timeout=10) as http:  # a document that is not its own URL's
+            query = {
+                "response_type": "code",
+                "client_id": docs.url + "/clients/liar.json",
+                "redirect_uri": "http://127.0.0.1:9/callback",
+                "code_challenge": "x" * 43,
+                "code_challenge_method": "S256",
+            }
+            refused = await http.get(url + "/authorize?" + urlencode(query))
+            assert refused.status_code == 400 and "not found" in refused.text
+        # and by default no document is fetched from a private address (the server's own network)
+        from google_mcp.people.oauth import fetch_client_document
+
+        with pytest.raises(ValueError, match="not a public address"):
+            await fetch_client_document(client_url, 5, private=False)
+    finally:
+        server.stop()
+        docs.close()

@@ -204,13 +204,20 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
     security = transport_security(settings)
     sse = server.sse_app(transport_security=security, host=settings.host)
     people = server.state.extras.get("people")
+    metadata = None
+    if people is not None and server.settings.auth is not None:
+        from google_mcp.people.setup import metadata_route
+
+        metadata = metadata_route(settings, server.settings.auth)
     if transport == "sse":
         return Guard(sse, settings, people)
     streamable = server.streamable_http_app(transport_security=security, host=settings.host)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
+        if metadata is not None and path == "/.well-known/oauth-authorization-server":
+            await metadata(scope, receive, send)
+        elif scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
             await sse(scope, receive, send)
         else:  # /mcp, /health, /confirm, /chat, and the lifespan that runs the session manager
             await streamable(scope, receive, send)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     people_key: SecretStr | None = Field(default=None, description="encrypts people's Google grants at rest")
     people_key_file: Path | None = None
     people_file: Path = Field(default_factory=lambda: _data_dir() / "people.sqlite3")
+    cimd_allow_private: bool = Field(
+        default=False, description="fetch client metadata documents from private addresses (tests, intranets)"
+    )
 
     # Google
     client_secrets_file: Path | None = None

@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -45,6 +45,8 @@ CODE_TTL = 300
 LOGIN_TTL = 600
 SCOPE = "google-mcp"
 SESSION_TTL = 12 * 3600
+CIMD_TTL = 3600
+CIMD_MAX_BYTES = 16 * 1024
 
 
 def _hash(secret: str) -> str:
@@ -80,8 +82,17 @@ class Session:
 class Provider:
     """OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToken, AccessToken] over the KV store."""
 
-    def __init__(self, kv: KV, grants: Grants, base_url: str, google_scopes: list[str], timeout: float) -> None:
+    def __init__(
+        self,
+        kv: KV,
+        grants: Grants,
+        base_url: str,
+        google_scopes: list[str],
+        timeout: float,
+        private_documents: bool = False,
+    ) -> None:
         self.kv, self.grants = kv, grants
+        self.private_documents = private_documents
         self.base = base_url.rstrip("/")
         self.resource = self.base + "/mcp"
         self.callback = self.base + "/oauth/callback"
@@ -90,8 +101,35 @@ class Provider:
 
     # clients ----------------------------------------------------------------------------------
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if client_id.startswith("https://"):  # a Client ID Metadata Document: the id is where it lives
+            return await self._metadata_client(client_id)
         found = await self.kv.get("client:" + client_id)
         return None if found is None else OAuthClientInformationFull.model_validate(found)
+
+    async def _metadata_client(self, url: str) -> OAuthClientInformationFull | None:
+        """The client a metadata document describes: fetched over https (small, no redirects, from a public
+        address unless allowed otherwise), its client_id equal to its URL, cached for an hour."""
+        import httpx2
+
+        cached = await self.kv.get("cimd:" + _hash(url))
+        if cached is not None:
+            return OAuthClientInformationFull.model_validate(cached)
+        try:
+            document = await fetch_client_document(url, self.timeout, self.private_documents)
+            info = OAuthClientInformationFull(
+                client_id=url,
+                client_name=document.get("client_name"),
+                redirect_uris=document["redirect_uris"],
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+                scope=SCOPE,  # what this server grants any client (the document cannot ask for more)
+            )
+        except (ValueError, KeyError, TypeError, OSError, httpx2.HTTPError) as exc:
+            log.warning("client metadata document %s refused: %s", url, exc)
+            return None
+        await self.kv.put("cimd:" + _hash(url), info.model_dump(mode="json"), CIMD_TTL)
+        return info
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
@@ -280,6 +318,45 @@ class Provider:
 
     async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: Any) -> OAuthToken:
         raise TokenError("unsupported_grant_type", "Sign in with Google through /authorize.")
+
+
+async def fetch_client_document(url: str, seconds: float, private: bool) -> dict[str, Any]:
+    """A Client ID Metadata Document, checked: https, a path, a public address (else ValueError)."""
+    import ipaddress
+    import socket
+
+    import anyio.to_thread
+    import httpx2
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path in ("", "/") or parts.fragment:
+        raise ValueError("a client id document must be an https URL with a path")
+    if not private:  # no fetches into the server's own network on a stranger's say-so
+        found = await anyio.to_thread.run_sync(socket.getaddrinfo, parts.hostname, parts.port or 443)
+        for *_, address in found:
+            ip = ipaddress.ip_address(address[0])
+            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+                raise ValueError(f"{parts.hostname} is not a public address")
+    async with (
+        httpx2.AsyncClient(timeout=seconds, follow_redirects=False) as http,
+        http.stream("GET", url, headers={"Accept": "application/json"}) as response,
+    ):
+        if response.status_code != 200:
+            raise ValueError(f"answered {response.status_code}")
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > CIMD_MAX_BYTES:
+                raise ValueError("too large")
+    document = json.loads(body)
+    if not isinstance(document, dict) or document.get("client_id") != url:
+        raise ValueError("its client_id is not its own URL")
+    uris = document.get("redirect_uris")
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise ValueError("no redirect_uris")
+    if document.get("token_endpoint_auth_method", "none") != "none":
+        raise ValueError("only public clients (token_endpoint_auth_method none) are supported")
+    return document
 
 
 def _id_claims(id_token: str, audience: str) -> dict[str, Any]:

@@ -24,9 +24,8 @@ def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSett
     kv: KV = RedisKV(settings.redis_url.get_secret_value()) if settings.redis_url else SqliteKV(settings.people_file)
     grants = Grants(kv, people_key(settings), lambda: google_app(settings, state.sandbox_url))
     groups = [g for g in settings.tools if g in GOOGLE_GROUPS]
-    provider = Provider(
-        kv, grants, settings.base_url, list(scopes_for(settings.read_only, groups)), settings.http_timeout
-    )
+    scopes = list(scopes_for(settings.read_only, groups))
+    provider = Provider(kv, grants, settings.base_url, scopes, settings.http_timeout, settings.cimd_allow_private)
     state.people = grants
     auth = AuthSettings(
         issuer_url=settings.base_url,  # type: ignore[arg-type]
@@ -38,6 +37,26 @@ def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSett
         validate_token_resource=True,
     )
     return provider, auth
+
+
+def metadata_route(settings: Settings, auth: AuthSettings) -> Any:
+    """The authorization server's metadata, as the SDK builds it, plus what it does not say: that client ids
+    may be metadata document URLs, and that public clients (no secret) are welcome."""
+    from mcp.server.auth.routes import build_metadata
+    from starlette.responses import JSONResponse
+
+    assert auth.client_registration_options is not None and auth.revocation_options is not None
+    metadata = build_metadata(
+        auth.issuer_url, auth.service_documentation_url, auth.client_registration_options, auth.revocation_options
+    )
+    body = metadata.model_dump(mode="json", exclude_none=True)
+    body["client_id_metadata_document_supported"] = True
+    body["token_endpoint_auth_methods_supported"] = ["none", *body["token_endpoint_auth_methods_supported"]]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await JSONResponse(body, headers={"Cache-Control": "public, max-age=3600"})(scope, receive, send)
+
+    return app
 
 
 def page(title: str, text: str, status: int) -> HTMLResponse:
