@@ -32,8 +32,9 @@ def control(url: str, path: str, body: dict[str, Any] | None = None, method: str
     return json.loads(raw) if raw else None
 
 
-def credentials(url: str, scopes: str | None = None) -> Credentials:
-    info = control(url, "/_sandbox/credentials" + (f"?scopes={scopes}" if scopes else ""))
+def credentials(url: str, scopes: str | None = None, account: str | None = None) -> Credentials:
+    query = "&".join(f"{k}={v}" for k, v in (("scopes", scopes), ("account", account)) if v)
+    info = control(url, "/_sandbox/credentials" + (f"?{query}" if query else ""))
     return Credentials(
         None,
         refresh_token=info["refresh_token"],

@@ -91,7 +91,7 @@ class Browser:
 
 
 @asynccontextmanager
-async def signed_in(url: str, browser: Browser, mode: str = "legacy") -> AsyncIterator[Client]:
+async def signed_in(url: str, browser: Browser, mode: str = "legacy", **kwargs: Any) -> AsyncIterator[Client]:
     storage = Memory()
     auth = OAuthClientProvider(
         url + "/mcp",
@@ -105,7 +105,7 @@ async def signed_in(url: str, browser: Browser, mode: str = "legacy") -> AsyncIt
         callback_handler=browser.code,
     )
     async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
-        async with Client(streamable_http_client(url + "/mcp", http_client=http), mode=mode) as client:  # type: ignore[arg-type]
+        async with Client(streamable_http_client(url + "/mcp", http_client=http), mode=mode, **kwargs) as client:  # type: ignore[arg-type]
             browser.storage = storage
             yield client
 
@@ -289,7 +289,10 @@ def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> 
     ready = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com", GOOGLE_MCP_CLIENT_SECRETS_FILE=str(secrets_file))
     assert f"Google OAuth client: {secrets_file}" in ready and "GOOGLE_MCP_CLIENT_SECRETS_FILE" not in ready
     assert "use an https://" in doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
-    assert "polling and watches are off" in doctor(GOOGLE_MCP_POLL_SECONDS="5")
+    assert "Watches serve one person's account" in doctor(GOOGLE_MCP_WATCH="gmail")
+    assert "every 5 s for resource updates in this process, each person's to them" in doctor(
+        GOOGLE_MCP_POLL_SECONDS="5"
+    )
 
 
 async def test_a_person_signed_in_on_one_process_is_served_by_another(
@@ -519,3 +522,77 @@ async def test_a_client_identified_by_its_metadata_document_signs_a_person_in(
     finally:
         server.stop()
         docs.close()
+
+
+async def test_each_person_is_told_only_of_their_own_changes(fresh_sandbox: Any, tmp_path: Any) -> None:
+    """Alex subscribes in the 2025 era, Jordan listens in the 2026-07-28 one, both to gmail://inbox: mail that
+    reaches Jordan tells Jordan, not Alex, and the other way round; each one's changes log is their own."""
+    from email.message import EmailMessage
+
+    from helpers import credentials, gmail
+
+    port = free_port()
+    server = Served.http(
+        fresh_sandbox.url,
+        port,
+        GOOGLE_MCP_OAUTH="true",
+        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
+        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
+        GOOGLE_MCP_POLL_SECONDS="0.2",
+    )
+
+    def deliver(account: str, subject: str) -> None:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "dana.whitfield@example.com", account, subject
+        msg.set_content("Hello.")
+        raw = base64.urlsafe_b64encode(msg.as_bytes()).decode()
+        box = gmail(fresh_sandbox.url, credentials(fresh_sandbox.url, account=account))
+        box.users().messages().insert(userId="me", body={"raw": raw, "labelIds": ["INBOX"]}).execute()
+
+    told: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        root = getattr(message, "root", message)
+        if getattr(root, "method", "") == "notifications/resources/updated":
+            told.append(str(root.params.uri))
+
+    try:
+        url = server.url
+        async with (
+            signed_in(url, Browser(ALEX), message_handler=on_message) as alex,
+            signed_in(url, Browser(JORDAN), "2026-07-28") as jordan,
+        ):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                await alex.subscribe_resource("gmail://inbox")
+            await text_of(alex, "gmail://changes")  # each reader's place: now
+            await text_of(jordan, "gmail://changes")
+            async with jordan.listen(resource_subscriptions=["gmail://inbox"]) as stream:
+                await anyio.sleep(0.8)  # the poller has read both inboxes once: where changes start
+                deliver(JORDAN, "For Jordan only")
+                with anyio.fail_after(5):
+                    async for update in stream:
+                        assert update.uri == "gmail://inbox"
+                        break
+                await anyio.sleep(0.6)
+                assert told == []  # Alex heard nothing of Jordan's mail
+                deliver(ALEX, "For Alex only")
+                with anyio.fail_after(5):
+                    while "gmail://inbox" not in told:
+                        await anyio.sleep(0.05)
+                with anyio.move_on_after(0.6):  # and Jordan hears nothing of Alex's
+                    async for update in stream:
+                        raise AssertionError(f"Jordan was told of {update.uri}")
+            jordan_changes = await text_of(jordan, "gmail://changes")
+            alex_changes = await text_of(alex, "gmail://changes")
+        assert "For Jordan only" in jordan_changes and "For Alex only" not in jordan_changes
+        assert "For Alex only" in alex_changes and "For Jordan only" not in alex_changes
+    finally:
+        server.stop()
+
+
+async def text_of(client: Client, uri: str) -> str:
+    return str((await client.read_resource(uri)).contents[0].text)  # type: ignore[union-attr]

@@ -383,7 +383,7 @@ def test_doctor_says_which_real_time_mode_is_on_and_what_is_missing(tmp_path: An
     assert "Real time: off (set GOOGLE_MCP_PUBLIC_URL" in doctor()
     assert "set GOOGLE_MCP_PUBLIC_URL too" in doctor(GOOGLE_MCP_WATCH="gmail")
     polling = doctor(GOOGLE_MCP_POLL_SECONDS="30")
-    assert "polling Gmail and Calendar every 30 s" in polling and "Google cannot push here" in polling
+    assert "polling Gmail and Calendar every 30 s" in polling and "Google does not push here" in polling
     plain = doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com")
     assert "only pushes to https://" in plain and "GOOGLE_MCP_PUBSUB_TOPIC" in plain
     assert "GOOGLE_MCP_PUSH_SERVICE_ACCOUNT" in plain

@@ -90,8 +90,10 @@ def _people_checks(settings: Settings) -> list[tuple[bool, str]]:
             out.append((True, f"Google OAuth client: {settings.client_secrets_file}"))
         except GoogleMCPError as exc:
             out.append((False, str(exc)))
-    if settings.poll_seconds > 0 or settings.watch:
-        out.append((False, "Real time serves one person's account: polling and watches are off with GOOGLE_MCP_OAUTH"))
+    if settings.watch:
+        out.append(
+            (False, "Watches serve one person's account: off with GOOGLE_MCP_OAUTH (polling serves each person)")
+        )
     return out
 
 
@@ -99,7 +101,9 @@ def _realtime_checks(settings: Settings) -> list[tuple[bool, str]]:
     """Which real-time mode is on, and why: pushes (Google reaches GOOGLE_MCP_PUBLIC_URL), polling, or off."""
     out: list[tuple[bool, str]] = []
     shared = " across processes (Redis)" if settings.redis_url else " in this process"
-    if settings.public_url:
+    if settings.oauth:
+        shared += ", each person's to them"
+    if settings.public_url and not settings.oauth:
         secure = settings.public_url.startswith("https://") or settings.sandbox or bool(settings.sandbox_url)
         out.append(
             (
@@ -121,17 +125,17 @@ def _realtime_checks(settings: Settings) -> list[tuple[bool, str]]:
             )
         if settings.watch:
             out.append((True, f"Watches opened at start-up: {', '.join(settings.watch)}; renewed before they lapse"))
-    if settings.watch and not settings.public_url:
+    if settings.watch and not settings.public_url and not settings.oauth:
         out.append((False, "GOOGLE_MCP_WATCH: set GOOGLE_MCP_PUBLIC_URL too (where Google pushes), or no watch opens"))
     if settings.poll_seconds > 0:
         out.append(
             (
                 True,
                 f"Real time: polling Gmail and Calendar every {settings.poll_seconds:g} s for resource updates{shared}"
-                + ("" if settings.public_url else " (no GOOGLE_MCP_PUBLIC_URL: Google cannot push here)"),
+                + ("" if settings.public_url and not settings.oauth else " (Google does not push here)"),
             )
         )
-    if not settings.public_url and settings.poll_seconds <= 0:
+    if (not settings.public_url or settings.oauth) and settings.poll_seconds <= 0:
         out.append(
             (
                 True,

@@ -30,9 +30,9 @@ class Realtime:
         settings = state.settings
         url = settings.redis_url.get_secret_value() if settings.redis_url else None
         self.state = state
-        self.bus: Any = RedisBus(url) if url else InMemorySubscriptionBus()
         self.store = open_store(url)
-        self.updates = Updates(self.bus)
+        self.updates = Updates(RedisBus(url) if url else InMemorySubscriptionBus())
+        self.bus = self.updates.bus  # what the SDK's listen streams subscribe to: each person's own updates
         self.sync = Sync(state, self.store, self.updates)
         self.watches = Watches(state, self.store, self.sync, self.topic)
         self._verifier: PushVerifier | None = None
@@ -87,9 +87,9 @@ class Realtime:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self.updates.run)
-            if settings.oauth and (settings.poll_seconds > 0 or settings.watch):
-                log.warning("real time: polling and watches serve one person's account; off with GOOGLE_MCP_OAUTH")
-            elif settings.poll_seconds > 0:
+            if settings.oauth and settings.watch:
+                log.warning("real time: watches serve one person's account; off with GOOGLE_MCP_OAUTH (polling works)")
+            if settings.poll_seconds > 0:
                 from google_mcp.realtime.poller import poll
 
                 tg.start_soon(poll, self, settings.poll_seconds)

@@ -1,5 +1,8 @@
 """The polling fallback: where Google cannot push to this server (a desktop over stdio), read Gmail's
-history and each calendar's changes every GOOGLE_MCP_POLL_SECONDS and publish them, as a push would."""
+history and each calendar's changes every GOOGLE_MCP_POLL_SECONDS and publish them, as a push would.
+
+On a server many people use, it reads for each person who has a subscription open, as that person (their
+first Google account), and their updates reach only them."""
 
 from __future__ import annotations
 
@@ -7,24 +10,47 @@ import logging
 from typing import TYPE_CHECKING
 
 import anyio
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 
 from google_mcp.errors import GoogleMCPError
 
 if TYPE_CHECKING:
     from google_mcp.realtime.engine import Realtime
+    from google_mcp.realtime.sync import Sync
 
 log = logging.getLogger(__name__)
+PERSON = "person:"
 
 
 async def poll(rt: Realtime, every: float) -> None:
-    settings = rt.state.settings
+    people = rt.state.people
     while True:
-        try:
-            if "gmail" in settings.tools:
-                await rt.sync.gmail()
-            if "calendar" in settings.tools:
-                for cal in await rt.state.calendar.calendars():
-                    await rt.sync.calendar(str(cal["id"]))
-        except GoogleMCPError as exc:
-            log.warning("poll: %s", exc)
+        if people is None:
+            await _read(rt, rt.sync)
+        else:
+            for principal in list(rt.updates.subscribers):
+                if not principal.startswith(PERSON):
+                    continue
+                person = principal.removeprefix(PERSON)
+                as_them = AuthenticatedUser(AccessToken(token="", client_id="poller", scopes=[], subject=person))
+                reset = auth_context_var.set(as_them)
+                try:
+                    if await people.load(person) is not None:  # still signed in
+                        await _read(rt, rt.sync.of(principal))
+                finally:
+                    auth_context_var.reset(reset)
         await anyio.sleep(every)
+
+
+async def _read(rt: Realtime, sync: Sync) -> None:
+    settings = rt.state.settings
+    try:
+        if "gmail" in settings.tools:
+            await sync.gmail()
+        if "calendar" in settings.tools:
+            for cal in await rt.state.calendar.calendars():
+                await sync.calendar(str(cal["id"]))
+    except GoogleMCPError as exc:
+        log.warning("poll: %s", exc)

@@ -25,8 +25,12 @@ UPCOMING_SIZE = 25
 
 async def _unread(rt: Realtime, log: str) -> tuple[list[dict[str, Any]], int, bool]:
     """The changes this reader has not seen (its place: per principal and MCP session), and moves its place.
-    True when some were dropped from the log (more than it keeps happened since)."""
-    place = f"cursor:{log}:{current_principal()}|{current_conversation()}"
+    True when some were dropped from the log (more than it keeps happened since). On a shared server each
+    person has their own log."""
+    who = current_principal()
+    if rt.state.people is not None:
+        log = rt.sync.of(who).prefix + log
+    place = f"cursor:{log}:{who}|{current_conversation()}"
     seen = await rt.store.get(place)
     entries, last = await rt.store.since(log, int(seen or 0))
     await rt.store.put(place, str(last))

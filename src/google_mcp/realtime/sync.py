@@ -70,26 +70,39 @@ def touches_inbox(change: dict[str, Any]) -> bool:
 
 
 class Sync:
-    def __init__(self, state: AppState, store: Store, updates: Updates) -> None:
-        self.state, self.store, self.updates = state, store, updates
-        self.owner = secrets.token_hex(8)  # this process, as a lock holder
+    """One account's sync: the single person's, or (a shared server) the person `owner`'s, whose keys in
+    the store and whose updates are theirs alone."""
+
+    def __init__(self, state: AppState, store: Store, updates: Updates, owner: str | None = None) -> None:
+        self.state, self.store, self.updates, self.owner = state, store, updates, owner
+        self.prefix = f"{owner}|" if owner else ""
+        self.me = secrets.token_hex(8)  # this process, as a lock holder
         self.reads = {"gmail": 0, "calendar": 0}  # history.list / events.list sync reads made (for tests, doctor)
+
+    def of(self, owner: str | None) -> Sync:
+        """The sync of one person's account (None: the single person's)."""
+        return self if owner == self.owner else Sync(self.state, self.store, self.updates, owner)
+
+    async def _publish(self, uris: list[str]) -> None:
+        for uri in uris:
+            await self.updates.publish(uri, self.owner)
 
     async def gmail(self, pushed: int | None = None) -> None:
         """The mailbox changed at history id `pushed` (a push), or may have (a poll: None)."""
-        stored = await self.store.get(HISTORY)
+        stored = await self.store.get(self.prefix + HISTORY)
         if pushed is not None and stored is not None and pushed <= int(stored):
             return  # a duplicate, a replay, or one a read already covered
         # what a read must reach: the newest id a push announced, or (a poll) anything past the stored one
-        await self.store.advance(WANTED, pushed if pushed is not None else int(stored or 0) + 1)
+        await self.store.advance(self.prefix + WANTED, pushed if pushed is not None else int(stored or 0) + 1)
         await self._coalesce("gmail", self._sync_gmail)
 
     async def calendar(self, calendar_id: str) -> None:
         await self._coalesce("cal:" + calendar_id, lambda: self._sync_calendar(calendar_id))
 
     async def _coalesce(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        key = self.prefix + key
         await self.store.mark(key)
-        owner = f"{self.owner}:{secrets.token_hex(4)}"  # this call: the lock excludes the process's other tasks too
+        owner = f"{self.me}:{secrets.token_hex(4)}"  # this call: the lock excludes the process's other tasks too
         while await self.store.lock(key, owner, 60):
             try:
                 await anyio.sleep(GATHER)
@@ -107,20 +120,20 @@ class Sync:
     async def baseline(self) -> None:
         """Where the changes start: the mailbox's history id and every calendar's sync token, now."""
         settings = self.state.settings
-        if "gmail" in settings.tools and await self.store.get(HISTORY) is None:
-            await self.store.advance(HISTORY, int(await self.state.gmail.history_id()))
+        if "gmail" in settings.tools and await self.store.get(self.prefix + HISTORY) is None:
+            await self.store.advance(self.prefix + HISTORY, int(await self.state.gmail.history_id()))
         if "calendar" in settings.tools:
             for cal in await self.state.calendar.calendars():
-                if await self.store.get(f"cal:{cal['id']}:sync") is None:
+                if await self.store.get(f"{self.prefix}cal:{cal['id']}:sync") is None:
                     await self._sync_calendar(str(cal["id"]))
 
     async def _sync_gmail(self) -> None:
         gmail = self.state.gmail
-        start = await self.store.get(HISTORY)
+        start = await self.store.get(self.prefix + HISTORY)
         if start is None:
-            await self.store.advance(HISTORY, int(await gmail.history_id()))
+            await self.store.advance(self.prefix + HISTORY, int(await gmail.history_id()))
             return
-        wanted = await self.store.get(WANTED)
+        wanted = await self.store.get(self.prefix + WANTED)
         if wanted is not None and int(start) >= int(wanted):
             return  # a read after this burst began already reached it
         self.reads["gmail"] += 1
@@ -129,21 +142,20 @@ class Sync:
             changes = mail_changes(history)
         except NotFound:  # too old for Google to keep: start again from now, and say so
             now, changes = await gmail.history_id(), [{"kind": "resync", "id": "", "labels": []}]
-        if int(now) <= int(start) or not await self.store.advance(HISTORY, int(now)):
+        if int(now) <= int(start) or not await self.store.advance(self.prefix + HISTORY, int(now)):
             return  # nothing new, or another process moved past it and publishes what it read
         if not changes:
             return
         stamp = _now()
-        await self.store.append("gmail", [{**c, "at": stamp} for c in changes])
+        await self.store.append(self.prefix + "gmail", [{**c, "at": stamp} for c in changes])
         uris = ["gmail://changes"]
         if any(touches_inbox(c) for c in changes):
             uris.append("gmail://inbox")
         uris += dict.fromkeys(message_uri(c["id"]) for c in changes if c["id"])
-        for uri in uris:
-            await self.updates.publish(uri)
+        await self._publish(uris)
 
     async def _sync_calendar(self, calendar_id: str) -> None:
-        key = f"cal:{calendar_id}:sync"
+        key = f"{self.prefix}cal:{calendar_id}:sync"
         token = await self.store.get(key)
         self.reads["calendar"] += 1
         events, new = await self.state.calendar.changes(calendar_id, token)
@@ -169,8 +181,7 @@ class Sync:
             ]
         if not changes:
             return
-        await self.store.append("calendar", changes)
+        await self.store.append(self.prefix + "calendar", changes)
         uris = ["calendar://changes", "calendar://upcoming"]
         uris += dict.fromkeys(event_uri(calendar_id, c["id"]) for c in changes if c.get("id"))
-        for uri in uris:
-            await self.updates.publish(uri)
+        await self._publish(uris)

@@ -1,21 +1,40 @@
 """'This resource changed', to every client that asked, on every process: the 2026-07-28
 `subscriptions/listen` streams (the SDK's subscription bus) and sessions that sent the 2025
 `resources/subscribe`. With Redis the bus runs over Redis pub/sub, so an update published by the process
-a push landed on reaches clients connected to any other; without it, in process."""
+a push landed on reaches clients connected to any other; without it, in process.
+
+On a server many people use, an update has an owner (the person whose mail or calendar changed) and
+reaches only that person's subscriptions: `gmail://inbox` is everyone's URI, but each person's inbox.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from mcp import types
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
 
+from google_mcp.gate import current_principal
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "google_mcp:updates"
+
+
+@dataclass(frozen=True)
+class Owned(ResourceUpdated):
+    """A resource update for one person's subscriptions (None: everyone's, on a single-person server)."""
+
+    owner: str | None = None
+
+
+def owner_of(event: ServerEvent) -> str | None:
+    return getattr(event, "owner", None)
 
 
 class RedisBus:
@@ -35,7 +54,7 @@ class RedisBus:
 
     async def publish(self, event: ServerEvent) -> None:
         if isinstance(event, ResourceUpdated):
-            await self.redis.publish(CHANNEL, event.uri)
+            await self.redis.publish(CHANNEL, json.dumps({"uri": event.uri, "owner": owner_of(event)}))
         else:
             await self.local.publish(event)
 
@@ -53,8 +72,9 @@ class RedisBus:
                     self.ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            await self.local.publish(ResourceUpdated(uri=str(message["data"])))
-            except (RedisError, OSError) as exc:
+                            got = json.loads(message["data"])
+                            await self.local.publish(Owned(uri=str(got["uri"]), owner=got.get("owner")))
+            except (RedisError, OSError, ValueError) as exc:
                 log.warning("updates: Redis subscription lost (%s); reconnecting", type(exc).__name__)
                 await anyio.sleep(1)
 
@@ -63,49 +83,99 @@ class RedisBus:
         await self.redis.aclose()
 
 
+class PersonalBus:
+    """The bus the SDK's listen handler sees: each stream gets only updates for the person who opened it
+    (or for everyone). The listen request is served as its caller, so subscribing captures who that is."""
+
+    def __init__(self, inner: Any, listening: Callable[[str, int], None]) -> None:
+        self.inner, self._listening = inner, listening
+
+    async def publish(self, event: ServerEvent) -> None:
+        await self.inner.publish(event)
+
+    def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        principal = current_principal()
+
+        def theirs(event: ServerEvent) -> None:
+            if owner_of(event) in (None, principal):
+                listener(event)
+
+        stop = self.inner.subscribe(theirs)
+        self._listening(principal, 1)
+        stopped = False
+
+        def unsubscribe() -> None:
+            nonlocal stopped
+            if not stopped:
+                stopped = True
+                self._listening(principal, -1)
+                stop()
+
+        return unsubscribe
+
+
 class Updates:
     def __init__(self, bus: Any) -> None:
-        self.bus = bus
-        self._legacy: dict[str, dict[int, Any]] = {}  # uri -> connection id -> a session on that connection
+        self.inner = bus
+        self.bus = PersonalBus(bus, self._count)
+        # uri -> connection id -> (a session on that connection, whose it is)
+        self._legacy: dict[str, dict[int, tuple[Any, str]]] = {}
+        self.subscribers: dict[str, int] = {}  # principal -> their open subscriptions (both eras)
         self._send: Any = None  # while run() runs: where updates for 2025 subscribers wait to be sent
         bus.subscribe(self._arrived)
 
+    def _count(self, principal: str, change: int) -> None:
+        left = self.subscribers.get(principal, 0) + change
+        if left > 0:
+            self.subscribers[principal] = left
+        else:
+            self.subscribers.pop(principal, None)
+
     async def subscribe(self, ctx: Any, params: types.SubscribeRequestParams) -> types.EmptyResult:
-        session = ctx.session
-        self._legacy.setdefault(str(params.uri), {})[id(getattr(session, "_connection", session))] = session
+        session, who = ctx.session, current_principal()
+        held = self._legacy.setdefault(str(params.uri), {})
+        key = id(getattr(session, "_connection", session))
+        if key not in held:
+            self._count(who, 1)
+        held[key] = (session, who)
         return types.EmptyResult()
 
     async def unsubscribe(self, ctx: Any, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
         session = ctx.session
-        self._legacy.get(str(params.uri), {}).pop(id(getattr(session, "_connection", session)), None)
+        found = self._legacy.get(str(params.uri), {}).pop(id(getattr(session, "_connection", session)), None)
+        if found is not None:
+            self._count(found[1], -1)
         return types.EmptyResult()
 
-    async def publish(self, uri: str) -> None:
-        """Once per change, whichever process saw it."""
-        await self.bus.publish(ResourceUpdated(uri=uri))
+    async def publish(self, uri: str, owner: str | None = None) -> None:
+        """Once per change, whichever process saw it; `owner`: the person whose data it is."""
+        await self.inner.publish(Owned(uri=uri, owner=owner))
 
     def _arrived(self, event: ServerEvent) -> None:  # a bus listener: synchronous, never raises
         if isinstance(event, ResourceUpdated) and self._legacy.get(event.uri) and self._send is not None:
             try:
-                self._send.send_nowait(event.uri)
+                self._send.send_nowait((event.uri, owner_of(event)))
             except anyio.WouldBlock:
                 log.warning("updates: 2025 subscribers are behind; dropping an update of %s", event.uri)
 
     async def run(self) -> None:
         """Send each update that arrived to the 2025 sessions subscribed to it (runs for the server's life)."""
-        send, pending = anyio.create_memory_object_stream[str](1024)
+        send, pending = anyio.create_memory_object_stream[tuple[str, str | None]](1024)
         self._send = send
         async with send, pending, anyio.create_task_group() as tg:
-            if isinstance(self.bus, RedisBus):
-                tg.start_soon(self.bus.run)
-            async for uri in pending:
-                for key, session in list(self._legacy.get(uri, {}).items()):
+            if isinstance(self.inner, RedisBus):
+                tg.start_soon(self.inner.run)
+            async for uri, owner in pending:
+                for key, (session, who) in list(self._legacy.get(uri, {}).items()):
+                    if owner not in (None, who):
+                        continue
                     try:
                         await session.send_resource_updated(uri)
                     except Exception as exc:  # a connection that went away: forget it
                         log.info("updates: dropping a subscriber of %s (%s)", uri, type(exc).__name__)
-                        self._legacy.get(uri, {}).pop(key, None)
+                        if self._legacy.get(uri, {}).pop(key, None) is not None:
+                            self._count(who, -1)
 
     async def close(self) -> None:
-        if isinstance(self.bus, RedisBus):
-            await self.bus.close()
+        if isinstance(self.inner, RedisBus):
+            await self.inner.close()

@@ -144,7 +144,7 @@ class Watches:
             margin = GMAIL_RENEW_BEFORE if key == "watch:gmail" else CALENDAR_RENEW_BEFORE
             if int(watch["expiration"]) - now_ms > margin:
                 continue
-            if not await self.store.lock("renew:" + key, self.sync.owner, 120):
+            if not await self.store.lock("renew:" + key, self.sync.me, 120):
                 continue
             try:
                 if key == "watch:gmail":
@@ -155,7 +155,7 @@ class Watches:
             except GoogleMCPError as exc:
                 log.warning("watches: renewing %s failed (%s); trying again later", key, exc)
             finally:
-                await self.store.unlock("renew:" + key, self.sync.owner)
+                await self.store.unlock("renew:" + key, self.sync.me)
         return renewed
 
     async def boot(self) -> None:
