@@ -596,3 +596,22 @@ async def test_each_person_is_told_only_of_their_own_changes(fresh_sandbox: Any,
 
 async def text_of(client: Client, uri: str) -> str:
     return str((await client.read_resource(uri)).contents[0].text)  # type: ignore[union-attr]
+
+
+async def test_a_sign_in_begun_in_one_browser_cannot_be_finished_in_another(shared: Served) -> None:
+    """Login CSRF: an attacker begins a browser sign-in as themselves and sends the person the callback
+    link; the person's browser would then be signed in as the attacker (and link its accounts to them)."""
+    url = shared.url
+    async with httpx2.AsyncClient(timeout=30) as attacker, httpx2.AsyncClient(timeout=30) as victim:
+        to_google = await attacker.get(url + "/login?next=/accounts")
+        consent = await attacker.get(to_google.headers["location"] + "&" + urlencode({"login_hint": JORDAN}))
+        callback = consent.headers["location"]  # the attacker stops here, and sends this link
+        lured = await victim.get(callback)
+        assert lured.status_code == 400 and "another browser" in lured.text
+        assert "google_mcp_session" not in victim.cookies
+        assert (await victim.get(url + "/accounts")).status_code == 302  # still signed out
+        # the browser that began it finishes it (had the attacker not given it away)
+        again = await attacker.get(url + "/login?next=/accounts")
+        consent = await attacker.get(again.headers["location"] + "&" + urlencode({"login_hint": JORDAN}))
+        finished = await attacker.get(consent.headers["location"])
+        assert finished.status_code == 302 and "google_mcp_session" in attacker.cookies

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.people.oauth import Provider
-from google_mcp.people.setup import COOKIE
+from google_mcp.people.setup import COOKIE, LOGIN_COOKIE
 from google_mcp.state import AppState
 
 HEADERS = {
@@ -61,7 +62,16 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
         after = request.query_params.get("next", "")
         if not (after.startswith("/approve/") or after in ("/accounts", "/link")) or "//" in after:
             after = "/accounts"  # only back to our own pages
-        return RedirectResponse(await provider.browser_login(after), status_code=302)
+        return await _to_google(after, None)
+
+    async def _to_google(after: str, link_to: str | None) -> Response:
+        browser = secrets.token_urlsafe(32)
+        response = RedirectResponse(await provider.browser_login(after, browser, link_to), status_code=302)
+        secure = provider.base.startswith("https://")
+        response.set_cookie(
+            LOGIN_COOKIE, browser, max_age=600, path="/oauth/", secure=secure, httponly=True, samesite="lax"
+        )
+        return response
 
     @server.custom_route("/link", methods=["GET"])  # type: ignore[untyped-decorator]
     async def link(request: Request) -> Response:
@@ -69,7 +79,7 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
         session = await provider.session(request.cookies.get(COOKIE))
         if session is None:
             return RedirectResponse("/login?next=/link", status_code=302)
-        return RedirectResponse(await provider.browser_login("/accounts", link_to=session.person), status_code=302)
+        return await _to_google("/accounts", session.person)
 
     @server.custom_route("/accounts", methods=["GET"])  # type: ignore[untyped-decorator]
     async def accounts(request: Request) -> Response:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -141,10 +142,13 @@ class Provider:
             raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
         return await self._to_google({"client_id": client.client_id, "params": params.model_dump(mode="json")})
 
-    async def browser_login(self, next_path: str, link_to: str | None = None) -> str:
+    async def browser_login(self, next_path: str, browser: str, link_to: str | None = None) -> str:
         """A person signs in to this server in their browser (for the approval page), or, signed in already,
-        links another of their Google accounts (`link_to`: their id): on to Google."""
-        return await self._to_google({"browser": True, "next": next_path, "link": link_to})
+        links another of their Google accounts (`link_to`: their id): on to Google. `browser` is a secret in
+        a cookie of the browser that started it: only that browser can finish it (no one can make another
+        person's browser finish a sign-in they began, and so sign it in as them)."""
+        record = {"browser": _hash(browser), "next": next_path, "link": link_to}
+        return await self._to_google(record)
 
     async def _to_google(self, login_record: dict[str, Any]) -> str:
         app = await self.grants.ready()
@@ -163,12 +167,14 @@ class Provider:
         }
         return app.auth_uri + "?" + urlencode(query)
 
-    async def finish_sign_in(self, state: str, code: str) -> SignedIn:
+    async def finish_sign_in(self, state: str, code: str, browser: str | None = None) -> SignedIn:
         """Google's callback: the person's grant is kept; then back to the client that asked (with our
         code), or to the page the browser came from (with a session)."""
         login = await self.kv.take("login:" + _hash(state))
         if login is None:
             raise SignInFailed("This sign-in expired or was already used: start again from your MCP client.")
+        if login.get("browser") and not (browser and hmac.compare_digest(_hash(browser), str(login["browser"]))):
+            raise SignInFailed("This sign-in was started in another browser: start again here.")
         google = await self._exchange(code, login["verifier"])
         claims = _id_claims(str(google.get("id_token", "")), self.grants.app.client_id)
         refresh = google.get("refresh_token")

@@ -18,6 +18,7 @@ from google_mcp.settings import GOOGLE_GROUPS, Settings
 from google_mcp.state import AppState
 
 COOKIE = "google_mcp_session"
+LOGIN_COOKIE = "google_mcp_login"  # binds a browser sign-in to the browser that began it
 
 
 def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSettings]:
@@ -71,10 +72,13 @@ def add_callback(server: Any, provider: Provider) -> None:
         if query.get("error"):
             return page("Sign-in cancelled", "Google did not sign you in. Start again from your MCP client.", 400)
         try:
-            done = await provider.finish_sign_in(query.get("state", ""), query.get("code", ""))
+            done = await provider.finish_sign_in(
+                query.get("state", ""), query.get("code", ""), request.cookies.get(LOGIN_COOKIE)
+            )
         except SignInFailed as exc:
             return page("Sign-in failed", str(exc), 400)
         response = RedirectResponse(done.where, status_code=302)
+        response.delete_cookie(LOGIN_COOKIE, path="/oauth/")
         if done.session is not None:
             secure = provider.base.startswith("https://")
             response.set_cookie(
