@@ -615,3 +615,78 @@ async def test_a_sign_in_begun_in_one_browser_cannot_be_finished_in_another(shar
         consent = await attacker.get(again.headers["location"] + "&" + urlencode({"login_hint": JORDAN}))
         finished = await attacker.get(consent.headers["location"])
         assert finished.status_code == 302 and "google_mcp_session" in attacker.cookies
+
+
+async def test_no_tool_reaches_anothers_mail_calendar_or_documents_by_id(shared: Served, fresh_sandbox: Any) -> None:
+    """Jordan tries every tool that takes an id with Alex's ids: each is refused, and Alex's data is
+    neither shown nor changed."""
+    url, sb = shared.url, fresh_sandbox.sandbox
+    async with signed_in(url, Browser(ALEX)) as alex, signed_in(url, Browser(JORDAN)) as jordan:
+        mail = (await call(alex, "gmail_search", {"query": "has:attachment", "max_results": 1}))["messages"][0]
+        message = await call(alex, "gmail_get_message", {"message_id": mail["id"]})
+        attachment = message["attachments"][0]["attachment_id"]
+        event = (await call(alex, "calendar_list_events", {"max_results": 1}))["events"][0]
+        doc = (await call(alex, "docs_search", {"query": ""}))["documents"][0]["id"]
+        before = {a: len(sb.accounts[a].mailbox.history) for a in (ALEX, JORDAN)}
+        secret = message["subject"]
+        attempts = {
+            "gmail_get_message": {"message_id": mail["id"]},
+            "gmail_get_thread": {"thread_id": mail["thread_id"]},
+            "gmail_get_attachment": {"message_id": mail["id"], "attachment_id": attachment},
+            "gmail_modify_labels": {"message_ids": [mail["id"]], "add": ["STARRED"]},
+            "gmail_trash": {"message_ids": [mail["id"]]},
+            "gmail_send": {**MAIL, "reply_to_message_id": mail["id"]},
+            "calendar_get_event": {"event_id": event["id"], "calendar_id": event["calendar_id"]},
+            "calendar_update_event": {"event_id": event["id"], "calendar_id": event["calendar_id"], "summary": "x"},
+            "calendar_delete_event": {"event_id": event["id"], "calendar_id": event["calendar_id"]},
+            "calendar_respond_to_event": {
+                "event_id": event["id"],
+                "calendar_id": event["calendar_id"],
+                "response": "declined",
+            },
+            "docs_read": {"document_id": doc},
+            "docs_append": {"document_id": doc, "markdown": "x"},
+            "docs_replace_text": {"document_id": doc, "find": "a", "replace": "b"},
+        }
+        for tool, args in attempts.items():
+            answer = await jordan.call_tool(tool, args)
+            shown = str(answer.content[0].text if answer.content else "") + str(answer.structured_content)  # type: ignore[union-attr]
+            assert answer.is_error, f"{tool} answered Jordan with Alex's id: {shown[:300]}"
+            assert secret not in shown and doc not in str(answer.structured_content or "")
+        assert (await call(jordan, "list_pending_actions"))["actions"] == []
+        assert {a: len(sb.accounts[a].mailbox.history) for a in (ALEX, JORDAN)} == before
+
+
+async def test_a_refresh_token_google_replaces_is_kept_for_the_next_process(fresh_sandbox: Any, tmp_path: Any) -> None:
+    """Google may hand out a new refresh token on refresh and revoke the old: the person's stored grant
+    takes the new one, so after a restart they are still signed in."""
+    port = free_port()
+    env = {
+        "GOOGLE_MCP_OAUTH": "true",
+        "GOOGLE_MCP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "GOOGLE_MCP_TOKEN_FILE": str(tmp_path / "token.json"),
+        "GOOGLE_MCP_PEOPLE_FILE": str(tmp_path / "people.sqlite3"),
+    }
+    control(fresh_sandbox.url, "/_sandbox/rotate-refresh-tokens", {"on": True})
+    try:
+        server = Served.http(fresh_sandbox.url, port, **env)
+        browser = Browser(JORDAN)
+        try:
+            async with signed_in(server.url, browser) as jordan:
+                await call(jordan, "gmail_list_labels")
+                control(fresh_sandbox.url, "/_sandbox/expire-tokens", {})
+                await call(jordan, "gmail_list_labels")  # refreshed: a new refresh token, the old one revoked
+        finally:
+            server.stop()
+        server = Served.http(fresh_sandbox.url, port, **env)  # a new process: the grant from the store
+        try:
+            headers = {"Authorization": f"Bearer {browser.token}"}
+            async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+                async with Client(
+                    streamable_http_client(server.url + "/mcp", http_client=http), mode="legacy"
+                ) as again:  # type: ignore[arg-type]
+                    assert (await call(again, "gmail_search", {"query": "salary"}))["messages"]
+        finally:
+            server.stop()
+    finally:
+        control(fresh_sandbox.url, "/_sandbox/rotate-refresh-tokens", {"on": False})

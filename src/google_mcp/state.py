@@ -152,6 +152,7 @@ class AppState:
                         sandbox_url=None,
                         credentials=lambda: people.credentials(person, email),
                         on_revoked=lambda: people.revoked(person, email),
+                        on_rotated=lambda token: people.rotated(person, email, token),
                     )
             client = google.client
         if client.sandbox_url is None and (self.settings.sandbox or self.settings.sandbox_url):

@@ -85,16 +85,19 @@ class GoogleClient:
         sandbox_url: str | None = None,
         credentials: Callable[[], Credentials] | None = None,
         on_revoked: Callable[[], None] | None = None,
+        on_rotated: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sandbox_url = sandbox_url
         self._credentials_factory = credentials  # a person's grant (many people): never the token file
         self._on_revoked = on_revoked
+        self._on_rotated = on_rotated  # a person's grant: Google gave a new refresh token; keep it
         self._creds: Credentials | None = None
         self._services: dict[Api, Any] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         self._saved_token: str | None = None
+        self._saved_refresh: str | None = None
         # Gmail's per-user quota: big reads wait for it rather than collect 429s
         self._quota = quota.Bucket(settings.gmail_quota_units * quota.MARGIN) if settings.gmail_quota_units else None
         self._quota_lock = threading.Lock()
@@ -119,6 +122,7 @@ class GoogleClient:
 
                     self._creds = load_credentials(self.settings, self.sandbox_url)
                 self._saved_token = self._creds.token
+                self._saved_refresh = self._creds.refresh_token
             return self._creds
 
     def service(self, api: Api) -> Any:
@@ -180,6 +184,9 @@ class GoogleClient:
         creds = self._creds
         if creds is None or creds.token == self._saved_token:
             return
+        if self._on_rotated is not None and creds.refresh_token and creds.refresh_token != self._saved_refresh:
+            self._saved_refresh = creds.refresh_token
+            self._on_rotated(creds.refresh_token)
         self._saved_token = creds.token
         if self.sandbox_url or self._credentials_factory is not None or not self.settings.token_file.exists():
             return

@@ -189,6 +189,25 @@ class Grants:
             scopes=grant.scopes,
         )
 
+    def rotated(self, person: str, email: str, refresh_token: str) -> None:
+        """Google replaced the account's refresh token (called from the worker thread that refreshed):
+        the new one is kept, encrypted, or the next process to load the grant would hold a dead one."""
+        import anyio.from_thread
+
+        found = self._active.get(person)
+        if found is None or email not in found.accounts:
+            return
+        grant = found.accounts[email]
+        grant.refresh_token = refresh_token
+        anyio.from_thread.run(self._keep, person, email, refresh_token, grant.scopes)
+
+    async def _keep(self, person: str, email: str, refresh_token: str, scopes: list[str]) -> None:
+        stored = await self.kv.get("grant:" + person)
+        if stored is None or email not in stored["accounts"]:
+            return
+        stored["accounts"][email] = {"token": self._fernet.encrypt(refresh_token.encode()).decode(), "scopes": scopes}
+        await self.kv.put("grant:" + person, stored)
+
     def revoked(self, person: str, email: str) -> None:
         """Google refused this account's refresh token: it is dropped on the person's next request (and
         when it is their first account, they are asked to sign in again)."""

@@ -54,6 +54,7 @@ class OAuth:
     refresh_tokens: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, tuple[Grant, float]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rotate: bool = False  # each refresh hands out a new refresh token and revokes the old (as some servers do)
 
     def new_refresh_token(self, scopes: tuple[str, ...] = ALL_SCOPES, account: str | None = None) -> str:
         token = "1//sandbox-" + secrets.token_urlsafe(32)
@@ -110,7 +111,13 @@ class OAuth:
             grant = self.refresh_tokens.get(form.get("refresh_token", ""))
             if grant is None or grant.revoked:
                 raise OAuthError(400, "invalid_grant", "Token has been expired or revoked.")
-            return self._access(grant)
+            if not self.rotate:
+                return self._access(grant)
+            fresh = self.new_refresh_token(tuple(grant.scopes), grant.account)
+            self.refresh_tokens[form.get("refresh_token", "")] = Grant(
+                grant.scopes, revoked=True, account=grant.account
+            )
+            return {**self._access(self.refresh_tokens[fresh]), "refresh_token": fresh}
         if grant_type == "authorization_code":
             info = self.codes.pop(form.get("code", ""), None)
             if info is None or info["expires"] < time.time():

@@ -200,6 +200,11 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         sb.oauth.token_lifetime = int(body.get("seconds", 3600))
         return _json({"seconds": sb.oauth.token_lifetime})
 
+    async def rotate_refresh_tokens(request: Request) -> Response:
+        body = await _body(request)
+        sb.oauth.rotate = bool(body.get("on", True))
+        return _json({"rotate": sb.oauth.rotate})
+
     async def expire_tokens(request: Request) -> Response:
         sb.oauth.access_tokens.clear()
         return _json({"expired": True})
@@ -221,6 +226,7 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             Route("/_sandbox/notifications", notifications, methods=["GET"]),
             Route("/_sandbox/token-lifetime", token_lifetime, methods=["POST"]),
             Route("/_sandbox/expire-tokens", expire_tokens, methods=["POST"]),
+            Route("/_sandbox/rotate-refresh-tokens", rotate_refresh_tokens, methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
             Route("/oauth2/v1/certs", certs, methods=["GET"]),
             Route("/o/oauth2/auth", authorize, methods=["GET"]),
