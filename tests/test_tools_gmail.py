@@ -402,3 +402,14 @@ async def test_missing_scope_and_revoked_token_say_what_to_run(
     async with connect(missing) as client:
         msg = await fails(client, "gmail_search", {"max_results": 1})
         assert "google-mcp auth" in msg and "--sandbox" in msg
+
+
+async def test_search_lines_name_user_labels_and_leave_out_gmails_guesses(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    async with connect(make_settings(fresh_sandbox.url)) as client:
+        answer = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 30})
+    text = answer.content[0].text  # type: ignore[union-attr]
+    labels = {label for line in text.splitlines()[1:] for label in line.split("\t")[4].split(",")}
+    assert {"inbox", "Work", "Projects/Apollo"} <= labels
+    assert not [label for label in labels if label.startswith(("CATEGORY_", "Label_")) or label == "IMPORTANT"]

@@ -8,6 +8,7 @@ event or busy block, links and label names kept, times with their zone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from google_mcp.google.gmail_models import SearchResult
 from google_mcp.models import Result
 
 SNIPPET = 50
+_GMAILS_OWN = re.compile(r"[A-Z_]+")  # CATEGORY_*, IMPORTANT …: Gmail's guesses, left out (user labels are Label_n)
 SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",
                  "SPAM": "spam", "TRASH": "trash"}  # fmt: skip
 
@@ -55,7 +57,9 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
     lines = [f"{head}. Tab-separated: {columns}"]  # a tab is the cheapest separator
     for m in result.messages:
         # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
-        labels = [SYSTEM_LABELS.get(x) or label_names.get(x, "") for x in m.labels]
+        labels = [
+            SYSTEM_LABELS.get(x) or ("" if _GMAILS_OWN.fullmatch(x) else label_names.get(x, "")) for x in m.labels
+        ]
         labels = [x for x in labels if x] + (["attachments"] if m.has_attachments else [])
         snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
         thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
