@@ -20,7 +20,7 @@ from google_mcp.google.compose import one_line
 from google_mcp.google.gmail_models import SearchResult
 from google_mcp.models import Result
 
-SNIPPET = 50
+SNIPPET = 35
 _GMAILS_OWN = re.compile(r"[A-Z_]+")  # CATEGORY_*, IMPORTANT …: Gmail's guesses, left out (user labels are Label_n)
 SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",
                  "SPAM": "spam", "TRASH": "trash"}  # fmt: skip
@@ -34,14 +34,15 @@ def compact_json(result: BaseModel) -> str:
     )
 
 
-def _when(value: str) -> str:
-    """2026-11-20T19:03:00+00:00 -> 20 Nov 19:03Z (the year only when it is not this one); offsets kept."""
+def _when(value: str, utc: str = "Z") -> str:
+    """2026-11-20T19:03:00+00:00 -> 20 Nov 19:03Z (the year only when it is not this one); offsets kept
+    (`utc`: how UTC is marked; "" where the heading says so once)."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
     offset = moment.strftime("%z")
-    zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    zone = utc if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
     year = "" if moment.year == datetime.now(moment.tzinfo).year else f" {moment.year}"
     return f"{moment.day} {moment:%b}{year} {moment:%H:%M}{zone}"
 
@@ -53,7 +54,7 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
     if result.next_page_token:
         head += f"; more with page_token={result.next_page_token}"
     several = any(m.account for m in result.messages)
-    columns = "id, date, from, subject, labels, snippet" + (", account" if several else "")
+    columns = "id, date (UTC unless marked), from, subject, labels, snippet" + (", account" if several else "")
     lines = [f"{head}. Tab-separated: {columns}"]  # a tab is the cheapest separator
     for m in result.messages:
         # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
@@ -64,7 +65,7 @@ def search(result: SearchResult, label_names: dict[str, str]) -> str:
         snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
         thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
         lines.append(
-            f"{m.id}{thread}\t{_when(m.date)}\t{one_line(m.sender)}\t{one_line(m.subject) or '(no subject)'}\t"
+            f"{m.id}{thread}\t{_when(m.date, '')}\t{one_line(m.sender)}\t{one_line(m.subject) or '(no subject)'}\t"
             f"{','.join(labels) or '-'}\t{one_line(snippet)}" + (f"\t{m.account}" if several else "")
         )
     if result.failed_ids:
