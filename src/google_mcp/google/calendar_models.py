@@ -7,6 +7,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from google_mcp.models import Result
 
@@ -55,7 +56,7 @@ class Event(Result):
     recurrence: list[str] = Field(default_factory=list)
     meet_link: str | None = None
     html_link: str | None = None
-    account: str | None = None  # which linked Google account (account="all" on a shared server)
+    account: SkipJsonSchema[str | None] = None  # which linked account (account="all", a shared server)
 
 
 class EventList(Result):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
+from pydantic.json_schema import SkipJsonSchema
 
 from google_mcp.models import Result
 
@@ -20,7 +21,7 @@ class MessageSummary(Result):
     labels: list[str]
     unread: bool
     has_attachments: bool = Field(description="true for multipart/mixed messages, where attachments live")
-    account: str | None = None  # which linked Google account (account="all" on a shared server)
+    account: SkipJsonSchema[str | None] = None  # which linked account (account="all", a shared server)
 
 
 class SearchResult(Result):
