@@ -110,18 +110,25 @@ async def signed_in(url: str, browser: Browser, mode: str = "legacy", **kwargs: 
             yield client
 
 
+def shared_server(sandbox_url: str, tmp_path: Any, **env: str) -> Served:
+    """`google-mcp serve` for many people (OAuth) on a port of its own, against the sandbox."""
+    port = free_port()
+    return Served.http(
+        sandbox_url,
+        port,
+        **{
+            "GOOGLE_MCP_OAUTH": "true",
+            "GOOGLE_MCP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "GOOGLE_MCP_TOKEN_FILE": str(tmp_path / "token.json"),
+            "GOOGLE_MCP_PEOPLE_FILE": str(tmp_path / "people.sqlite3"),
+            **env,
+        },
+    )
+
+
 @pytest.fixture
 def shared(fresh_sandbox: Any, tmp_path: Any) -> Iterator[Served]:
-    port = free_port()
-    server = Served.http(
-        fresh_sandbox.url,
-        port,
-        GOOGLE_MCP_OAUTH="true",
-        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
-        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
-        GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY,
-    )
+    server = shared_server(fresh_sandbox.url, tmp_path, GOOGLE_MCP_APPROVAL_KEY=APPROVAL_KEY)
     yield server
     server.stop()
 
@@ -237,16 +244,8 @@ async def test_chat_acts_for_the_person_whose_token_it_carries(fresh_sandbox: An
         return text("Here is your mail.")
 
     with GeminiStandIn(script) as gemini:
-        port = free_port()
-        server = Served.http(
-            fresh_sandbox.url,
-            port,
-            GOOGLE_MCP_OAUTH="true",
-            GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
-            GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
-            GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
-            GOOGLE_MCP_GEMINI_API_KEY="test-key",
-            GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+        server = shared_server(
+            fresh_sandbox.url, tmp_path, GOOGLE_MCP_GEMINI_API_KEY="test-key", GOOGLE_MCP_GEMINI_BASE_URL=gemini.url
         )
         try:
             browser = Browser(JORDAN)
@@ -474,14 +473,9 @@ async def test_a_client_identified_by_its_metadata_document_signs_a_person_in(
         "token_endpoint_auth_method": "none",
     }
     docs.documents["/clients/liar.json"] = {"client_id": "https://elsewhere.example/c.json", "redirect_uris": ["x"]}
-    port = free_port()
-    server = Served.http(
+    server = shared_server(
         fresh_sandbox.url,
-        port,
-        GOOGLE_MCP_OAUTH="true",
-        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
-        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
+        tmp_path,
         GOOGLE_MCP_CIMD_ALLOW_PRIVATE="true",  # the document host is on loopback here
         SSL_CERT_FILE=str(docs.cert),
     )
@@ -531,16 +525,7 @@ async def test_each_person_is_told_only_of_their_own_changes(fresh_sandbox: Any,
 
     from helpers import credentials, gmail
 
-    port = free_port()
-    server = Served.http(
-        fresh_sandbox.url,
-        port,
-        GOOGLE_MCP_OAUTH="true",
-        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
-        GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
-        GOOGLE_MCP_POLL_SECONDS="0.2",
-    )
+    server = shared_server(fresh_sandbox.url, tmp_path, GOOGLE_MCP_POLL_SECONDS="0.2")
 
     def deliver(account: str, subject: str) -> None:
         msg = EmailMessage()

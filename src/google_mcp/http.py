@@ -126,7 +126,11 @@ class Guard:
             )
             await response(scope, receive, send)
             return
-        user = AuthenticatedUser(AccessToken(token="", client_id=principal, scopes=[]))
+        await self._as(AccessToken(token="", client_id=principal, scopes=[]), scope, receive, send)
+
+    async def _as(self, token: AccessToken, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request as the caller the token names (what the tools see as the principal)."""
+        user = AuthenticatedUser(token)
         scope["user"] = user
         reset = auth_context_var.set(user)
         try:
@@ -152,13 +156,7 @@ class Guard:
             )
             await response(scope, receive, send)
             return
-        user = AuthenticatedUser(found)
-        scope["user"] = user
-        reset = auth_context_var.set(user)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            auth_context_var.reset(reset)
+        await self._as(found, scope, receive, send)
 
 
 PERSONAL = ("/chat", "/confirm/")  # our routes that act for a person
