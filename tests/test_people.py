@@ -675,3 +675,17 @@ async def test_a_refresh_token_google_replaces_is_kept_for_the_next_process(fres
             server.stop()
     finally:
         control(fresh_sandbox.url, "/_sandbox/rotate-refresh-tokens", {"on": False})
+
+
+async def test_in_strict_mode_the_held_result_sends_the_person_to_the_approval_page(
+    fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    server = shared_server(fresh_sandbox.url, tmp_path, GOOGLE_MCP_CONFIRMATION="strict")
+    try:
+        async with signed_in(server.url, Browser(ALEX)) as alex:
+            held = await call(alex, "gmail_send", MAIL)
+            assert f"{server.url}/approve/{held['confirmation_id']}" in held["message"]
+            refused = await fails(alex, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert f"{server.url}/approve/{held['confirmation_id']}" in refused
+    finally:
+        server.stop()

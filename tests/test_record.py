@@ -91,7 +91,7 @@ async def test_reads_and_every_gated_path_are_recorded(
 
 
 async def _log_of(settings: Any, **filters: Any) -> list[dict[str, Any]]:
-    from google_mcp.gate import local_principal
+    from google_mcp.principal import local_principal
     from google_mcp.record import open_journal
 
     journal = open_journal(settings)
@@ -138,7 +138,7 @@ async def test_bodies_are_kept_as_length_and_hash_and_no_secret_is_kept(
 async def test_entries_past_the_retention_are_never_read_and_the_store_drops_them(
     make_settings: Any, record_settings: dict[str, Any]
 ) -> None:
-    from google_mcp.gate import local_principal
+    from google_mcp.principal import local_principal
     from google_mcp.record import open_journal
 
     settings = make_settings("http://127.0.0.1:9", log_retention_days=30, **record_settings)
@@ -279,7 +279,7 @@ async def test_the_router_records_its_conversation(
             cid = asked["conversation_id"]
             entries = (await call(client, "activity_log", {"conversation_id": cid}))["entries"]
     assert [(e["action"], e["step"]) for e in reversed(entries)] == [("gmail_send", "held"), ("gmail_send", "call")]
-    from google_mcp.gate import local_principal
+    from google_mcp.principal import local_principal
     from google_mcp.record import open_journal
 
     journal = open_journal(settings)

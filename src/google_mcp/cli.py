@@ -150,7 +150,7 @@ def _log(args: argparse.Namespace) -> int:
 
     import anyio
 
-    from google_mcp.gate import local_principal
+    from google_mcp.principal import local_principal
     from google_mcp.record import RecordUnavailable, open_journal
     from google_mcp.tools.record import utc_since
 

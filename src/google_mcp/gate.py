@@ -17,7 +17,6 @@ Then, in order:
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import logging
@@ -47,6 +46,7 @@ from google_mcp.pending import (
     StoreUnavailable,
     make_record,
 )
+from google_mcp.principal import current_principal
 from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso, redact
 
 if TYPE_CHECKING:
@@ -77,23 +77,6 @@ class NoElicitation(BaseModel):
 PlanBuilder = Callable[..., Awaitable[Plan]]
 # The request's state (state.AppState) is opaque here: passed through to builders and executors.
 Executor = Callable[[Any, dict[str, Any]], Awaitable[Result]]
-
-
-def current_principal() -> str:
-    """Who is calling: the signed-in person (OAuth), the bearer token's principal, or the local user."""
-    from mcp.server.auth.middleware.auth_context import get_access_token
-
-    token = get_access_token()
-    if token is not None:
-        return "person:" + token.subject if token.subject else token.client_id
-    return local_principal()
-
-
-def local_principal() -> str:
-    try:
-        return "local:" + getpass.getuser()
-    except (KeyError, OSError):
-        return "local:unknown"
 
 
 def can_elicit(ctx: Any) -> bool:
@@ -265,23 +248,15 @@ class Gate:
         await self._check_quota(principal, record)
         await self.store.create(record)
         await self.note("held", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
-        page = f"{self.settings.base_url}/approve/{record.session_id}"
-        if self.settings.confirmation == "strict" and self.settings.oauth:
-            ask = f"Nothing was done. Ask the person to open {page} to approve or decline it. You cannot confirm it."
-        elif self.settings.confirmation == "strict":
-            ask = (
-                "Nothing was done. Show this preview to the person: they approve it in a terminal with "
-                f"`google-mcp approve {record.session_id}`. You cannot confirm it yourself."
-            )
-        elif self.settings.oauth:
-            ask = (
-                "Nothing was done yet. Show this preview to the person and ask; only if they say yes, call "
-                f"confirm_action(confirmation_id='{record.session_id}') (or they approve it at {page})."
-            )
+        cid, where = record.session_id, self._where_the_person_approves(record.session_id)
+        if self.settings.confirmation == "strict":
+            ask = f"Nothing was done. Show this preview to the person: they approve it {where}. "
+            ask += "You cannot confirm it yourself."
         else:
+            also = f" (or they approve it {where})" if self.settings.oauth else ""
             ask = (
                 "Nothing was done yet. Show this preview to the person and ask; only if they say yes, call "
-                f"confirm_action(confirmation_id='{record.session_id}'). If they say no, call cancel_action."
+                f"confirm_action(confirmation_id='{cid}'){also}. If they say no, call cancel_action."
             )
         return WriteOutcome(
             status="confirmation_required",
@@ -292,19 +267,19 @@ class Gate:
             expires_at=record.expires_at,
         )
 
+    def _where_the_person_approves(self, cid: str) -> str:
+        if self.settings.oauth:  # many people: the approval page, in their browser
+            return f"at {self.settings.base_url}/approve/{cid}"
+        return f"in a terminal with `google-mcp approve {cid}`"
+
     # confirmation --------------------------------------------------------------------
     async def confirm(
         self, state: Any, confirmation_id: str, principal: str, via: str, kind: Kind = "pending"
     ) -> WriteOutcome:
         if via == "model" and self.settings.confirmation == "strict":
-            where = (
-                f"at {self.settings.base_url}/approve/{confirmation_id}"
-                if self.settings.oauth
-                else f"with `google-mcp approve {confirmation_id}`"
-            )
             raise PermissionDenied(
-                f"Strict confirmation is on: only the person can approve, in their client or {where}. "
-                "Ask them to approve it there."
+                "Strict confirmation is on: only the person can approve, in their client or "
+                f"{self._where_the_person_approves(confirmation_id)}. Ask them to approve it there."
             )
         claim = await self.store.claim(confirmation_id, principal, "executing", kind)
         record = await self.store.get(confirmation_id, principal)

@@ -245,8 +245,8 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
     bearer token where one is configured); a pending action is visible only to the principal that made it."""
     from google_mcp.approval import HEADER, approval_key
     from google_mcp.errors import GoogleMCPError, NotFound
-    from google_mcp.gate import current_principal
     from google_mcp.pending import StoreUnavailable
+    from google_mcp.principal import current_principal
 
     def person(request: Request) -> bool:
         given = request.headers.get(HEADER, "").encode()
@@ -307,7 +307,7 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
 def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | None) -> None:
     """POST /chat {"user_id", "message", "conversation_id"?}: the router for front ends; JSON only."""
     from google_mcp.errors import GoogleMCPError, NotFound
-    from google_mcp.gate import current_principal
+    from google_mcp.principal import current_principal
     from google_mcp.router import RouterUnavailable
 
     @server.custom_route("/chat", methods=["POST"])  # type: ignore[untyped-decorator]

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from google_mcp import render
 from google_mcp.errors import InvalidInput
-from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit, current_principal
+from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit
 from google_mcp.models import WriteOutcome
+from google_mcp.principal import current_principal
 from google_mcp.settings import Settings
 from google_mcp.state import AppState, acting_as, acting_person
 

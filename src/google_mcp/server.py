@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from google_mcp import __version__
-from google_mcp.gate import Gate, current_principal
+from google_mcp.gate import Gate
+from google_mcp.principal import current_principal
 from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal, redact
 from google_mcp.registry import explain
 from google_mcp.schema import compact, shallow

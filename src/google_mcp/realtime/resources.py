@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from google_mcp import render
-from google_mcp.gate import current_principal
+from google_mcp.principal import current_principal
 from google_mcp.record import current_conversation
 from google_mcp.registry import Server
 from google_mcp.state import AppState

@@ -19,7 +19,7 @@ import anyio
 from mcp import types
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
 
-from google_mcp.gate import current_principal
+from google_mcp.principal import current_principal
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from google_mcp.gate import current_principal
 from google_mcp.models import PendingInfo, PendingList, Preview, WriteOutcome
+from google_mcp.principal import current_principal
 from google_mcp.registry import DESTRUCTIVE, LOCAL_READ, Ctx, Server, app
 
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from google_mcp.errors import InvalidInput
-from google_mcp.gate import current_principal
 from google_mcp.models import Result
+from google_mcp.principal import current_principal
 from google_mcp.registry import LOCAL_READ, Registrar
 from google_mcp.state import AppState
 

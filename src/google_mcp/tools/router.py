@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from google_mcp.gate import current_principal
 from google_mcp.models import AskResult
+from google_mcp.principal import current_principal
 from google_mcp.registry import WRITE, Ctx, Server, app
 
 if TYPE_CHECKING:

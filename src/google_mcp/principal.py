@@ -1,0 +1,22 @@
+"""Who is calling — what every pending action, record entry, conversation and subscription belongs to."""
+
+from __future__ import annotations
+
+import getpass
+
+
+def current_principal() -> str:
+    """The signed-in person (OAuth), the bearer token's principal, or the local user."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    if token is not None:
+        return "person:" + token.subject if token.subject else token.client_id
+    return local_principal()
+
+
+def local_principal() -> str:
+    try:
+        return "local:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "local:unknown"
