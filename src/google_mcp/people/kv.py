@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 PREFIX = "google_mcp:people:"
+PURGE_EVERY = 3600.0
 
 
 class KV(Protocol):
@@ -54,6 +55,7 @@ class SqliteKV:
         self.path = path
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._purged = 0.0
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -79,8 +81,14 @@ class SqliteKV:
 
     async def put(self, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
         with self._lock:
-            expires = time.time() + ttl if ttl else None
-            self._conn().execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, json.dumps(value), expires))
+            now = time.time()
+            db = self._conn()
+            db.execute(
+                "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (key, json.dumps(value), now + ttl if ttl else None)
+            )
+            if now - self._purged > PURGE_EVERY:  # spent codes and tokens go (they are never read back)
+                self._purged = now
+                db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires < ?", (now,))
 
     async def take(self, key: str) -> dict[str, Any] | None:
         with self._lock:
