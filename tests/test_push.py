@@ -428,3 +428,41 @@ async def test_a_stale_history_id_or_sync_token_reads_afresh_and_says_so(
         deliver(url, "After the resync")
         await anyio.sleep(0.8)
         assert "After the resync" in await text(client, "gmail://changes")
+
+
+async def test_a_watch_the_closing_process_stops_is_reopened_by_one_that_wants_it(
+    fresh_sandbox: Any, tmp_path: Any, redis_url: str
+) -> None:
+    """Two processes with GOOGLE_MCP_WATCH share Redis: the first opens the watches, the second leaves them;
+    when the first shuts down (and stops them, as it should), the second opens them again, to itself. A
+    watch the person stopped with *_unwatch stays stopped."""
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    quick = {"GOOGLE_MCP_REDIS_URL": redis_url, "GOOGLE_MCP_WATCH_RENEW_SECONDS": "0.3"}
+    first = watching(tmp_path, url, free_port(), **quick)
+    opened = len(watch_requests(url))
+    port = free_port()
+    second = Served.http(
+        url,
+        port,
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "second.json"),
+        GOOGLE_MCP_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        GOOGLE_MCP_WATCH="gmail,calendar",
+        **quick,
+    )
+    try:
+        await anyio.sleep(1)
+        assert len(watch_requests(url)) == opened  # open already: the second leaves them be
+        first.stop()
+        with anyio.fail_after(10):
+            while sb.mailbox.watch is None or not any(
+                c["address"].startswith(second.url) for c in sb.calendar.channels.values()
+            ):
+                await anyio.sleep(0.1)
+        async with session(second.url, "legacy", elicitation_callback=Person()) as client:
+            assert (await call(client, "gmail_unwatch"))["status"] == "done"
+        await anyio.sleep(1)
+        assert sb.mailbox.watch is None  # the person's word stands
+    finally:
+        second.stop()
+        if first.proc.poll() is None:
+            first.stop()

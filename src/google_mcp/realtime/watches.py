@@ -80,12 +80,15 @@ class Watches:
             await self.store.advance(HISTORY, int(got["historyId"]))
         expiration = int(got["expiration"])
         await self.store.put("watch:gmail", {"topic": topic, "labels": labels, "expiration": expiration})
+        await self.store.delete("unwatched:gmail")
         self.opened.add("watch:gmail")
         return WatchState(service="gmail", status="watching", expires=_iso(expiration), pushes_to=topic)
 
-    async def stop_gmail(self) -> WatchState:
+    async def stop_gmail(self, by_person: bool = True) -> WatchState:
         await self.state.gmail.stop_watch()
         await self.store.delete("watch:gmail")
+        if by_person:  # GOOGLE_MCP_WATCH does not open it again
+            await self.store.put("unwatched:gmail", "1")
         self.opened.discard("watch:gmail")
         return WatchState(service="gmail", status="stopped")
 
@@ -108,6 +111,7 @@ class Watches:
             key, {"channel_id": channel_id, "resource_id": got["resourceId"], "expiration": expiration}
         )
         self.opened.add(key)
+        await self.store.delete("unwatched:cal:" + calendar_id)
         if await self.store.get(f"cal:{calendar_id}:sync") is None:
             await self.sync.calendar(calendar_id)  # where the changes start
         if isinstance(old, dict) and old.get("channel_id") != channel_id:  # a renewal: the old one goes
@@ -123,11 +127,13 @@ class Watches:
             log.info("watches: could not stop channel %s (%s)", watch["channel_id"], exc)
         await self.store.delete("channel:" + str(watch["channel_id"]))
 
-    async def stop_calendar(self, calendar_id: str) -> WatchState:
+    async def stop_calendar(self, calendar_id: str, by_person: bool = True) -> WatchState:
         key = "watch:cal:" + calendar_id
         watch = await self.current("cal:" + calendar_id)
         await self._close_channel(watch)
         await self.store.delete(key)
+        if by_person:
+            await self.store.put("unwatched:cal:" + calendar_id, "1")
         self.opened.discard(key)
         return WatchState(service="calendar", status="stopped", calendar_id=calendar_id)
 
@@ -159,40 +165,50 @@ class Watches:
         return renewed
 
     async def boot(self) -> None:
-        """GOOGLE_MCP_WATCH: open what it names, unless a watch is already open for long enough."""
+        """GOOGLE_MCP_WATCH: open what it names, unless a watch is open for long enough, or the person
+        stopped it with *_unwatch. Run at start and at every renewal tick, by one process at a time: when
+        the process that opened a watch shuts down (and stops it), another one that wants it opens it."""
         now_ms = int(time.time() * 1000)
         wanted = self._settings.watch
         self.address("gmail")  # nobody to push to: open nothing
-        if "gmail" in wanted:
-            current = await self.store.get("watch:gmail")
-            if not (isinstance(current, dict) and int(current["expiration"]) - now_ms > GMAIL_RENEW_BEFORE):
+        if not await self.store.lock("boot", self.sync.me, 120):
+            return
+        try:
+            if "gmail" in wanted and await self._wants("gmail", GMAIL_RENEW_BEFORE, now_ms):
                 await self.start_gmail([])
-        if "calendar" in wanted:
-            for cal in await self.state.calendar.calendars():
-                if not cal.get("selected", True):
-                    continue
-                current = await self.store.get("watch:cal:" + str(cal["id"]))
-                if not (isinstance(current, dict) and int(current["expiration"]) - now_ms > CALENDAR_RENEW_BEFORE):
-                    await self.start_calendar(str(cal["id"]), new_channel_id())
+            if "calendar" in wanted:
+                for cal in await self.state.calendar.calendars():
+                    if cal.get("selected", True) and await self._wants(
+                        f"cal:{cal['id']}", CALENDAR_RENEW_BEFORE, now_ms
+                    ):
+                        await self.start_calendar(str(cal["id"]), new_channel_id())
+        finally:
+            await self.store.unlock("boot", self.sync.me)
+
+    async def _wants(self, name: str, margin: int, now_ms: int) -> bool:
+        if await self.store.get("unwatched:" + name) is not None:
+            return False
+        current = await self.store.get("watch:" + name)
+        return not (isinstance(current, dict) and int(current["expiration"]) - now_ms > margin)
 
     async def run(self, every: float) -> None:
-        if self._settings.watch:
-            try:
-                await self.boot()
-            except GoogleMCPError as exc:
-                log.warning("watches: GOOGLE_MCP_WATCH could not open a watch (%s); retrying at renewal", exc)
         while True:
-            await anyio.sleep(every)
+            if self._settings.watch:
+                try:
+                    await self.boot()
+                except GoogleMCPError as exc:
+                    log.warning("watches: GOOGLE_MCP_WATCH could not open a watch (%s); trying again", exc)
             await self.renew_due()
+            await anyio.sleep(every)
 
     async def shutdown(self) -> None:
         """Stop what this process opened: Google should not push to an address nobody answers."""
         for key in sorted(self.opened):
             try:
                 if key == "watch:gmail":
-                    await self.stop_gmail()
+                    await self.stop_gmail(by_person=False)
                 else:
-                    await self.stop_calendar(key.removeprefix("watch:cal:"))
+                    await self.stop_calendar(key.removeprefix("watch:cal:"), by_person=False)
             except GoogleMCPError as exc:
                 log.info("watches: could not stop %s on shutdown (%s)", key, exc)
 
