@@ -195,6 +195,13 @@ async def test_no_token_a_forged_one_or_one_for_another_audience_gets_in(shared:
             answer = await http.post(url + "/mcp", json={}, headers=headers)
             assert answer.status_code == 401
             assert "resource_metadata=" in answer.headers["www-authenticate"]
+            for method, path in [
+                ("GET", "/sse"),
+                ("POST", "/messages/?session_id=x"),
+                ("POST", "/chat"),
+                ("GET", "/confirm/x"),
+            ]:
+                assert (await http.request(method, url + path, headers=headers)).status_code == 401, path
         metadata = (await http.get(url + "/.well-known/oauth-protected-resource/mcp")).json()
         assert metadata["resource"] == url + "/mcp" and metadata["authorization_servers"][0].rstrip("/") == url
         # a client asks for a token for another server: refused before anyone signs in
