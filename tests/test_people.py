@@ -408,40 +408,19 @@ class DocumentHost:
     """An https server (its own self-signed certificate for 127.0.0.1) serving client metadata documents."""
 
     def __init__(self, tmp_path: Any) -> None:
-        import datetime as dt
-        import ipaddress
         import ssl
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
 
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256())
-        )
+        from google_mcp.sandbox.pushsign import self_signed
+
+        private, certificate = self_signed(ec.generate_private_key(ec.SECP256R1()), "127.0.0.1", ip="127.0.0.1")
         self.cert = tmp_path / "docs-cert.pem"
-        self.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.cert.write_text(certificate)
         key_file = tmp_path / "docs-key.pem"
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
+        key_file.write_text(private)
         self.documents: dict[str, dict[str, Any]] = {}
         documents = self.documents
 

@@ -15,6 +15,36 @@ ISSUER = "https://accounts.google.com"
 SERVICE_ACCOUNT = "gmail-push@sandbox-project.iam.gserviceaccount.com"
 
 
+def self_signed(key: Any, name: str, ip: str | None = None) -> tuple[str, str]:
+    """(private key, certificate), PEM: a certificate of `key` for `name` (and `ip`), valid from yesterday
+    for 30 days — the sandbox's signing key, and the test servers' TLS."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+    )
+    if ip is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False)
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+    cert = builder.sign(key, hashes.SHA256())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
 @dataclass
 class PushSigner:
     """One RSA key (made on first use: it costs about 50 ms) with a self-signed certificate."""
@@ -23,28 +53,9 @@ class PushSigner:
 
     @cached_property
     def _pair(self) -> tuple[str, str]:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.x509.oid import NameOID
 
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sandbox-pubsub-signer")])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256())
-        )
-        private = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        return private, cert.public_bytes(serialization.Encoding.PEM).decode()
+        return self_signed(rsa.generate_private_key(public_exponent=65537, key_size=2048), "sandbox-pubsub-signer")
 
     def certs(self) -> dict[str, str]:
         """The body of GET /oauth2/v1/certs: key id -> PEM certificate."""
