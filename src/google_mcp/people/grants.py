@@ -6,7 +6,6 @@ nobody else notices."""
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -214,7 +213,3 @@ class Grants:
         found = self._active.get(person)
         if found is not None and email in found.accounts:
             found.accounts[email].revoked = True
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)  # 256 bits

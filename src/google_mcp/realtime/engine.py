@@ -39,7 +39,7 @@ class Realtime:
         self._tg: TaskGroup | None = None
 
     # what the hooks need ---------------------------------------------------------------------
-    def verifier(self, settings: Any = None) -> PushVerifier:
+    def verifier(self) -> PushVerifier:
         if self._verifier is None:
             s = self.state.settings
             sandbox = self.state.sandbox_url

@@ -91,7 +91,7 @@ def register(server: Server, settings: Settings, realtime: Any) -> None:
     @server.custom_route("/hooks/gmail", methods=["POST"])  # type: ignore[untyped-decorator]
     async def gmail_push(request: Request) -> Response:
         try:
-            await realtime.verifier(settings).verify(request.headers.get("authorization"))
+            await realtime.verifier().verify(request.headers.get("authorization"))
         except PushRejected as exc:
             return refuse(401, str(exc))
         except Exception as exc:  # the certificates could not be read: Pub/Sub retries a 5xx later

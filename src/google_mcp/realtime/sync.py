@@ -117,16 +117,6 @@ class Sync:
                 return
             await self.store.mark(key)
 
-    async def baseline(self) -> None:
-        """Where the changes start: the mailbox's history id and every calendar's sync token, now."""
-        settings = self.state.settings
-        if "gmail" in settings.tools and await self.store.get(self.prefix + HISTORY) is None:
-            await self.store.advance(self.prefix + HISTORY, int(await self.state.gmail.history_id()))
-        if "calendar" in settings.tools:
-            for cal in await self.state.calendar.calendars():
-                if await self.store.get(f"{self.prefix}cal:{cal['id']}:sync") is None:
-                    await self._sync_calendar(str(cal["id"]))
-
     async def _sync_gmail(self) -> None:
         gmail = self.state.gmail
         start = await self.store.get(self.prefix + HISTORY)

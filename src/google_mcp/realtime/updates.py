@@ -50,7 +50,6 @@ class RedisBus:
         # the subscriber waits for messages indefinitely: no read timeout on its connection
         self._listen = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3)
         self.local = InMemorySubscriptionBus()
-        self.ready = anyio.Event()
 
     async def publish(self, event: ServerEvent) -> None:
         if isinstance(event, ResourceUpdated):
@@ -69,7 +68,6 @@ class RedisBus:
             try:
                 async with self._listen.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
-                    self.ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             got = json.loads(message["data"])
