@@ -196,7 +196,7 @@ class Registrar:
                 self.reads[fn.__name__] = fn
                 mcp_fn = self._direct(fn, detail)
             elif self.settings.read_only:
-                return fn
+                return original
             else:
                 assert execute_as is not None, f"{fn.__name__} changes state: give it an executor"
                 self.gate.builders[fn.__name__] = fn
