@@ -95,6 +95,22 @@ async def test_free_busy_and_free_slots(fresh_sandbox: Any, make_settings: Any) 
         assert all(e <= bs or s >= be for bs, be in busy)
 
 
+async def test_a_read_window_may_be_given_as_dates(fresh_sandbox: Any, make_settings: Any) -> None:
+    """'What is on next week?': dates bound a read as the start of those days in the calendar's zone, the same
+    answer as the times written out."""
+    monday = _next(0, 0)
+    dates = {"time_min": monday.date().isoformat(), "time_max": (monday + timedelta(days=5)).date().isoformat()}
+    times = {"time_min": monday.isoformat(), "time_max": (monday + timedelta(days=5)).isoformat()}
+    async with connect(make_settings(fresh_sandbox.url)) as client:
+        by_date = await call(client, "calendar_list_events", {**dates, "max_results": 250})
+        by_time = await call(client, "calendar_list_events", {**times, "max_results": 250})
+        assert by_date["events"] and by_date["events"] == by_time["events"]
+        busy_by_date = await call(client, "calendar_free_busy", dates)
+        assert busy_by_date["busy"] == (await call(client, "calendar_free_busy", times))["busy"]
+        missing = await fails(client, "calendar_free_busy", {"time_max": dates["time_max"]})
+        assert "'time_min': Field required (expected: an ISO 8601 time" in missing and "or a date" in missing
+
+
 async def test_create_timed_all_day_recurring_and_meet(fresh_sandbox: Any, make_settings: Any) -> None:
     url = fresh_sandbox.url
     start = _next(1, 15)
@@ -250,6 +266,39 @@ async def test_update_scopes_of_a_recurring_event(fresh_sandbox: Any, make_setti
         msg = await fails(client, "calendar_update_event", {"event_id": master, "scope": "this", "summary": "x"})
         assert "occurrence" in msg
         assert "Nothing to change" in await fails(client, "calendar_update_event", {"event_id": master, "scope": "all"})
+
+
+async def test_a_new_start_alone_keeps_the_events_length(fresh_sandbox: Any, make_settings: Any) -> None:
+    """'Move my 9:00 to 14:00' moves a 30-minute meeting, and a three-day trip, without changing their length;
+    the preview shows the end it will have."""
+    start = _next(2, 9)
+    day = (datetime.now(NY) + timedelta(days=50)).date()
+    async with connect(make_settings(fresh_sandbox.url)) as client:
+        short = await call(
+            client,
+            "calendar_create_event",
+            {"summary": "Short", "start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat()},
+        )
+        trip = await call(
+            client,
+            "calendar_create_event",
+            {"summary": "Trip", "start": day.isoformat(), "end": (day + timedelta(days=3)).isoformat()},
+        )
+        later = start.replace(hour=14)
+        moved = await call(
+            client, "calendar_update_event", {"event_id": short["result"]["event"]["id"], "start": later.isoformat()}
+        )
+        ev = moved["result"]["event"]
+        assert datetime.fromisoformat(ev["end"]["date_time"]) == later + timedelta(minutes=30)
+        assert any(d.startswith("End: ") and "14:30" in d for d in moved["preview"]["details"]), moved["preview"]
+        week_on = day + timedelta(days=7)
+        shifted = await call(
+            client, "calendar_update_event", {"event_id": trip["result"]["event"]["id"], "start": week_on.isoformat()}
+        )
+        assert shifted["result"]["event"]["end"]["date"] == str(week_on + timedelta(days=3))
+        # a timed event made all-day (or the reverse) takes the default length: one day
+        whole = await call(client, "calendar_update_event", {"event_id": ev["id"], "start": later.date().isoformat()})
+        assert whole["result"]["event"]["end"]["date"] == str(later.date() + timedelta(days=1))
 
 
 async def test_delete_scopes_of_a_recurring_event(fresh_sandbox: Any, make_settings: Any) -> None:

@@ -3,10 +3,10 @@ results live beside its adapter: google/gmail_models.py, google/calendar_models.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 
 def _without_none(value: object) -> object:
@@ -52,6 +52,9 @@ class Preview(Result):
         return "\n".join([f"{self.action}: {self.summary}", *self.details])
 
 
+Status = Literal["done", "confirmation_required", "declined", "cancelled", "failed", "executing", "unknown"]
+
+
 class WriteOutcome(Answer):
     """What a write did, or what it waits for.
 
@@ -59,7 +62,10 @@ class WriteOutcome(Answer):
     schema, and plain in the answer itself) are left out of tools/list.
     """
 
-    status: Literal["done", "confirmation_required", "declined", "cancelled", "failed", "executing", "unknown"]
+    # done, confirmation_required, declined, cancelled, failed, executing or unknown; the schema says only
+    # "string" (the enum, repeated in every write tool's schema, was 600 bytes of tools/list) and the
+    # answer's text says what each means
+    status: Annotated[Status, WithJsonSchema({"type": "string"})]
     tool: SkipJsonSchema[str]
     message: str
     result: SkipJsonSchema[dict[str, object] | None] = None

@@ -44,8 +44,27 @@ DETAIL = inspect.Parameter(
     "detail",
     inspect.Parameter.KEYWORD_ONLY,
     default="compact",
-    annotation=Annotated[Literal["compact", "full"], Field(description="full: all fields, as JSON")],
+    annotation=Literal["compact", "full"],  # full: every field, as JSON (self-evident enough to say nothing)
 )
+
+
+class Expect(str):
+    """What an argument takes, as `Annotated` metadata: said in the error when the argument is missing or
+    wrong, and not in tools/list (a model needs it only then, and every byte there is sent on every turn)."""
+
+
+def expected(fn: Callable[..., Any]) -> dict[str, str]:
+    """The `Expect` hints of a tool's parameters, by name."""
+
+    def hint(annotation: Any) -> str | None:  # in the annotation, or in a member of its union
+        for arg in typing.get_args(annotation):
+            found = str(arg) if isinstance(arg, Expect) else hint(arg)
+            if found:
+                return found
+        return None
+
+    hints = {p.name: hint(p.annotation) for p in inspect.signature(fn).parameters.values()}
+    return {name: h for name, h in hints.items() if h}
 
 
 def app(ctx: Ctx) -> AppState:
@@ -89,9 +108,12 @@ def argument_model(name: str, params: list[inspect.Parameter]) -> type[BaseModel
     return create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def explain(name: str, exc: ValidationError, schema: dict[str, Any] | None = None) -> str:
+def explain(
+    name: str, exc: ValidationError, schema: dict[str, Any] | None = None, expects: dict[str, str] | None = None
+) -> str:
     """A validation error as the model should read it: which argument, what is wrong, what works."""
     props = (schema or {}).get("properties", {})
+    expects = expects or {}
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "arguments"
@@ -99,7 +121,7 @@ def explain(name: str, exc: ValidationError, schema: dict[str, Any] | None = Non
         if err["type"] == "extra_forbidden":
             lines.append(f"'{loc}' is not an argument of {name}")
             continue
-        hint = props.get(top, {}).get("description")
+        hint = expects.get(top) or props.get(top, {}).get("description")
         lines.append(f"'{loc}': {err['msg']}" + (f" (expected: {hint})" if hint else ""))
     takes = ", ".join(props) or "no arguments"
     return f"Invalid arguments for {name}: " + "; ".join(lines) + f". {name} takes: {takes}."
@@ -237,7 +259,7 @@ class Registrar:
             try:
                 checked = model.model_validate(args)
             except ValidationError as exc:
-                raise InvalidInput(explain(name, exc, model.model_json_schema())) from None
+                raise InvalidInput(explain(name, exc, model.model_json_schema(), expected(fn))) from None
             return await fn(state, **{p.name: getattr(checked, p.name) for p in params})
 
         return call

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _NULL = {"type": "null"}
+_ZERO: dict[object, object] = {"boolean": False, "string": "", "integer": 0}
 
 
 def _drop_null(prop: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +48,9 @@ def compact(schema: Any, output: bool = False) -> Any:
                 continue
             if output or prop.get("default", 0) is None:
                 props[name] = _drop_null({k: v for k, v in prop.items() if not (k == "default" and v is None)})
+            elif _ZERO.get(prop.get("type")) == prop.get("default", ...):
+                # false, "" or 0: what an absent argument means to any reader; the schema needn't say it
+                props[name] = {k: v for k, v in prop.items() if k != "default"}
     return out
 
 

@@ -28,7 +28,7 @@ from google_mcp import __version__
 from google_mcp.gate import Gate
 from google_mcp.principal import current_principal
 from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal, redact
-from google_mcp.registry import explain
+from google_mcp.registry import expected, explain
 from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
@@ -140,7 +140,7 @@ class GoogleMCPServer(MCPServer[AppState]):
             if tool is not None and isinstance(
                 exc.__cause__, ValidationError
             ):  # the arguments, as the SDK checked them
-                raise ToolError(explain(name, exc.__cause__, tool.parameters)) from None
+                raise ToolError(explain(name, exc.__cause__, tool.parameters, expected(tool.fn))) from None
             raise
         if isinstance(result, CallToolResult) and result.structured_content is not None and result.content:
             block = result.content[0]

@@ -7,7 +7,7 @@ import contextlib
 import copy
 import re
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
@@ -60,6 +60,21 @@ class Calendar(CalendarReads):
             {"dateTime": begin.astimezone(zone(tz)).isoformat(), "timeZone": tz},
             {"dateTime": finish.astimezone(zone(tz)).isoformat(), "timeZone": tz},
         )
+
+    @staticmethod
+    def same_length(event: dict[str, Any], start: str, time_zone: str | None, default_tz: str) -> str | None:
+        """The end that keeps `event` as long as it is when it moves to `start` (None: the kinds differ, timed
+        and all-day, so the default length applies)."""
+        old_start, old_end = event.get("start", {}), event.get("end", {})
+        if is_date(start):
+            if "date" not in old_start or "date" not in old_end:
+                return None
+            days = date.fromisoformat(old_end["date"]) - date.fromisoformat(old_start["date"])
+            return (parse_date(start, "start") + days).isoformat()
+        if "dateTime" not in old_start or "dateTime" not in old_end:
+            return None
+        length = datetime.fromisoformat(old_end["dateTime"]) - datetime.fromisoformat(old_start["dateTime"])
+        return (parse_when(start, time_zone, default_tz, "start") + length).isoformat()
 
     def check_recurrence(self, lines: list[str] | None) -> list[str]:
         out = []

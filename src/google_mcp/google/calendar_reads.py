@@ -20,7 +20,7 @@ from google_mcp.google.calendar_models import (
 )
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.pages import ANSWER_BUDGET, Cursors
-from google_mcp.google.times import localize, parse_date, parse_when, rfc3339, shown, zone
+from google_mcp.google.times import localize, parse_bound, parse_date, rfc3339, shown, zone
 
 CALENDARS_TTL = 600.0  # seconds the calendar list (ids, zones, access) is trusted
 
@@ -170,8 +170,8 @@ class CalendarReads:
         if not calendar_ids:
             raise InvalidInput('Give at least one calendar id ("primary" is yours).')
         default_tz = time_zone or await self.time_zone()
-        lo = parse_when(time_min, time_zone, default_tz, "time_min") if time_min else datetime.now(UTC)
-        hi = parse_when(time_max, time_zone, default_tz, "time_max") if time_max else None
+        lo = parse_bound(time_min, time_zone, default_tz, "time_min") if time_min else datetime.now(UTC)
+        hi = parse_bound(time_max, time_zone, default_tz, "time_max") if time_max else None
         if hi is not None and hi <= lo:
             raise InvalidInput("time_max must be after time_min.")
         key = (tuple(calendar_ids), query, time_zone, hi)
@@ -289,8 +289,8 @@ class CalendarReads:
         if not ids:
             raise InvalidInput("Give calendar ids or attendee email addresses.")
         tz_name = time_zone or await self.time_zone()
-        lo = parse_when(time_min, time_zone, tz_name, "time_min")
-        hi = parse_when(time_max, time_zone, tz_name, "time_max")
+        lo = parse_bound(time_min, time_zone, tz_name, "time_min")
+        hi = parse_bound(time_max, time_zone, tz_name, "time_max")
         if hi <= lo:
             raise InvalidInput("time_max must be after time_min.")
         if hi - lo > timedelta(days=62):

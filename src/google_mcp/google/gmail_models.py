@@ -81,10 +81,8 @@ class MessageDetail(Result):
     body: str
     body_source: Literal["text/plain", "text/html", "none"]
     quoted_history_folded: bool
-    offset: int = 0
     total_chars: int
-    truncated: bool
-    next_offset: int | None = None
+    next_offset: int | None = Field(default=None, description="where the rest of a cut body begins")
     note: str | None = None
     attachments: list[AttachmentInfo]
 
@@ -109,7 +107,6 @@ class LabelList(Result):
 
 
 class SavedAttachment(Result):
-    message_id: str
     filename: str
     mime_type: str
     size: int

@@ -252,9 +252,7 @@ class GmailReads:
             body=piece,
             body_source=source,
             quoted_history_folded=folded,
-            offset=offset,
             total_chars=len(text),
-            truncated=truncated,
             next_offset=nxt,
             note=note,
             attachments=[AttachmentInfo(**a) for a in all_attachments(ex)],
@@ -280,7 +278,7 @@ class GmailReads:
             for m in t.get("messages", [])
         ]
         for m in msgs:
-            if m.truncated:
+            if m.next_offset is not None:
                 m.note = (
                     f"Body cut at {max_chars_per_message} characters; read the rest with "
                     f"gmail_get_message(message_id={m.id!r}, offset={m.next_offset})."
@@ -344,9 +342,7 @@ class GmailReads:
             data
         ) <= INLINE_TEXT_MAX:
             text = data.decode("utf-8", errors="replace")
-        return SavedAttachment(
-            message_id=message_id, filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text
-        )
+        return SavedAttachment(filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text)
 
     def _save(self, message_id: str, filename: str, data: bytes) -> Path:
         folder = self.settings.download_dir / message_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google_mcp.errors import InvalidInput
@@ -89,6 +89,14 @@ def parse_when(value: str, time_zone: str | None, default_tz: str, what: str) ->
     if parsed.tzinfo is not None:
         return parsed
     return localize(parsed, zone(time_zone or default_tz), what)
+
+
+def parse_bound(value: str, time_zone: str | None, default_tz: str, what: str) -> datetime:
+    """An edge of a window to read: an ISO 8601 time, or a date meaning that day's start in the zone."""
+    text = (value or "").strip()
+    if is_date(text):
+        return datetime.combine(parse_date(text, what), time(), tzinfo=zone(time_zone or default_tz))
+    return parse_when(value, time_zone, default_tz, what)
 
 
 def rfc3339(moment: datetime) -> str:

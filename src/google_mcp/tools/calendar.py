@@ -10,54 +10,54 @@ from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google.calendar_models import CalendarList, Event, EventChanged, EventList, FreeBusy
 from google_mcp.models import Preview
-from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
+from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Expect, Registrar
 from google_mcp.state import AppState
 
-When = Annotated[str | None, Field(description="ISO 8601")]
-Zone = Annotated[str | None, Field(description="IANA; default the calendar's")]
+Zone = Annotated[str | None, Field(description="default the calendar's"), Expect("an IANA zone, e.g. Europe/Berlin")]
+Bound = Annotated[str, Expect("an ISO 8601 time, e.g. 2026-12-01T15:00:00-05:00, or a date, 2026-12-01")]
 ScopeName = Literal["this", "this_and_following", "all"]
 Scope = Annotated[
     ScopeName,
-    Field(description="of a recurring event: this occurrence, this and later, or all"),
+    Field(description="for a recurring event"),
 ]
 
 
 # reads ----------------------------------------------------------------------------------
 async def calendar_list_calendars(state: AppState) -> CalendarList:
-    """List the calendars the person can see: ids, time zones, access."""
+    """List calendars: ids, time zones, access."""
     return await state.calendar.list_calendars()
 
 
 async def calendar_list_events(
     state: AppState,
-    calendar_ids: Annotated[list[str], Field(description="'primary' is the person's own")] = ["primary"],  # noqa: B006
-    time_min: Annotated[str | None, Field(description="ISO 8601; default now")] = None,
-    time_max: When = None,
-    query: Annotated[str | None, Field(description="free text")] = None,
+    calendar_ids: list[str] = ["primary"],  # noqa: B006
+    time_min: Annotated[Bound | None, Field(description="default now")] = None,
+    time_max: Bound | None = None,
+    query: str | None = None,
     time_zone: Zone = None,
     max_results: Annotated[int, Field(ge=1, le=250)] = 25,
     page_token: str | None = None,
 ) -> EventList:
-    """List events in a time window across calendars, recurring events expanded."""
+    """List events in a time window, recurring events expanded."""
     return await state.calendar.list_events(calendar_ids, time_min, time_max, query, max_results, page_token, time_zone)
 
 
 async def calendar_get_event(state: AppState, event_id: str, calendar_id: str = "primary") -> Event:
-    """Read one event with its guests and their responses."""
+    """Read one event with its guests' responses."""
     return await state.calendar.get_event(event_id, calendar_id)
 
 
 async def calendar_free_busy(
     state: AppState,
-    time_min: Annotated[str, Field(description="ISO 8601")],
-    time_max: Annotated[str, Field(description="ISO 8601")],
+    time_min: Bound,
+    time_max: Bound,
     ids: Annotated[list[str], Field(description="calendar ids or emails")] = ["primary"],  # noqa: B006
     slot_minutes: Annotated[int | None, Field(description="list free slots this long")] = None,
     working_hours: Annotated[str, Field(pattern=r"^\d\d:\d\d-\d\d:\d\d$")] = "09:00-17:00",
     include_weekends: bool = False,
     time_zone: str | None = None,
 ) -> FreeBusy:
-    """Busy blocks of calendars and people, and slots when all are free in working hours."""
+    """Busy times of calendars and people; free slots for all in working hours."""
     day_start, day_end = working_hours.split("-")
     return await state.calendar.free_busy(
         ids, time_min, time_max, time_zone, slot_minutes, day_start, day_end, include_weekends
@@ -97,7 +97,7 @@ async def calendar_create_event(
     start: Annotated[str, Field(description="ISO 8601, or YYYY-MM-DD for all-day")],
     end: Annotated[str | None, Field(description="default: 1 hour later, or next day")] = None,
     time_zone: Zone = None,
-    attendees: Annotated[list[str] | None, Field(description="guest emails")] = None,
+    attendees: list[str] | None = None,
     description: str | None = None,
     location: str | None = None,
     recurrence: Annotated[list[str] | None, Field(description="e.g. ['RRULE:FREQ=WEEKLY;COUNT=10']")] = None,
@@ -106,7 +106,7 @@ async def calendar_create_event(
     send_invitations: bool = True,
     calendar_id: str = "primary",
 ) -> Plan:
-    """Create an event; guests are emailed invitations unless send_invitations is false."""
+    """Create an event."""
     cal = state.calendar
     body = await cal.build_event(
         summary=summary,
@@ -158,7 +158,7 @@ async def calendar_update_event(
     calendar_id: str = "primary",
     scope: Scope = "this",
     summary: str | None = None,
-    start: Annotated[str | None, Field(description="new start; give end too to keep a length")] = None,
+    start: str | None = None,
     end: str | None = None,
     time_zone: str | None = None,
     attendees: Annotated[list[str] | None, Field(description="the full new guest list")] = None,
@@ -169,8 +169,12 @@ async def calendar_update_event(
     add_meet_link: bool = False,
     send_updates: bool = True,
 ) -> Plan:
-    """Change fields of an event; only the fields given change."""
+    """Change the given fields of an event; a new start alone keeps its length."""
     cal = state.calendar
+    _, lines, target = await scope_lines(state, event_id, calendar_id, scope)
+    if start is not None and end is None:
+        moved = target[1] if scope != "this" and target[1] is not None else target[0]
+        end = cal.same_length(moved, start, time_zone, await cal.time_zone(calendar_id))
     body = await cal.build_event(
         summary=summary,
         start=start,
@@ -187,7 +191,6 @@ async def calendar_update_event(
     )
     if not body:
         raise InvalidInput("Nothing to change: give at least one field to update.")
-    _, lines, target = await scope_lines(state, event_id, calendar_id, scope)
     preview = event_preview("Update an event", body, await cal.time_zone(calendar_id), send_updates, lines)
     op = {
         "event_id": event_id,
@@ -214,7 +217,7 @@ async def calendar_delete_event(
     scope: Scope = "this",
     send_updates: bool = True,
 ) -> Plan:
-    """Delete an event, or occurrences of a recurring one."""
+    """Delete an event."""
     shown, lines, target = await scope_lines(state, event_id, calendar_id, scope)
     lines.append("Guests will be told" if send_updates and shown.attendees else "No emails will be sent")
     preview = Preview(action="Delete an event", summary=shown.summary, details=lines)
@@ -240,7 +243,7 @@ async def calendar_respond_to_event(
     calendar_id: str = "primary",
     comment: str | None = None,
 ) -> Plan:
-    """Accept, decline or tentatively accept an invitation."""
+    """Answer an invitation."""
     cal = state.calendar
     ev = await cal.raw_event(event_id, calendar_id)
     shown = cal.render(ev, calendar_id, await cal.time_zone(calendar_id))
@@ -267,7 +270,7 @@ def register(tool: Registrar) -> None:
     tool(title="List calendars", annotations=READ)(calendar_list_calendars)
     tool(title="List events", annotations=READ, detail=True, span=EventList.across)(calendar_list_events)
     tool(title="Read an event", annotations=READ)(calendar_get_event)
-    tool(title="Free/busy and free slots", annotations=READ, detail=True, span=FreeBusy.across)(calendar_free_busy)
+    tool(title="Free/busy", annotations=READ, detail=True, span=FreeBusy.across)(calendar_free_busy)
     tool(title="Create an event", annotations=WRITE, execute=create_op)(calendar_create_event)
     tool(title="Update an event", annotations=DESTRUCTIVE, execute=update_op)(calendar_update_event)
     tool(title="Delete an event", annotations=DESTRUCTIVE, execute=delete_op)(calendar_delete_event)

@@ -28,15 +28,13 @@ from google_mcp.state import AppState
 
 BODY_SHOWN = 2000  # characters of each body a preview shows; the rest is counted, and hashed in the op
 
-Addresses = Annotated[list[str] | None, Field(description="e.g. ['Dana <dana@example.com>']")]
-
 
 # reads ----------------------------------------------------------------------------
 async def gmail_search(
     state: AppState,
     query: Annotated[str, Field(description="e.g. 'from:dana is:unread newer_than:7d'")] = "",
     max_results: Annotated[int, Field(ge=1, le=500)] = 20,
-    page_token: Annotated[str | None, Field(description="from the previous page")] = None,
+    page_token: str | None = None,
     include_spam_trash: bool = False,
 ) -> SearchResult:
     """Search mail with Gmail's query syntax, newest first."""
@@ -50,7 +48,7 @@ async def gmail_get_message(
     offset: Annotated[int, Field(ge=0, description="next_offset of a cut body")] = 0,
     include_quoted: bool = False,
 ) -> MessageDetail:
-    """Read one email as clean text with headers and attachments; quoted history folded."""
+    """Read one email as clean text; quoted history folded."""
     return await state.gmail.get_message(message_id, max_chars, offset, include_quoted)
 
 
@@ -60,12 +58,12 @@ async def gmail_get_thread(
     max_chars_per_message: Annotated[int, Field(ge=200, le=50_000)] = 3000,
     include_quoted: bool = False,
 ) -> ThreadDetail:
-    """Read a conversation's messages as clean text, oldest first."""
+    """Read a conversation as clean text, oldest first."""
     return await state.gmail.get_thread(thread_id, max_chars_per_message, include_quoted)
 
 
 async def gmail_list_labels(state: AppState) -> LabelList:
-    """List the mailbox's labels with their ids."""
+    """List labels with their ids."""
     return await state.gmail.list_labels()
 
 
@@ -128,14 +126,14 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
 
     async def tool(
         state: AppState,
-        to: Addresses = None,
+        to: list[str] | None = None,
         subject: str | None = None,
         body_text: str | None = None,
         body_html: str | None = None,
         cc: list[str] | None = None,
         bcc: list[str] | None = None,
         attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
-        reply_to_message_id: Annotated[str | None, Field(description="reply in this message's thread")] = None,
+        reply_to_message_id: str | None = None,
         reply_all: bool = False,
     ) -> Plan:
         return await mail_plan(
@@ -194,7 +192,7 @@ async def gmail_modify_labels(
     add: Annotated[list[str] | None, Field(description="label names or ids, e.g. STARRED")] = None,
     remove: Annotated[list[str] | None, Field(description="UNREAD marks read; INBOX archives")] = None,
 ) -> Plan:
-    """Add or remove labels on messages or conversations: read/unread, archive, star, file."""
+    """Add or remove labels: read/unread, archive, star, file."""
     gmail = state.gmail
     message_ids, thread_ids, add, remove = message_ids or [], thread_ids or [], add or [], remove or []
     add_ids, remove_ids = await gmail.prepare_labels(message_ids, thread_ids, add, remove)
@@ -224,7 +222,7 @@ async def labels_op(state: AppState, op: dict[str, Any]) -> LabelsModified:
 async def gmail_trash(
     state: AppState, message_ids: list[str] | None = None, thread_ids: list[str] | None = None
 ) -> Plan:
-    """Move messages or conversations to the trash (emptied after 30 days)."""
+    """Move to the trash (emptied after 30 days)."""
     message_ids, thread_ids = message_ids or [], thread_ids or []
     if not message_ids and not thread_ids:
         raise InvalidInput("Give message_ids or thread_ids to move to the trash.")
@@ -241,8 +239,8 @@ def register(tool: Registrar) -> None:
     tool(title="Search Gmail", annotations=READ, detail=True, span=SearchResult.across)(gmail_search)
     tool(title="Read an email", annotations=READ)(gmail_get_message)
     tool(title="Read a conversation", annotations=READ)(gmail_get_thread)
-    tool(title="List Gmail labels", annotations=READ)(gmail_list_labels)
-    tool(title="Download an attachment", annotations=READ)(gmail_get_attachment)
+    tool(title="List labels", annotations=READ)(gmail_list_labels)
+    tool(title="Save an attachment", annotations=READ)(gmail_get_attachment)
     tool(title="Send an email", annotations=WRITE, execute=send_op)(gmail_send)
     tool(title="Create a draft", annotations=WRITE, execute=draft_op)(gmail_create_draft)
     tool(title="Change labels", annotations=IDEMPOTENT, execute=labels_op)(gmail_modify_labels)
