@@ -2,7 +2,8 @@
 
 The sandbox and the server run as their own processes (`google-mcp sandbox`, `google-mcp serve --transport
 http`), so the server's CPU is read from /proc for its process alone; the direct calls run in this process
-and are timed with the process clock. Prints ratios: server CPU per call / direct CPU per call.
+and are timed with the process clock. Prints ratios: server CPU per call / direct CPU per call; the MCP SDK's
+own cost per call (a bare SDK server); and our adapter beside googleapiclient in one process (no protocol).
 
     .venv/bin/python bench/per_call.py [--n 100] [--record on|off]
 """
@@ -100,6 +101,43 @@ async def server_side(url: str, n: int) -> dict[str, dict[str, float]]:
     return out
 
 
+BARE = """
+import sys, uvicorn
+from mcp.server import MCPServer
+server = MCPServer("bare")
+@server.tool()
+def noop() -> dict:
+    return {"actions": []}
+uvicorn.run(server.streamable_http_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+async def bare_sdk(n: int) -> float:
+    """Server CPU per call of the MCP SDK alone (a server of one tool that does nothing, same transport): the
+    part of 'protocol' that is not ours."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(500):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        async with (
+            httpx2.AsyncClient(timeout=60) as http,
+            Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http), mode="legacy") as client,  # type: ignore[arg-type]
+        ):
+            await client.call_tool("noop", {})
+            cpu0 = cpu_seconds(proc.pid)
+            for _ in range(n):
+                await client.call_tool("noop", {})
+            return (cpu_seconds(proc.pid) - cpu0) * 1000 / n
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def message_ids(url: str) -> tuple[str, str]:
     """A newsletter (HTML only) and a conversation message (real text/plain) from the seed."""
     api = gmail(url)
@@ -157,6 +195,76 @@ def direct_side(url: str, n: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def in_process(url: str, n: int) -> dict[str, dict[str, float]]:
+    """The same reads through our Google adapter (what a tool calls) and through googleapiclient, in this
+    process with the process clock: our code beside the direct call, with no MCP protocol and no /proc ticks."""
+    import tempfile
+
+    from google_mcp.gate import Gate
+    from google_mcp.record import open_journal
+    from google_mcp.settings import Settings
+    from google_mcp.state import AppState
+
+    home = Path(tempfile.mkdtemp())
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        sandbox_url=url,
+        token_file=home / "token.json",
+        log_file=home / "record.sqlite3",
+        download_dir=home / "downloads",
+        gmail_quota_units=0,
+    )
+    state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
+    api, cal = gmail(url), calendar(url)
+    html_id, plain_id = message_ids(url)
+    week = ("2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z")
+
+    def adapter(read: Any) -> Any:
+        async def many() -> None:
+            for _ in range(n):
+                await read()
+
+        return lambda: anyio.run(many)
+
+    def direct(call: Any) -> Any:
+        def many() -> None:
+            for _ in range(n):
+                call().execute()
+
+        return many
+
+    pairs = {
+        "gmail_get_message (plain text)": (
+            adapter(lambda: state.gmail.get_message(plain_id, 8000, 0, False)),
+            direct(lambda: api.users().messages().get(userId="me", id=plain_id, format="full")),
+        ),
+        "gmail_get_message (HTML newsletter)": (
+            adapter(lambda: state.gmail.get_message(html_id, 8000, 0, False)),
+            direct(lambda: api.users().messages().get(userId="me", id=html_id, format="full")),
+        ),
+        "calendar_list_events (a week)": (
+            adapter(lambda: state.calendar.list_events(["primary"], *week, None, 100, None, None)),
+            direct(
+                lambda: cal.events().list(
+                    calendarId="primary", singleEvents=True, orderBy="startTime", timeMin=week[0], timeMax=week[1]
+                )
+            ),
+        ),
+    }
+    out = {}
+    for label, (ours, theirs) in pairs.items():
+        ours(), theirs()  # warm
+        cpu0 = time.process_time()
+        ours()
+        mine = (time.process_time() - cpu0) * 1000 / n
+        cpu0 = time.process_time()
+        theirs()
+        plain = (time.process_time() - cpu0) * 1000 / n
+        out[label] = {"adapter_cpu_ms": round(mine, 3), "direct_cpu_ms": round(plain, 3)}
+        out[label]["ratio"] = round(mine / plain, 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)  # /proc counts CPU in 10 ms ticks
@@ -172,13 +280,16 @@ def main() -> None:
     try:
         wait_ready(url)
         server = anyio.run(server_side, url, args.n)
+        bare = anyio.run(bare_sdk, args.n)
         direct = direct_side(url, args.n)
+        ours = in_process(url, args.n)
     finally:
         sandbox.terminate()
         sandbox.wait(10)
     report: dict[str, Any] = {}
     protocol = server.pop("protocol")["server_cpu_ms"]
     report["protocol_cpu_ms (a call that reaches no Google API)"] = round(protocol, 2)
+    report["sdk_alone_cpu_ms (a bare MCP SDK server, one no-op tool)"] = round(bare, 2)
     for label in server:
         s, d = server[label], direct[label]
         report[label] = {
@@ -192,6 +303,7 @@ def main() -> None:
             "server_wall_ms": round(s["wall_ms"], 2),
             "direct_wall_ms": round(d["wall_ms"], 2),
         }
+    report["in this process, no protocol: our adapter / googleapiclient"] = ours
     report["gmail_search cpu per result (ms)"] = round(server["gmail_search (20 results)"]["server_cpu_ms"] / 20, 3)
     print(json.dumps(report, indent=2))
 

@@ -86,6 +86,9 @@ async def tasks(url: str) -> dict[str, Any]:
     cals = ["primary", "c_apollo_team@group.calendar.google.com", "en.usa#holiday@group.v.calendar.google.com"]
     week = {"time_min": "2026-11-23T00:00:00Z", "time_max": "2026-11-30T00:00:00Z"}
     plan: list[tuple[str, int, Any]] = [
+        # the first search of a session also lists the labels (to show user labels by name), beside
+        # messages.list rather than after it; later searches reuse the names for ten minutes
+        ("search 50, the first of a session (+ labels.list, in parallel)", 3, lambda c: search(c, 50)),
         ("search 50", 2, lambda c: search(c, 50)),
         ("read a 20-message thread", 1, lambda c: c.call_tool("gmail_get_thread", {"thread_id": thread})),
         (

@@ -175,7 +175,8 @@ class GmailReads:
     async def label_names(self) -> dict[str, str]:
         """User labels' names by id, read at most every LABELS_TTL seconds (only to show them)."""
         if self._names is None or self._names[0] < time.monotonic():
-            self._names = (time.monotonic() + LABELS_TTL, {lb["id"]: lb["name"] for lb in await self.labels()})
+            await self.labels()
+        assert self._names is not None
         return self._names[1]
 
     async def _list(
@@ -309,8 +310,11 @@ class GmailReads:
         )
 
     async def labels(self) -> list[dict[str, Any]]:
+        """labels.list; what it learns of the user labels' names serves the searches after it too."""
         data = await self._exec(lambda s: s.users().labels().list(userId="me"), "listing labels")
-        return list(data.get("labels", []))
+        found = list(data.get("labels", []))
+        self._names = (time.monotonic() + LABELS_TTL, {lb["id"]: lb["name"] for lb in found})
+        return found
 
     async def list_labels(self) -> LabelList:
         return LabelList(
