@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 
 
@@ -15,6 +16,7 @@ def current_principal() -> str:
     return local_principal()
 
 
+@functools.cache  # the process's user does not change; looking it up was a passwd read on every call
 def local_principal() -> str:
     try:
         return "local:" + getpass.getuser()
