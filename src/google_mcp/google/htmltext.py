@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
-import html
+import functools
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 SKIP = {"script", "style", "head", "title", "noscript", "template"}
@@ -26,10 +27,10 @@ _UNSAFE_SCHEME = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.I)
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "divrplyfwdmsg"}
 TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"}
 LONG_URL = 100
-_PIXEL = re.compile(r"<img\b[^>]*(?:width\s*=\s*[\"']?[01][\"'\s>/]|height\s*=\s*[\"']?[01][\"'\s>/])[^>]*>", re.I)
 _LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\((<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?: \"[^\"]*\")?\)")
 
 
+@functools.lru_cache(maxsize=1024)  # newsletters repeat the same few styles on every cell; read only
 def _style(value: str) -> dict[str, str]:
     out = {}
     for decl in value.split(";"):
@@ -67,12 +68,15 @@ def _quote(tag: str, attrs: dict[str, str | None]) -> bool:
     return bool(classes & _QUOTE_CLASSES) or (tag == "blockquote" and (attrs.get("type") or "").lower() == "cite")
 
 
+Token = tuple[str, str, list[tuple[str, str | None]]]  # ("start" | "end" | "data", tag or text, attributes)
+
+
 @dataclass
 class _TablePart:
     """A table tag whose rendering waits until its table is known to hold data (a header cell) or not."""
 
     table: int
-    as_data: str
+    as_data: Token
 
 
 class _Visible(HTMLParser):
@@ -83,7 +87,7 @@ class _Visible(HTMLParser):
         self.data_tables: set[int] = set()  # tables with a header cell: kept as tables
         self.tables: list[int] = []  # the open tables
         self.table_count = 0
-        self.out: list[str | _TablePart] = []
+        self.out: list[Token | _TablePart] = []
         self.skipping: str | None = None  # the tag whose subtree is being left out
         self.depth = 0
         self.open: list[tuple[str, bool]] = []  # open elements, and whether a non-white background is behind them
@@ -98,13 +102,17 @@ class _Visible(HTMLParser):
             self.table_count += 1
         elif tag == "th" and self.tables:
             self.data_tables.add(self.tables[-1])
-        kept = []
-        for name, value in attrs:
-            if name.startswith("on") or (name in ("href", "src") and value and _UNSAFE_SCHEME.match(value)):
-                continue
-            kept.append(f' {name}="{html.escape(value or "", quote=True)}"' if value is not None else f" {name}")
-        text = f"<{tag}{''.join(kept)}{' /' if closed else ''}>"
-        self.out.append(_TablePart(self.tables[-1], text) if tag in TABLE_PARTS and self.tables else text)
+        if tag == "img" and any(n.endswith(("width", "height")) and (v or "").strip() in ("0", "1") for n, v in attrs):
+            return  # a tracking pixel
+        kept = [
+            (name, value)
+            for name, value in attrs
+            if not (name.startswith("on") or (name in ("href", "src") and value and _UNSAFE_SCHEME.match(value)))
+        ]
+        token: Token = ("start", tag, kept)
+        self.out.append(_TablePart(self.tables[-1], token) if tag in TABLE_PARTS and self.tables else token)
+        if closed:
+            self.out.append(("end", tag, []))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.skipping is not None:
@@ -117,8 +125,8 @@ class _Visible(HTMLParser):
         found = dict(attrs)
         if tag in SKIP or invisible(found, self.dark) or (self.fold_quotes and _quote(tag, found)):
             if self.fold_quotes and _quote(tag, found) and tag not in SKIP:
-                if not self.folded or self.out[-1] != "<p>[quoted history folded]</p>":
-                    self.out.append("<p>[quoted history folded]</p>")
+                if not self.folded or self.out[-1] != FOLDED[-1]:
+                    self.out.extend(FOLDED)
                 self.folded = True
             if tag not in VOID:
                 self.skipping, self.depth = tag, 1
@@ -143,29 +151,47 @@ class _Visible(HTMLParser):
         if tag in names:
             del self.open[len(names) - 1 - names[::-1].index(tag) :]
         if tag in TABLE_PARTS and self.tables:
-            self.out.append(_TablePart(self.tables[-1], f"</{tag}>"))
+            self.out.append(_TablePart(self.tables[-1], ("end", tag, [])))
             if tag == "table":
                 self.tables.pop()
         else:
-            self.out.append(f"</{tag}>")
+            self.out.append(("end", tag, []))
 
     def handle_data(self, data: str) -> None:
         if self.skipping is None:
-            self.out.append(html.escape(data, quote=False))
+            self.out.append(("data", data, []))
 
 
-def visible_html(markup: str, fold_quotes: bool = False) -> tuple[str, bool]:
-    """(HTML a person would see, whether quoted history was folded). One pass over the markup; a layout
-    table's tags become divs (its cells, lines) once the pass knows it held no header cell."""
+FOLDED: list[Token] = [("start", "p", []), ("data", "[quoted history folded]", []), ("end", "p", [])]
+_MARKUP_CHARS = re.compile(r"([&<>])")
+
+
+def visible(markup: str, fold_quotes: bool = False) -> tuple[list[Token], bool]:
+    """(what a person would see, as tokens; whether quoted history was folded). One pass over the markup; a
+    layout table's tags become divs (its cells, lines) once the pass knows it held no header cell."""
     parser = _Visible(fold_quotes)
     parser.feed(markup)
     parser.close()
     data = parser.data_tables
-    html_out = "".join(
-        p if isinstance(p, str) else (p.as_data if p.table in data else ("</div>" if p.as_data[1] == "/" else "<div>"))
+    tokens = [
+        p if not isinstance(p, _TablePart) else (p.as_data if p.table in data else (p.as_data[0], "div", []))
         for p in parser.out
-    )
-    return html_out, parser.folded
+    ]
+    return tokens, parser.folded
+
+
+def _replay(conv: Any, tokens: list[Token]) -> None:
+    """Hand the tokens to html2text's handlers as its own parser would have (no second parse of the markup):
+    text split where it would have met &, < or > as entities, which it does not escape as Markdown."""
+    for kind, value, attrs in tokens:
+        if kind == "start":
+            conv.handle_starttag(value, attrs)
+        elif kind == "end":
+            conv.handle_endtag(value)
+        else:
+            for i, piece in enumerate(_MARKUP_CHARS.split(value)):
+                if piece:
+                    conv.handle_data(piece, i % 2 == 1)
 
 
 def _links(text: str) -> str:
@@ -190,8 +216,7 @@ def _links(text: str) -> str:
 def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
     import html2text
 
-    cleaned, folded = visible_html(markup, fold_quotes=not include_quoted)
-    cleaned = _PIXEL.sub("", cleaned)
+    tokens, folded = visible(markup, fold_quotes=not include_quoted)
     conv = html2text.HTML2Text()
     conv.body_width = 0
     conv.ignore_images = True
@@ -200,7 +225,9 @@ def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
     conv.unicode_snob = True
     conv.single_line_break = False
     conv.pad_tables = False
-    text = _links(conv.handle(cleaned))
+    conv.start = True
+    _replay(conv, tokens)
+    text = _links(conv.optwrap(conv.finish()))
     text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
