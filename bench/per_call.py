@@ -300,6 +300,10 @@ def main() -> None:
             "cpu_ratio_beyond_protocol": round((s["server_cpu_ms"] - protocol) / d["direct_cpu_ms"], 2)
             if d["direct_cpu_ms"]
             else None,
+            # less only the SDK's own cost (a bare server): our code, the record and the guard included
+            "cpu_ratio_beyond_sdk": round((s["server_cpu_ms"] - bare) / d["direct_cpu_ms"], 2)
+            if d["direct_cpu_ms"]
+            else None,
             "server_wall_ms": round(s["wall_ms"], 2),
             "direct_wall_ms": round(d["wall_ms"], 2),
         }
