@@ -44,3 +44,18 @@ async def test_resources_follow_the_tool_groups(fresh_sandbox: Any, make_setting
     async with connect(make_settings(fresh_sandbox.url, tools=["calendar"]), "legacy") as client:
         listed = {str(r.uri) for r in (await client.list_resources()).resources}
     assert "calendar://upcoming" in listed and not any(u.startswith("gmail://") for u in listed)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_a_missing_message_or_event_is_invalid_params_not_found(
+    fresh_sandbox: Any, make_settings: Any, mode: str
+) -> None:
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    async with connect(make_settings(fresh_sandbox.url), mode) as client:
+        for uri in ("gmail://messages/does-not-exist", "calendar://events/primary/does-not-exist"):
+            with pytest.raises(MCPError) as raised:
+                await client.read_resource(uri)
+            assert raised.value.error.code == INVALID_PARAMS, raised.value.error
+            assert "not found" in raised.value.error.message.lower() and uri in raised.value.error.message

@@ -15,7 +15,13 @@ import anyio
 from mcp import types
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedResourceError,
+    UnexpectedToolError,
+)
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, TextContent
@@ -25,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from google_mcp import __version__
+from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.gate import Gate
 from google_mcp.principal import current_principal
 from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal, redact
@@ -149,10 +156,19 @@ class GoogleMCPServer(MCPServer[AppState]):
         return result
 
     async def read_resource(self, uri: Any, context: Context[AppState, Any] | None = None) -> Any:
-        """Resources read in their session's conversation: gmail://changes keeps each reader's place."""
+        """Resources read in their session's conversation: gmail://changes keeps each reader's place. A
+        message or event that does not exist is -32602 "not found" (SEP-2164), and a failure we anticipated
+        (no sign-in, Google unavailable) says what it was, rather than the SDK's "Error creating resource"."""
         entered = in_conversation(self.conversation_of(context))
         try:
             return await super().read_resource(uri, context)
+        except UnexpectedResourceError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, NotFound):
+                raise ResourceNotFoundError(f"Resource not found: {uri}. {cause}") from None
+            if isinstance(cause, GoogleMCPError):
+                raise ResourceError(f"Could not read {uri}: {cause}") from None
+            raise
         finally:
             leave_conversation(entered)
 
