@@ -18,15 +18,14 @@ import time
 from typing import Any
 
 import anyio
-from pydantic import BaseModel
 
 from google_mcp.gate import Gate, Plan
-from google_mcp.models import Preview
+from google_mcp.models import Preview, Result
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
 
 
-class Sent(BaseModel):
+class Sent(Result):
     id: str
 
 
