@@ -1,4 +1,5 @@
-"""Gmail's per-user quota, as Google publishes it: units per method, 250 units per user per second.
+"""Gmail's per-user quota, as Google publishes it: units per method, 15,000 units per user per minute (250 a
+second on average, short bursts allowed).
 
 The client paces big reads with it (rather than collect 429s); the sandbox charges the same units.
 """
@@ -6,8 +7,10 @@ The client paces big reads with it (rather than collect 429s); the sandbox charg
 from __future__ import annotations
 
 import time
+from collections import deque
 
-UNITS_PER_SECOND = 250
+UNITS_PER_SECOND = 250  # on average: Google states it as 15,000 units per user per minute
+WINDOW_SECONDS = 60.0
 MARGIN = 0.95  # the client paces a little below the quota: its clock and Google's never agree exactly
 UNITS = {
     "gmail.users.getProfile": 1,
@@ -51,31 +54,43 @@ def units(method_id: str) -> int:
     return UNITS.get(method_id, 5) if method_id.startswith("gmail.") else 0
 
 
-class Bucket:
-    """A token bucket: `rate` units a second, holding at most one second's worth."""
+class Window:
+    """Gmail's per-user limit as Google states it: units per minute, counted over a moving window. A burst
+    may spend the whole window's budget at once; then calls wait for the oldest charges to leave the window
+    (a token bucket holding one second's worth made every back-to-back 50-result search wait about 1 s)."""
 
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.level = rate
-        self.stamp = time.monotonic()
+    def __init__(self, rate: float, seconds: float = WINDOW_SECONDS) -> None:
+        self.seconds = seconds
+        self.budget = rate * seconds
+        self._charges: deque[tuple[float, float]] = deque()  # (when, units), oldest first
+        self._held = 0.0
 
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.level = min(self.rate, self.level + (now - self.stamp) * self.rate)
-        self.stamp = now
+    def _expire(self, now: float) -> None:
+        while self._charges and self._charges[0][0] <= now - self.seconds:
+            self._held -= self._charges.popleft()[1]
 
     def take(self, cost: float) -> bool:
-        """Charge `cost` if it fits now (the sandbox's side)."""
-        self._refill()
-        if cost > self.level + 1e-9:
+        """Charge `cost` if it fits now (the sandbox's side: past the budget, 429)."""
+        now = time.monotonic()
+        self._expire(now)
+        if self._held + cost > self.budget + 1e-9:
             return False
-        self.level -= cost
+        self._charges.append((now, cost))
+        self._held += cost
         return True
 
     def wait_for(self, cost: float) -> float:
-        """Seconds until `cost` fits (the client's side); charges it as of then (a cost above one second's
-        worth leaves the bucket in debt, so the next wait is longer)."""
-        self._refill()
-        delay = max(0.0, (cost - self.level) / self.rate)
-        self.level -= cost
-        return delay
+        """Seconds until `cost` fits (the client's side), charged as of then. Charges are kept in time order:
+        a later caller never slips in before one already waiting."""
+        now = time.monotonic()
+        self._expire(now)
+        at = max(now, self._charges[-1][0]) if self._charges else now
+        held = self._held
+        for when, units in self._charges:  # the oldest leave the window first
+            if held + min(cost, self.budget) <= self.budget + 1e-9:
+                break
+            held -= units
+            at = max(at, when + self.seconds)
+        self._charges.append((at, cost))
+        self._held += cost
+        return at - now

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     gmail_quota_units: int = Field(
         default=quota.UNITS_PER_SECOND, description="Gmail quota units per second to pace to; 0: no pacing"
     )
+    gmail_quota_window: float = Field(
+        default=quota.WINDOW_SECONDS, gt=0, description="seconds Gmail averages its per-user quota over"
+    )
 
     # mail
     download_dir: Path = Field(default_factory=_downloads)

@@ -99,7 +99,11 @@ class GoogleClient:
         self._saved_token: str | None = None
         self._saved_refresh: str | None = None
         # Gmail's per-user quota: big reads wait for it rather than collect 429s
-        self._quota = quota.Bucket(settings.gmail_quota_units * quota.MARGIN) if settings.gmail_quota_units else None
+        self._quota = (
+            quota.Window(settings.gmail_quota_units * quota.MARGIN, settings.gmail_quota_window)
+            if settings.gmail_quota_units
+            else None
+        )
         self._quota_lock = threading.Lock()
 
     def _pace(self, cost: int) -> None:

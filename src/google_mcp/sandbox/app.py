@@ -70,7 +70,7 @@ class Sandbox:
         self.fixed_now = now
         self.tz = ZoneInfo(TIME_ZONE)
         self.latency_ms = latency_ms
-        self.quota: quota.Bucket | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
+        self.quota: quota.Window | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
         self.push_url: str | None = None
         self.push_audience: str | None = None  # the push subscription's audience (default: its URL)
         self.push_account = SERVICE_ACCOUNT

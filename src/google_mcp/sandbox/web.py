@@ -129,13 +129,16 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         return _json({"ms": ms})
 
     async def set_quota(request: Request) -> Response:
-        """{"units_per_second": 250} charges Gmail's quota units per method and answers 429 past it; 0 turns it off."""
+        """{"units_per_second": 250} charges Gmail's quota units per method and answers 429 once a window
+        (`window_seconds`, Google's minute by default) holds rate × window units; 0 turns it off."""
         body = await _body(request)
-        rate = body.get("units_per_second")
+        rate, window = body.get("units_per_second"), body.get("window_seconds", quota.WINDOW_SECONDS)
         if not isinstance(rate, int) or rate < 0:
             return _json({"error": "units_per_second must be a non-negative integer"}, 400)
-        sb.quota = quota.Bucket(rate) if rate else None
-        return _json({"units_per_second": rate})
+        if not isinstance(window, int | float) or window <= 0:
+            return _json({"error": "window_seconds must be a positive number"}, 400)
+        sb.quota = quota.Window(rate, float(window)) if rate else None
+        return _json({"units_per_second": rate, "window_seconds": window})
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
