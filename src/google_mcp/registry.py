@@ -20,7 +20,7 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from google_mcp import render
+from google_mcp import progress, render
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit
 from google_mcp.models import WriteOutcome
@@ -237,7 +237,8 @@ class Registrar:
 
         async def direct(ctx: Ctx, **args: Any) -> Any:
             full = args.pop("detail", "compact") == "full"
-            result = await fn(app(ctx), **args)
+            with progress.reporting(ctx):
+                result = await fn(app(ctx), **args)
             names = getattr(result, "label_names", None)
             return CallToolResult(
                 content=[TextContent(type="text", text=render.text(result, full, names))],

@@ -15,6 +15,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from google_mcp import progress
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
 from google_mcp.pending import new_id, redis_client
@@ -288,7 +289,10 @@ class Router:
         pending: list[PendingInfo] = []
         answer = ""
         steps = 0
-        for steps in range(1, MAX_STEPS + 1):  # noqa: B007 - steps is reported
+        for steps in range(1, MAX_STEPS + 1):
+            if steps > 1:  # a model turn and its tool calls are done; the next turn may take a while
+                done = ", ".join(c.name for c in calls[-3:]) or "thinking"
+                await progress.step(steps - 1, None, f"step {steps - 1}: {done}")
             try:
                 response = await self.client().aio.models.generate_content(
                     model=self.settings.gemini_model, contents=contents, config=config

@@ -12,7 +12,7 @@ import anyio
 import anyio.to_thread
 import stamina
 
-from google_mcp import quota
+from google_mcp import progress, quota
 from google_mcp.google.failures import RETRYABLE, Unrepeatable, is_timeout, reason_of, retry_after, status_of, translate
 from google_mcp.google.transport import Transport
 
@@ -295,6 +295,8 @@ class GoogleClient:
             last: dict[str, Exception] = {}
             for start in range(0, len(pending), chunk):
                 piece = pending[start : start + chunk]
+                if start or attempt:  # a page is done: say so, and let a cancellation land here
+                    await progress.step(len(results), len(parts), what)
                 try:
                     got = await anyio.to_thread.run_sync(self._run_batch, api, piece, prepare)
                 except Exception as exc:

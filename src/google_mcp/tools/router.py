@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
+from google_mcp import progress
 from google_mcp.models import AskResult
 from google_mcp.principal import current_principal
 from google_mcp.registry import WRITE, Ctx, Server, app
@@ -24,4 +25,5 @@ def register(server: Server, router: Router) -> None:
         """Carry out a Gmail or Calendar request given in plain language. Reads run; every change comes back as a
         pending action for the person to approve."""
         who = current_principal()
-        return await router.ask(app(ctx), who, who, request, conversation_id, ctx)
+        with progress.reporting(ctx):
+            return await router.ask(app(ctx), who, who, request, conversation_id, ctx)
