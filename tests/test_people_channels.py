@@ -6,6 +6,7 @@ account's home nor another person's folder, unless the operator opens the server
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from mcp_helpers import call, fails
 from redis_server import free_port
 from served import Served
 from tcp_proxy import TcpProxy
-from test_people import ALEX, JORDAN, Browser, shared_server, signed_in
+from test_people import ALEX, JORDAN, Browser, browse, shared_server, signed_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -191,6 +192,44 @@ async def test_a_held_post_is_refused_when_its_person_is_no_longer_an_operator(
         before.stop()
 
 
+async def approve_on_the_page(url: str, cid: str, account: str) -> httpx2.Response:
+    """The person opens the approval link in their browser, signs in with Google there, and clicks Approve."""
+    async with httpx2.AsyncClient(timeout=30) as web:
+        page = await browse(web, url, f"/approve/{cid}", [account])
+        assert page.status_code == 200, page.text
+        found = re.search(r'name=csrf value="([^"]+)"', page.text)
+        assert found, page.text
+        return await web.post(f"{url}/approve/{cid}", data={"decision": "approve", "csrf": found.group(1)})
+
+
+async def test_what_is_approved_on_the_approval_page_runs_as_the_person_who_approves(
+    fresh_sandbox: Any, tmp_path: Any, channels: Channels
+) -> None:
+    """An operator's held post runs when they approve it on the page (they are recognised there as on their
+    client), and a person's mail approved there goes from their own Google account, not the server's."""
+    server = shared_server(fresh_sandbox.url, tmp_path, **channels.env(ALEX))
+    words = f"Approved on the page {os.getpid()}"
+    try:
+        async with signed_in(server.url, Browser(ALEX)) as alex, signed_in(server.url, Browser(JORDAN)) as jordan:
+            post = await call(alex, "slack_post_message", {"channel": "#general", "text": words})
+            mail = await call(jordan, "gmail_send", {**MAIL, "subject": "Approved by Jordan"})
+        done = await approve_on_the_page(server.url, post["confirmation_id"], ALEX)
+        assert done.status_code == 200 and "<title>Done</title>" in done.text, done.text
+        assert posted(channels.emulator, words)
+        sent = await approve_on_the_page(server.url, mail["confirmation_id"], JORDAN)
+        assert sent.status_code == 200 and "<title>Done</title>" in sent.text, sent.text
+        accounts = fresh_sandbox.sandbox.accounts
+
+        def sent_by(who: str) -> bool:
+            return any(
+                "SENT" in m.labels and b"Approved by Jordan" in m.raw for m in accounts[who].mailbox.messages.values()
+            )
+
+        assert sent_by(JORDAN) and not sent_by(ALEX)
+    finally:
+        server.stop()
+
+
 def downloaded(saved: dict[str, Any]) -> Path:
     return Path(saved["path"])
 
@@ -289,31 +328,26 @@ async def test_with_server_files_on_the_operators_roots_open_but_never_another_p
 
 
 def test_doctor_says_who_may_use_slack_and_sms_and_where_files_come_from(tmp_path: Any) -> None:
-    import subprocess
+    from google_mcp.doctor import checks
+    from google_mcp.settings import Settings
 
-    from served import EXE, _env
-
-    def doctor(**env: str) -> str:
-        done = subprocess.run(
-            [EXE, "doctor"],
-            env=_env(
-                GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"),
-                GOOGLE_MCP_PEOPLE_FILE=str(tmp_path / "people.sqlite3"),
-                **env,
-            ),
-            capture_output=True,
-            text=True,
-            timeout=30,
+    def doctor(**values: Any) -> str:
+        settings = Settings(
+            _env_file=None,
+            log="off",
+            token_file=tmp_path / "none.json",
+            people_file=tmp_path / "people.sqlite3",
+            public_url="https://mcp.example.com",
+            **values,
         )
-        return done.stdout
+        return "\n".join(line for _, line in checks(settings))
 
-    shared = {"GOOGLE_MCP_OAUTH": "true", "GOOGLE_MCP_PUBLIC_URL": "https://mcp.example.com"}
-    off = doctor(**shared)
+    off = doctor(oauth=True)
     assert "Slack and SMS: off for everyone on this shared server" in off
     assert f"their own folder under {tmp_path / 'people'}" in off and "GOOGLE_MCP_SERVER_FILES is off" in off
-    named = doctor(**shared, GOOGLE_MCP_CHANNEL_OPERATORS=f"{ALEX}, Ops@Example.com")
+    named = doctor(oauth=True, channel_operators=f"{ALEX}, Ops@Example.com")
     assert f"Slack and SMS: only for the operators {ALEX}, ops@example.com" in named
-    opened = doctor(**shared, GOOGLE_MCP_SERVER_FILES="true", GOOGLE_MCP_ATTACHMENT_ROOTS=str(tmp_path))
+    opened = doctor(oauth=True, server_files=True, attachment_roots=[tmp_path])
     assert f"GOOGLE_MCP_SERVER_FILES also opens {tmp_path}" in opened
-    single = doctor()
+    single = doctor(sandbox_url="http://127.0.0.1:9")
     assert "Slack and SMS:" not in single and "Files:" not in single
