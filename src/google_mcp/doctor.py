@@ -94,7 +94,38 @@ def _people_checks(settings: Settings) -> list[tuple[bool, str]]:
         out.append(
             (False, "Watches serve one person's account: off with GOOGLE_MCP_OAUTH (polling serves each person)")
         )
-    return out
+    return [*out, _channels_check(settings), _files_check(settings)]
+
+
+def _channels_check(settings: Settings) -> tuple[bool, str]:
+    """Slack and SMS run on the operator's bot token and Twilio account: whom they serve here."""
+    from google_mcp.settings import CHANNEL_GROUPS
+
+    wanted = [g for g in CHANNEL_GROUPS if g in settings.tools]
+    if not wanted:
+        return True, "Slack and SMS: not among GOOGLE_MCP_TOOLS"
+    if not settings.channel_operators:
+        return (
+            True,
+            "Slack and SMS: off for everyone on this shared server (they would run on your bot token and Twilio "
+            "account); set GOOGLE_MCP_CHANNEL_OPERATORS to the Google accounts that may use them",
+        )
+    return (
+        True,
+        f"Slack and SMS: only for the operators {', '.join(settings.channel_operators)} "
+        "(on this server's bot token and Twilio account); refused to everyone else",
+    )
+
+
+def _files_check(settings: Settings) -> tuple[bool, str]:
+    """Attachments and downloads: each person's own folders, and the server's disk only when opened."""
+    from google_mcp.people.files import people_folder
+
+    own = f"each person attaches from and downloads to their own folder under {people_folder(settings)}"
+    if settings.server_files:
+        roots = ", ".join(str(r) for r in settings.attachment_roots) or "none"
+        return True, f"Files: {own}; GOOGLE_MCP_SERVER_FILES also opens {roots} on this server's disk to everyone"
+    return True, f"Files: {own}; nothing else of this server's disk (GOOGLE_MCP_SERVER_FILES is off)"
 
 
 def _realtime_checks(settings: Settings) -> list[tuple[bool, str]]:

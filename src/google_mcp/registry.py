@@ -24,8 +24,9 @@ from google_mcp import progress, render
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit
 from google_mcp.models import WriteOutcome
+from google_mcp.people.channels import require_operator
 from google_mcp.principal import current_principal
-from google_mcp.settings import Settings
+from google_mcp.settings import CHANNEL_GROUPS, GOOGLE_GROUPS, Settings
 from google_mcp.state import AppState, acting_as, acting_person
 
 Ctx = Context[AppState, Any]  # a tool's request context; its lifespan state is the AppState
@@ -178,6 +179,30 @@ def as_account(
     return wrapped, execute_as
 
 
+def for_operators(
+    fn: Callable[..., Awaitable[Any]], execute: Executor | None, group: str
+) -> tuple[Callable[..., Awaitable[Any]], Executor | None]:
+    """A Slack or SMS tool on a server many people use: every way in (the tool itself, the router, and the
+    executor a confirmation runs, however late) first checks that the person is a named operator."""
+    params, _, returns = parameters(fn)
+    state_param = inspect.Parameter("state", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=AppState)
+
+    async def guarded(state: AppState, **args: Any) -> Any:
+        require_operator(state, group)
+        return await fn(state, **args)
+
+    face(guarded, fn.__name__, describe(fn), [state_param, *params], returns)
+    if execute is None:
+        return guarded, None
+    run = execute
+
+    async def execute_guarded(state: AppState, op: dict[str, Any]) -> Any:
+        require_operator(state, group)  # the person confirming is checked again: held before a change of operators
+        return await run(state, op)
+
+    return guarded, execute_guarded
+
+
 class Registrar:
     """Registers tools. A tool whose annotations say it changes state is put behind the gate.
 
@@ -193,7 +218,9 @@ class Registrar:
         self.settings = settings
         self.gate = gate
         self.reads: dict[str, Callable[..., Awaitable[Any]]] = {}
-        self.google = False  # registering a Google group's tools (on a shared server: they take `account`)
+        # the tool group being registered: on a shared server a Google group's tools take `account`, and
+        # Slack's and SMS's are for the named operators only (both decided here, once, by group)
+        self.group: str | None = None
 
     def __call__(
         self,
@@ -209,11 +236,11 @@ class Registrar:
         accounts (account="all"), on a server many people use."""
 
         def register(original: Any) -> Any:
-            fn = original
-            if self.settings.oauth and self.google:
+            fn, execute_as = original, execute
+            if self.settings.oauth and self.group in GOOGLE_GROUPS:
                 fn, execute_as = as_account(original, execute, span)
-            else:
-                execute_as = execute
+            elif self.settings.oauth and self.group in CHANNEL_GROUPS:
+                fn, execute_as = for_operators(original, execute, str(self.group))
             if annotations.read_only_hint:
                 self.reads[fn.__name__] = fn
                 mcp_fn = self._direct(fn, detail)

@@ -14,6 +14,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
 TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
 GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
+CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
 def _config_dir() -> Path:
@@ -79,7 +80,15 @@ class Settings(BaseSettings):
 
     # mail
     download_dir: Path = Field(default_factory=_downloads)
-    attachment_roots: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [Path.home()])
+    attachment_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path.home()],
+        description="folders attachments may come from (on a server many people use: only with SERVER_FILES)",
+    )
+    server_files: bool = Field(
+        default=False,
+        description="on a server many people use: attachments may also come from ATTACHMENT_ROOTS on this "
+        "server's disk (each person always has their own folders under the data folder)",
+    )
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_body_chars: int = 500_000
 
@@ -101,6 +110,11 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = Field(default=None, description="the number texts come from, E.164")
     twilio_base_url: str = Field(default="https://api.twilio.com", description="for tests: an emulator")
+    channel_operators: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="on a server many people use: the Google accounts (emails) that may use Slack and SMS, "
+        "which run on this server's bot token and Twilio account; refused to everyone else, off when empty",
+    )
 
     # real time (realtime/)
     poll_seconds: float = Field(
@@ -141,6 +155,16 @@ class Settings(BaseSettings):
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("channel_operators", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        """Compared as Google gives them, whatever case the operator wrote."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
         return value
 
     @field_validator("attachment_roots", mode="before")

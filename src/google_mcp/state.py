@@ -164,8 +164,9 @@ class AppState:
         google = self._google()
         if google.gmail is None:
             from google_mcp.google.gmail import Gmail
+            from google_mcp.people.files import files_for
 
-            google.gmail = Gmail(self.client, self.settings)
+            google.gmail = Gmail(self.client, self.settings, files_for(self.settings, google.person))
         return google.gmail
 
     @property

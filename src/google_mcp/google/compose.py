@@ -70,7 +70,20 @@ class AttachmentFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def _within(path: str, roots: list[Path]) -> tuple[Path, tuple[str, ...]] | None:
+@dataclass(frozen=True)
+class Files:
+    """Where one caller's attachments may come from and where their downloads go. On a server many people
+    use, each person has their own (people/files.py): nothing under `fence` (everyone's folders) is attached
+    unless it is under `own` (theirs), whatever roots the operator opened."""
+
+    roots: tuple[Path, ...]
+    downloads: Path
+    fence: Path | None = None
+    own: Path | None = None
+    advice: str = "set GOOGLE_MCP_ATTACHMENT_ROOTS"
+
+
+def _within(path: str, roots: list[Path] | tuple[Path, ...]) -> tuple[Path, tuple[str, ...]] | None:
     """The allowed root a path lies under (judged on the path as written, before the file system is
     touched), and the path's parts below it."""
     for root in roots:
@@ -81,15 +94,19 @@ def _within(path: str, roots: list[Path]) -> tuple[Path, tuple[str, ...]] | None
     return None
 
 
-def read_attachment(raw: str, roots: list[Path], max_bytes: int) -> AttachmentFile:
-    """Read a file to attach, once: only under an allowed root, no symbolic link anywhere below the root,
-    no hidden file or folder, only a regular file (a FIFO or device is refused without blocking)."""
+def read_attachment(raw: str, files: Files, max_bytes: int) -> AttachmentFile:
+    """Read a file to attach, once: only under an allowed root (and, on a shared server, not in another
+    person's folders), no symbolic link anywhere below the root, no hidden file or folder, only a regular
+    file (a FIFO or device is refused without blocking)."""
     path = os.path.abspath(os.path.expanduser(raw))
-    found = _within(path, roots)
+    found = _within(path, files.roots)
+    fenced = files.fence is not None and _within(path, [files.fence]) is not None
+    if fenced and (files.own is None or _within(path, [files.own]) is None):
+        found = None  # another person's folder, even under a root the operator opened
     if found is None:
         raise InvalidInput(
             f"Attachment {raw!r} is outside the folders attachments may come from "
-            f"({', '.join(str(r) for r in roots)}; set GOOGLE_MCP_ATTACHMENT_ROOTS)."
+            f"({', '.join(str(r) for r in files.roots) or 'none'}; {files.advice})."
         )
     root, parts = found
     if any(part.startswith(".") for part in parts):

@@ -50,9 +50,7 @@ class Gmail(GmailReads):
         me = await self.my_address()
         # read once, now: the bytes the person is shown (size and hash) are the bytes that are sent
         out.attachments = [
-            await anyio.to_thread.run_sync(
-                read_attachment, p, self.settings.attachment_roots, self.settings.max_attachment_bytes
-            )
+            await anyio.to_thread.run_sync(read_attachment, p, self.files, self.settings.max_attachment_bytes)
             for p in attachments or []
         ]
         if sum(a.size for a in out.attachments) > self.settings.max_attachment_bytes:

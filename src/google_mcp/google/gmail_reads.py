@@ -15,6 +15,7 @@ import anyio
 
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
+from google_mcp.google.compose import Files
 from google_mcp.google.gmail_models import (
     AttachmentInfo,
     LabelInfo,
@@ -73,9 +74,10 @@ def _safe_name(name: str) -> str:
 
 
 class GmailReads:
-    def __init__(self, client: GoogleClient, settings: Settings) -> None:
+    def __init__(self, client: GoogleClient, settings: Settings, files: Files | None = None) -> None:
         self.client = client
         self.settings = settings
+        self.files = files or Files(tuple(settings.attachment_roots), settings.download_dir)
         self._me: str | None = None
         self._names: tuple[float, dict[str, str]] | None = None
         self._cursors: Cursors[tuple[tuple[str, bool], list[MessageSummary], int, str | None]] = Cursors()
@@ -349,7 +351,7 @@ class GmailReads:
         return SavedAttachment(filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text)
 
     def _save(self, message_id: str, filename: str, data: bytes) -> Path:
-        folder = self.settings.download_dir / message_id
+        folder = self.files.downloads / message_id
         folder.mkdir(parents=True, exist_ok=True)
         name = _safe_name(filename)
         path = folder / name

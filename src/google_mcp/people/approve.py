@@ -16,6 +16,9 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -142,7 +145,16 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
             if record is None or record.kind != "pending" or record.status != "awaiting_confirmation":
                 raise NotFound(cid)  # decided already (a second click, another tab): nothing more is done
             if decision == "approve":
-                outcome = await state.gate.confirm(state, cid, who, via="the person on the approval page")
+                # carried out as this person, as their own call would be: their Google account, and Slack or
+                # SMS only if they are an operator (not as the server's account, which serves nobody here)
+                as_them = AuthenticatedUser(
+                    AccessToken(token="", client_id="approval page", scopes=[], subject=session.person)
+                )
+                reset = auth_context_var.set(as_them)
+                try:
+                    outcome = await state.gate.confirm(state, cid, who, via="the person on the approval page")
+                finally:
+                    auth_context_var.reset(reset)
             else:
                 outcome = await state.gate.cancel(cid, who, "declined")
         except NotFound:

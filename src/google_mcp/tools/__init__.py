@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
-from google_mcp.settings import GOOGLE_GROUPS, Settings
+from google_mcp.settings import CHANNEL_GROUPS, Settings
 from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms, watch
 
 
@@ -21,11 +21,13 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
         "slack": settings.slack_token is not None,
         "sms": bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from),
     }
+    if settings.oauth and not settings.channel_operators:  # nobody may use the operator's bot and number
+        configured.update(dict.fromkeys(CHANNEL_GROUPS, False))
     for name in settings.tools:  # GOOGLE_MCP_TOOLS / --tools: too many tools eat a model's context
         if configured.get(name, True):
-            tool.google = name in GOOGLE_GROUPS
+            tool.group = name
             groups[name](tool)
-    tool.google = False
+    tool.group = None
     if settings.public_url and not settings.read_only and not settings.oauth:  # Google can push here
         watch.register(tool, list(settings.tools))
     if settings.log == "on":
