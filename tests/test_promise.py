@@ -68,6 +68,72 @@ async def test_a_direct_approved_send_whose_answer_is_lost_is_not_done(
     assert sends(fresh_sandbox.url) == 1
 
 
+def _updates(url: str, event_id: str) -> list[dict[str, Any]]:
+    """The updates the sandbox mailed (or would have) to the event's guests."""
+    sent = control(url, "/_sandbox/notifications")["notifications"]
+    return [n for n in sent if n["eventId"] == event_id and n["action"] == "updated"]
+
+
+async def test_an_event_update_whose_answer_is_lost_is_done_once_not_previewed_again(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """Google applies the PATCH, the answer is lost, the If-Match retry gets 412: that is our own update."""
+    url = fresh_sandbox.url
+    body = {
+        "summary": "Budget review",
+        "start": {"dateTime": "2027-03-03T10:00:00Z"},
+        "end": {"dateTime": "2027-03-03T11:00:00Z"},
+        "attendees": [{"email": "dana.whitfield@example.com"}],
+    }
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        args = {"event_id": ev["id"], "start": "2027-03-03T15:00:00Z", "location": "Room 4"}
+        held = await call(client, "calendar_update_event", args)
+        proxy.drop_after("PATCH", "/events/" + ev["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert outcome["result"]["event"]["location"] == "Room 4"
+        assert (await call(client, "list_pending_actions"))["actions"] == []  # no second preview to approve
+    patches = [s for s in proxy.seen if s.method == "PATCH"]
+    assert [s.answered for s in patches] == [False, True]  # the retry reached Google, and was refused
+    assert len(_updates(url, ev["id"])) == 1  # the guests were told once
+    now = calendar(url).events().get(calendarId="primary", eventId=ev["id"]).execute()
+    assert now["sequence"] == 1 and now["location"] == "Room 4"
+
+
+async def test_a_lost_answer_then_someone_elses_change_is_unknown_never_a_fresh_preview(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    body = {"summary": "Offsite", "start": {"date": "2027-04-01"}, "end": {"date": "2027-04-02"}}
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        held = await call(client, "calendar_update_event", {"event_id": ev["id"], "location": "Lisbon"})
+        # the first try is lost before it reaches Google's answer; by the retry, someone else has edited it
+        proxy.answer("PATCH", "/events/" + ev["id"], 503, b'{"error": {"code": 503, "message": "Backend Error"}}')
+        calendar(url).events().patch(calendarId="primary", eventId=ev["id"], body={"summary": "Offsite!"}).execute()
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "unknown", outcome
+        assert "may or may not have happened" in outcome["message"] and "calendar_list_events" in outcome["message"]
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+
+
+async def test_an_rsvp_whose_answer_is_lost_is_done_once(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(proxy.url), person=None) as client:
+        guild = (await call(client, "calendar_list_events", {"query": "Architecture guild"}))["events"][0]
+        held = await call(client, "calendar_respond_to_event", {"event_id": guild["id"], "response": "declined"})
+        proxy.drop_after("PATCH", "/events/" + guild["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert outcome["result"]["event"]["my_response"] == "declined"
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+    assert [s.answered for s in proxy.seen if s.method == "PATCH"] == [False, True]
+    assert len(_updates(url, guild["id"])) == 1
+
+
 # 2. a person who takes their time -------------------------------------------------------------
 @pytest.mark.parametrize("after", ["8 s", "60 s", "10 min"])
 async def test_approving_long_after_the_preview_sends_exactly_once(

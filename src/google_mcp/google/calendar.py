@@ -7,10 +7,12 @@ import contextlib
 import copy
 import re
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
+from google_mcp.errors import Conflict, InvalidInput, NotFound, OutcomeUnknown, TargetChanged
+from google_mcp.google.calendar_match import event_time as _dt
+from google_mcp.google.calendar_match import landed
 from google_mcp.google.calendar_models import EventChanged
 from google_mcp.google.calendar_reads import CalendarReads
 from google_mcp.google.compose import parse_addresses
@@ -168,24 +170,40 @@ class Calendar(CalendarReads):
     async def _patch(
         self, calendar_id: str, event_id: str, body: dict[str, Any], send: bool, etag: str | None = None
     ) -> dict[str, Any]:
-        """Patch an event; with `etag`, only if it is still the version the person saw (If-Match)."""
-        try:
-            result: dict[str, Any] = await self._exec(
-                lambda s: _if_match(
-                    s.events().patch(
-                        calendarId=calendar_id,
-                        eventId=event_id,
-                        body=body,
-                        conferenceDataVersion=1,
-                        sendUpdates="all" if send else "none",
-                    ),
-                    etag,
-                ),
-                f"updating event {event_id}",
+        """Patch an event; with `etag`, only if it is still the version the person saw (If-Match).
+
+        A conditional patch is retried after a lost answer (the etag makes a repeat harmless), so a 412 may
+        be our own first attempt having landed: the event is read again before anything is called "changed",
+        lest a fresh preview invite the person to mail the guests a second time.
+        """
+        attempts = 0
+
+        def build(s: Any) -> Any:
+            nonlocal attempts
+            attempts += 1
+            request = s.events().patch(
+                calendarId=calendar_id,
+                eventId=event_id,
+                body=body,
+                conferenceDataVersion=1,
+                sendUpdates="all" if send else "none",
             )
+            return _if_match(request, etag)
+
+        try:
+            result: dict[str, Any] = await self._exec(build, f"updating event {event_id}")
         except Conflict:
             if etag is None:
                 raise
+            now = await self.raw_event(event_id, calendar_id)
+            if landed(body, now):
+                return now  # our change is there: done, whichever attempt of ours (or identical edit) put it
+            if attempts > 1:
+                raise OutcomeUnknown(
+                    f"Google did not answer the first try at updating event {event_id}, and the event has changed "
+                    "since in other ways: this update may or may not have happened (and the guests may have been "
+                    "told). Read the event (calendar_list_events) before doing anything again; it was not repeated."
+                ) from None
             raise _changed(event_id) from None
         return result
 
@@ -381,12 +399,3 @@ def _if_match(request: Any, etag: str | None) -> Any:
 
 def _changed(event_id: str) -> TargetChanged:
     return TargetChanged(f"The event {event_id} was changed in Google Calendar since the preview; nothing was done.")
-
-
-def _dt(node: dict[str, Any]) -> datetime:
-    if node.get("date"):
-        return datetime.combine(parse_date(node["date"], "date"), time(0), tzinfo=UTC)
-    value = datetime.fromisoformat(str(node["dateTime"]).replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone(node.get("timeZone") or "UTC"))
-    return value
