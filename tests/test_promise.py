@@ -149,6 +149,24 @@ async def test_approving_long_after_the_preview_sends_exactly_once(
     assert sends(fresh_sandbox.url) == 1
 
 
+async def test_sends_never_ride_a_kept_alive_connection_that_the_server_closes_as_they_arrive(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """Each send goes out on a connection of its own: a kept-alive one (of reads, or of an earlier send) may
+    be closed by the server just as the request arrives, and a send written on it would be unknown (or,
+    re-sent on another, possibly twice)."""
+    async with connect(make_settings(proxy.url), person=None) as client:
+        for n in range(3):
+            held = await call(client, "gmail_send", {**MAIL, "subject": f"fresh connection {n}"})
+            proxy.swallow_reused()  # every connection used once before is closed as the next request arrives
+            done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert done["status"] == "done", done
+            proxy.swallow_reused(on=False)
+    assert sends(fresh_sandbox.url) == 3
+    posted = [s for s in proxy.seen if s.path.startswith("/gmail/v1/users/me/messages/send")]
+    assert [(s.forwarded, s.answered) for s in posted] == [(True, True)] * 3
+
+
 async def test_a_send_that_never_went_out_stays_pending_and_can_be_confirmed_again(
     fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
 ) -> None:
