@@ -168,3 +168,21 @@ async def test_a_text_past_ten_segments_is_refused_at_the_preview(make_settings:
         assert "11 SMS segments" in await fails(client, "sms_send", {"to": "+14155550123", "text": "€" * 761})
         await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
     assert len(emulator.texts()) == texts
+
+
+async def test_a_text_that_twilio_answers_with_a_5xx_is_never_sent_again(make_settings: Any, emulator: Any) -> None:
+    """A 5xx to a send may come after Twilio queued the text: one POST, and the person told to check."""
+    twilio = TcpProxy.to(emulator.twilio_url)
+    texts = len(emulator.texts())
+    try:
+        settings = make_settings("http://127.0.0.1:9", twilio_base_url=twilio.url)
+        body = b'{"code": 20500, "message": "Internal Server Error", "status": 503}'
+        twilio.answer("POST", r"/Messages\.json", 503, body)  # a retry would reach Twilio
+        async with connect(settings) as client:
+            message = await fails(client, "sms_send", {"to": "+14155550123", "text": "Only once, please."})
+            assert "Twilio failed (503)" in message and "may or may not have been sent" in message, message
+            assert "sms_list_messages" in message
+    finally:
+        twilio.stop()
+    assert [s.method for s in twilio.seen if "/Messages.json" in s.path] == ["POST"]
+    assert len(emulator.texts()) == texts
