@@ -258,3 +258,51 @@ async def test_a_replacement_after_a_letter_whose_case_changes_length_brackets_a
             client, "docs_replace_text", {"document_id": made["documentId"], "find": "mas", "replace": "x"}
         )
         assert "does not occur" in asked
+
+
+SECTIONS = """# Plan
+
+## Budget
+
+Old budget.
+
+### Detail
+
+Old detail.
+
+## Hiring
+
+Two engineers.
+
+# Risks
+
+Vendor delay.
+"""
+
+
+@pytest.mark.parametrize(
+    ("heading", "now", "after"),
+    [
+        # ended by the next heading of its own level; its subsections go with it
+        ("Budget", "Old budget.\n\n### Detail\n\nOld detail.", "## Budget\n\nNew.\n\n## Hiring\n\nTwo engineers.\n"),
+        # ended by a heading of a higher level
+        ("Hiring", "Two engineers.", "## Hiring\n\nNew.\n\n# Risks\n\nVendor delay.\n"),
+        # a subsection ends at the next heading of its level or higher (here the parent's sibling)
+        ("Detail", "Old detail.", "### Detail\n\nNew.\n\n## Hiring\n\nTwo engineers.\n"),
+        # the last section runs to the end
+        ("Risks", "Vendor delay.", "# Risks\n\nNew.\n"),
+    ],
+)
+async def test_a_section_runs_to_the_next_heading_of_its_level_or_higher(
+    fresh_sandbox: Any, make_settings: Any, heading: str, now: str, after: str
+) -> None:
+    person = Person()
+    async with connect(make_settings(fresh_sandbox.url), person=person) as client:
+        made = await call(client, "docs_create", {"title": "Sections", "markdown": SECTIONS})
+        document = made["result"]["document_id"]
+        args = {"document_id": document, "heading": heading, "markdown": "New."}
+        done = await call(client, "docs_replace_section", args)
+        assert done["status"] == "done", done
+        assert f"Now:\n{now}\n" in person.asked[-1], person.asked[-1]
+        text = (await call(client, "docs_read", {"document_id": document}))["markdown"]
+    assert after in text and text == SECTIONS.replace(now, "New.", 1), text  # all else as it was
