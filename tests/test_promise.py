@@ -324,11 +324,19 @@ async def test_an_event_changed_since_the_preview_is_not_overwritten(fresh_sandb
         assert calendar(url).events().get(calendarId="primary", eventId=event_id).execute()["status"] != "cancelled"
 
 
-async def test_a_repeated_create_cannot_make_a_second_event(fresh_sandbox: Any, make_settings: Any) -> None:
+async def test_a_repeated_create_cannot_make_a_second_event(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """The insert's answer is lost after Google made the event; the retry carries the same id (chosen with
+    the preview), so Google answers 409 and that is the event made, not a second one."""
     url = fresh_sandbox.url
-    async with connect(make_settings(url), person=None) as client:
+    async with connect(make_settings(proxy.url), person=None) as client:
         held = await call(client, "calendar_create_event", {"summary": "Once only", "start": "2027-03-02T10:00:00Z"})
+        proxy.drop_after("POST", r"/calendars/primary/events\?")
         done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+    assert done["status"] == "done", done
+    inserts = [w for w in writes(url) if w["path"].endswith("/calendars/primary/events")]
+    assert [w["status"] for w in inserts] == [200, 409]  # the same event asked for twice
     listed = calendar(url).events().list(calendarId="primary", q="Once only").execute()["items"]
     assert [e["id"] for e in listed] == [done["result"]["event"]["id"]]
 
