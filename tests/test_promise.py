@@ -118,6 +118,27 @@ async def test_a_lost_answer_then_someone_elses_change_is_unknown_never_a_fresh_
         assert (await call(client, "list_pending_actions"))["actions"] == []
 
 
+async def test_an_event_delete_whose_answer_is_lost_is_done_once(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    body = {
+        "summary": "Cancelled lunch",
+        "start": {"dateTime": "2027-03-04T12:00:00Z"},
+        "end": {"dateTime": "2027-03-04T13:00:00Z"},
+        "attendees": [{"email": "dana.whitfield@example.com"}],
+    }
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        held = await call(client, "calendar_delete_event", {"event_id": ev["id"]})
+        proxy.drop_after("DELETE", "/events/" + ev["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+    sent = control(url, "/_sandbox/notifications")["notifications"]
+    assert [n["action"] for n in sent if n["eventId"] == ev["id"]] == ["created", "cancelled"]
+
+
 async def test_an_rsvp_whose_answer_is_lost_is_done_once(
     fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
 ) -> None:

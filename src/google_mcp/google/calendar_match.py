@@ -1,11 +1,12 @@
-"""Whether an event as Google returns it shows a change that was sent: after a lost answer, a re-read
-tells "it landed" from "someone else changed it"."""
+"""Conditional event writes: the If-Match header, and after a refused retry, whether the event as Google
+returns it shows the change that was sent (it landed) or was changed by someone else."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Any
 
+from google_mcp.errors import OutcomeUnknown, TargetChanged
 from google_mcp.google.times import parse_date, zone
 
 
@@ -48,3 +49,22 @@ def event_time(node: dict[str, Any]) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(node.get("timeZone") or "UTC"))
     return value
+
+
+def if_match(request: Any, etag: str | None) -> Any:
+    if etag:
+        request.headers["If-Match"] = etag
+    return request
+
+
+def unknown(event_id: str, doing: str) -> OutcomeUnknown:
+    """A first try whose answer was lost, then a retry refused because the event has changed since."""
+    return OutcomeUnknown(
+        f"Google did not answer the first try at {doing} event {event_id}, and the event has changed since in "
+        "other ways: it may or may not have happened (and the guests may have been told). Read the event "
+        "(calendar_list_events) before doing anything again; it was not repeated."
+    )
+
+
+def changed(event_id: str) -> TargetChanged:
+    return TargetChanged(f"The event {event_id} was changed in Google Calendar since the preview; nothing was done.")
