@@ -6,6 +6,9 @@
   keep-alive timeout (or a NAT) does while a person reads a preview.
 - `answer(method, path_regex, status, body)`: answer a matching request itself (e.g. 429 with Retry-After:
   0), without forwarding it, as an overloaded server would.
+- `swallow_reused()`: from now on, a request that arrives on a connection that has already carried one is
+  not forwarded: the connection is closed as it arrives, as a server whose keep-alive timeout fires just
+  then does (the client wrote its request on a connection that looked alive, and nothing reached Google).
 - `pause()` / `resume()`: stop listening (every connection is refused: nothing can go out), and listen
   again on the same port.
 """
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 class _Conn:
     writer: asyncio.StreamWriter
     idle: bool = True
+    served: int = 0
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Seen:
     method: str
     path: str
     answered: bool
+    forwarded: bool = True
 
 
 @dataclass
@@ -51,6 +56,7 @@ class TcpProxy:
         self._rules: list[_Rule] = []
         self._answers: list[tuple[_Rule, bytes]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._swallow = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -82,6 +88,9 @@ class TcpProxy:
         """`method` may be "WRITE": any of POST, PUT, PATCH, DELETE."""
         with self._lock:
             self._rules.append(_Rule(method, re.compile(path_regex), count))
+
+    def swallow_reused(self, on: bool = True) -> None:
+        self._swallow = on
 
     def answer(self, method: str, path_regex: str, status: int, body: bytes, count: int = 1) -> None:
         head = (
@@ -172,6 +181,11 @@ class TcpProxy:
                 conn.idle = False
                 first = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
                 method, path = first[0], first[1] if len(first) > 1 else "/"
+                conn.served += 1
+                if self._swallow and conn.served > 1:
+                    self.seen.append(Seen(method, path, answered=False, forwarded=False))
+                    writer.close()
+                    return
                 canned = self._canned(method, path)
                 if canned is not None:
                     self.seen.append(Seen(method, path, answered=True))

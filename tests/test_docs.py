@@ -210,3 +210,99 @@ async def test_replacing_text_previews_each_occurrence_in_context(fresh_sandbox:
         assert text.count("### Follow-ups") == 2 and "Action items" not in text
         missing = await fails(client, "docs_replace_text", {**args, "find": "no such words"})
         assert "does not occur" in missing
+
+
+def _paragraphs(url: str, document: str) -> list[str]:
+    """The document's paragraphs, as the real Docs client reads them."""
+    body = run(docs(url).documents().get(documentId=document))["body"]["content"]
+    return [
+        "".join(r.get("textRun", {}).get("content", "") for r in el["paragraph"]["elements"]).rstrip("\n")
+        for el in body
+        if "paragraph" in el
+    ][:-1]  # the body's last paragraph is the empty one every document ends with
+
+
+async def test_a_replacement_after_a_letter_whose_case_changes_length_brackets_and_replaces_the_match(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    """'İ' lowers to two code points, 'ß' and 'ﬁ' fold to two letters: a match after them (or in them) is
+    shown, and replaced, exactly where it is."""
+    url = fresh_sandbox.url
+    made = run(docs(url).documents().create(body={"title": "Case folding"}))
+    text = "İİ Budget A\nStraße ﬁx budget B\nplain budget C\nMaß D\n"
+    edit = {"requests": [{"insertText": {"location": {"index": 1}, "text": text}}]}
+    run(docs(url).documents().batchUpdate(documentId=made["documentId"], body=edit))
+    person = Person()
+    async with connect(make_settings(url), person=person) as client:
+        for find, replace, shown, after in [
+            (
+                "budget",
+                "plan",
+                ["…İİ [Budget] A…", "…Straße ﬁx [budget] B…", "…plain [budget] C…"],
+                ["İİ plan A", "Straße ﬁx plan B", "plain plan C", "Maß D"],
+            ),
+            ("STRASSE", "Street", ["…[Straße] ﬁx plan B…"], ["İİ plan A", "Street ﬁx plan B", "plain plan C", "Maß D"]),
+            ("FIX", "mend", ["…Street [ﬁx] plan B…"], ["İİ plan A", "Street mend plan B", "plain plan C", "Maß D"]),
+            ("i̇i̇ plan", "Two", ["…[İİ plan] A…"], ["Two A", "Street mend plan B", "plain plan C", "Maß D"]),
+        ]:
+            person.asked.clear()
+            done = await call(
+                client, "docs_replace_text", {"document_id": made["documentId"], "find": find, "replace": replace}
+            )
+            assert done["status"] == "done" and done["result"]["occurrences_changed"] == len(shown), done
+            lines = [line for line in person.asked[0].splitlines() if line.startswith("…")]
+            assert lines == shown, person.asked[0]
+            assert _paragraphs(url, made["documentId"]) == after
+        # half of a letter's folding is no match: 'ß' folds to 'ss', and "Mas" would end inside it
+        asked = await fails(
+            client, "docs_replace_text", {"document_id": made["documentId"], "find": "mas", "replace": "x"}
+        )
+        assert "does not occur" in asked
+
+
+SECTIONS = """# Plan
+
+## Budget
+
+Old budget.
+
+### Detail
+
+Old detail.
+
+## Hiring
+
+Two engineers.
+
+# Risks
+
+Vendor delay.
+"""
+
+
+@pytest.mark.parametrize(
+    ("heading", "now", "after"),
+    [
+        # ended by the next heading of its own level; its subsections go with it
+        ("Budget", "Old budget.\n\n### Detail\n\nOld detail.", "## Budget\n\nNew.\n\n## Hiring\n\nTwo engineers.\n"),
+        # ended by a heading of a higher level
+        ("Hiring", "Two engineers.", "## Hiring\n\nNew.\n\n# Risks\n\nVendor delay.\n"),
+        # a subsection ends at the next heading of its level or higher (here the parent's sibling)
+        ("Detail", "Old detail.", "### Detail\n\nNew.\n\n## Hiring\n\nTwo engineers.\n"),
+        # the last section runs to the end
+        ("Risks", "Vendor delay.", "# Risks\n\nNew.\n"),
+    ],
+)
+async def test_a_section_runs_to_the_next_heading_of_its_level_or_higher(
+    fresh_sandbox: Any, make_settings: Any, heading: str, now: str, after: str
+) -> None:
+    person = Person()
+    async with connect(make_settings(fresh_sandbox.url), person=person) as client:
+        made = await call(client, "docs_create", {"title": "Sections", "markdown": SECTIONS})
+        document = made["result"]["document_id"]
+        args = {"document_id": document, "heading": heading, "markdown": "New."}
+        done = await call(client, "docs_replace_section", args)
+        assert done["status"] == "done", done
+        assert f"Now:\n{now}\n" in person.asked[-1], person.asked[-1]
+        text = (await call(client, "docs_read", {"document_id": document}))["markdown"]
+    assert after in text and text == SECTIONS.replace(now, "New.", 1), text  # all else as it was

@@ -120,3 +120,69 @@ async def test_a_post_or_text_whose_answer_is_lost_is_possibly_done_and_never_re
         slack.stop()
         twilio.stop()
     assert len(emulator.posts()) == posts + 1 and len(emulator.texts()) == texts + 1  # once each, not twice
+
+
+@pytest.mark.parametrize(
+    ("text", "segments", "encoding"),
+    [
+        ("a" * 160, 1, "GSM-7"),
+        ("a" * 161, 2, "GSM-7"),
+        ("a" * 306, 2, "GSM-7"),
+        ("a" * 307, 3, "GSM-7"),
+        ("€" * 80, 1, "GSM-7"),  # 160 septets: one segment
+        ("€" + "a" * 159, 2, "GSM-7"),  # 161 septets
+        ("€" * 160, 3, "GSM-7"),  # 320 septets: 76 pairs fit a 153-septet segment, so 76 + 76 + 8
+        ("a" * 152 + "€" + "a" * 152, 3, "GSM-7"),  # the escape pair cannot straddle two segments
+        ("a" * 151 + "€" + "a" * 153, 2, "GSM-7"),  # it can end one exactly
+        ("[{}]~^|\\\f" * 17, 3, "GSM-7"),  # each extension character is two septets: 306, yet 76 pairs a segment
+        ("Grüße aus Köln, 10 €", 1, "GSM-7"),
+        ("ż" * 70, 1, "UCS-2"),
+        ("ż" * 71, 2, "UCS-2"),
+        ("ż" * 134, 2, "UCS-2"),
+        ("ż" * 135, 3, "UCS-2"),
+        ("a" * 159 + "ç", 3, "UCS-2"),  # one character outside GSM-7 (ç, unlike Ç) makes all of it UCS-2
+        ("😀" * 35, 1, "UCS-2"),  # a surrogate pair each: 70 units
+        ("😀" * 36, 2, "UCS-2"),  # 72 units: 33 pairs fit a 67-unit segment, so 33 + 3
+        ("😀" * 67, 3, "UCS-2"),  # 134 units would be two full segments, but 33 pairs a segment: 33 + 33 + 1
+        ("a" * 66 + "😀" + "a" * 66, 3, "UCS-2"),  # a pair is never split either
+    ],
+)
+async def test_the_preview_counts_sms_segments_as_a_handset_does(
+    make_settings: Any, emulator: Any, text: str, segments: int, encoding: str
+) -> None:
+    async with connect(make_settings("http://127.0.0.1:9"), person=None) as client:
+        held = await call(client, "sms_send", {"to": "+14155550123", "text": text})
+        await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+    details = held["preview"]["details"]
+    assert f"Segments: {segments} ({len(text)} characters)" in details, details
+    assert any(d.startswith(f"Encoding: {encoding}") for d in details), details
+
+
+async def test_a_text_past_ten_segments_is_refused_at_the_preview(make_settings: Any, emulator: Any) -> None:
+    texts = len(emulator.texts())
+    async with connect(make_settings("http://127.0.0.1:9"), person=None) as client:
+        euros = await fails(client, "sms_send", {"to": "+14155550123", "text": "€" * 1530})
+        assert "21 SMS segments in GSM-7 (at most 10)" in euros  # 3,060 septets, 76 euros a segment
+        held = await call(client, "sms_send", {"to": "+14155550123", "text": "€" * 760})  # exactly 10
+        assert "Segments: 10 (760 characters)" in held["preview"]["details"]
+        assert "11 SMS segments" in await fails(client, "sms_send", {"to": "+14155550123", "text": "€" * 761})
+        await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+    assert len(emulator.texts()) == texts
+
+
+async def test_a_text_that_twilio_answers_with_a_5xx_is_never_sent_again(make_settings: Any, emulator: Any) -> None:
+    """A 5xx to a send may come after Twilio queued the text: one POST, and the person told to check."""
+    twilio = TcpProxy.to(emulator.twilio_url)
+    texts = len(emulator.texts())
+    try:
+        settings = make_settings("http://127.0.0.1:9", twilio_base_url=twilio.url)
+        body = b'{"code": 20500, "message": "Internal Server Error", "status": 503}'
+        twilio.answer("POST", r"/Messages\.json", 503, body)  # a retry would reach Twilio
+        async with connect(settings) as client:
+            message = await fails(client, "sms_send", {"to": "+14155550123", "text": "Only once, please."})
+            assert "Twilio failed (503)" in message and "may or may not have been sent" in message, message
+            assert "sms_list_messages" in message
+    finally:
+        twilio.stop()
+    assert [s.method for s in twilio.seen if "/Messages.json" in s.path] == ["POST"]
+    assert len(emulator.texts()) == texts

@@ -68,6 +68,93 @@ async def test_a_direct_approved_send_whose_answer_is_lost_is_not_done(
     assert sends(fresh_sandbox.url) == 1
 
 
+def _updates(url: str, event_id: str) -> list[dict[str, Any]]:
+    """The updates the sandbox mailed (or would have) to the event's guests."""
+    sent = control(url, "/_sandbox/notifications")["notifications"]
+    return [n for n in sent if n["eventId"] == event_id and n["action"] == "updated"]
+
+
+async def test_an_event_update_whose_answer_is_lost_is_done_once_not_previewed_again(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """Google applies the PATCH, the answer is lost, the If-Match retry gets 412: that is our own update."""
+    url = fresh_sandbox.url
+    body = {
+        "summary": "Budget review",
+        "start": {"dateTime": "2027-03-03T10:00:00Z"},
+        "end": {"dateTime": "2027-03-03T11:00:00Z"},
+        "attendees": [{"email": "dana.whitfield@example.com"}],
+    }
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        args = {"event_id": ev["id"], "start": "2027-03-03T15:00:00Z", "location": "Room 4"}
+        held = await call(client, "calendar_update_event", args)
+        proxy.drop_after("PATCH", "/events/" + ev["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert outcome["result"]["event"]["location"] == "Room 4"
+        assert (await call(client, "list_pending_actions"))["actions"] == []  # no second preview to approve
+    patches = [s for s in proxy.seen if s.method == "PATCH"]
+    assert [s.answered for s in patches] == [False, True]  # the retry reached Google, and was refused
+    assert len(_updates(url, ev["id"])) == 1  # the guests were told once
+    now = calendar(url).events().get(calendarId="primary", eventId=ev["id"]).execute()
+    assert now["sequence"] == 1 and now["location"] == "Room 4"
+
+
+async def test_a_lost_answer_then_someone_elses_change_is_unknown_never_a_fresh_preview(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    body = {"summary": "Offsite", "start": {"date": "2027-04-01"}, "end": {"date": "2027-04-02"}}
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        held = await call(client, "calendar_update_event", {"event_id": ev["id"], "location": "Lisbon"})
+        # the first try is lost before it reaches Google's answer; by the retry, someone else has edited it
+        proxy.answer("PATCH", "/events/" + ev["id"], 503, b'{"error": {"code": 503, "message": "Backend Error"}}')
+        calendar(url).events().patch(calendarId="primary", eventId=ev["id"], body={"summary": "Offsite!"}).execute()
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "unknown", outcome
+        assert "may or may not have happened" in outcome["message"] and "calendar_list_events" in outcome["message"]
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+
+
+async def test_an_event_delete_whose_answer_is_lost_is_done_once(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    body = {
+        "summary": "Cancelled lunch",
+        "start": {"dateTime": "2027-03-04T12:00:00Z"},
+        "end": {"dateTime": "2027-03-04T13:00:00Z"},
+        "attendees": [{"email": "dana.whitfield@example.com"}],
+    }
+    ev = calendar(url).events().insert(calendarId="primary", body=body).execute()
+    async with connect(make_settings(proxy.url), person=None) as client:
+        held = await call(client, "calendar_delete_event", {"event_id": ev["id"]})
+        proxy.drop_after("DELETE", "/events/" + ev["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+    sent = control(url, "/_sandbox/notifications")["notifications"]
+    assert [n["action"] for n in sent if n["eventId"] == ev["id"]] == ["created", "cancelled"]
+
+
+async def test_an_rsvp_whose_answer_is_lost_is_done_once(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    url = fresh_sandbox.url
+    async with connect(make_settings(proxy.url), person=None) as client:
+        guild = (await call(client, "calendar_list_events", {"query": "Architecture guild"}))["events"][0]
+        held = await call(client, "calendar_respond_to_event", {"event_id": guild["id"], "response": "declined"})
+        proxy.drop_after("PATCH", "/events/" + guild["id"])
+        outcome = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert outcome["status"] == "done", outcome
+        assert outcome["result"]["event"]["my_response"] == "declined"
+        assert (await call(client, "list_pending_actions"))["actions"] == []
+    assert [s.answered for s in proxy.seen if s.method == "PATCH"] == [False, True]
+    assert len(_updates(url, guild["id"])) == 1
+
+
 # 2. a person who takes their time -------------------------------------------------------------
 @pytest.mark.parametrize("after", ["8 s", "60 s", "10 min"])
 async def test_approving_long_after_the_preview_sends_exactly_once(
@@ -81,6 +168,24 @@ async def test_approving_long_after_the_preview_sends_exactly_once(
         done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
     assert done["status"] == "done", done
     assert sends(fresh_sandbox.url) == 1
+
+
+async def test_sends_never_ride_a_kept_alive_connection_that_the_server_closes_as_they_arrive(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """Each send goes out on a connection of its own: a kept-alive one (of reads, or of an earlier send) may
+    be closed by the server just as the request arrives, and a send written on it would be unknown (or,
+    re-sent on another, possibly twice)."""
+    async with connect(make_settings(proxy.url), person=None) as client:
+        for n in range(3):
+            held = await call(client, "gmail_send", {**MAIL, "subject": f"fresh connection {n}"})
+            proxy.swallow_reused()  # every connection used once before is closed as the next request arrives
+            done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert done["status"] == "done", done
+            proxy.swallow_reused(on=False)
+    assert sends(fresh_sandbox.url) == 3
+    posted = [s for s in proxy.seen if s.path.startswith("/gmail/v1/users/me/messages/send")]
+    assert [(s.forwarded, s.answered) for s in posted] == [(True, True)] * 3
 
 
 async def test_a_send_that_never_went_out_stays_pending_and_can_be_confirmed_again(
@@ -240,11 +345,19 @@ async def test_an_event_changed_since_the_preview_is_not_overwritten(fresh_sandb
         assert calendar(url).events().get(calendarId="primary", eventId=event_id).execute()["status"] != "cancelled"
 
 
-async def test_a_repeated_create_cannot_make_a_second_event(fresh_sandbox: Any, make_settings: Any) -> None:
+async def test_a_repeated_create_cannot_make_a_second_event(
+    fresh_sandbox: Any, make_settings: Any, proxy: TcpProxy
+) -> None:
+    """The insert's answer is lost after Google made the event; the retry carries the same id (chosen with
+    the preview), so Google answers 409 and that is the event made, not a second one."""
     url = fresh_sandbox.url
-    async with connect(make_settings(url), person=None) as client:
+    async with connect(make_settings(proxy.url), person=None) as client:
         held = await call(client, "calendar_create_event", {"summary": "Once only", "start": "2027-03-02T10:00:00Z"})
+        proxy.drop_after("POST", r"/calendars/primary/events\?")
         done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+    assert done["status"] == "done", done
+    inserts = [w for w in writes(url) if w["path"].endswith("/calendars/primary/events")]
+    assert [w["status"] for w in inserts] == [200, 409]  # the same event asked for twice
     listed = calendar(url).events().list(calendarId="primary", q="Once only").execute()["items"]
     assert [e["id"] for e in listed] == [done["result"]["event"]["id"]]
 

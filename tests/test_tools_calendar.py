@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import pytest
 
 from helpers import calendar, control, run
@@ -165,14 +166,19 @@ async def test_create_timed_all_day_recurring_and_meet(fresh_sandbox: Any, make_
 
 
 async def test_inserts_are_safe_to_retry(fresh_sandbox: Any, make_settings: Any) -> None:
+    """The first insert is slow: the client gives up and tries again, and the first lands after the retry."""
     url = fresh_sandbox.url
     control(url, "/_sandbox/faults", {"method": "POST", "path_regex": "/events$", "delay_ms": 1500, "count": 1})
     start = _next(2, 10)
     async with connect(make_settings(url, http_timeout=0.5)) as client:
         made = await call(client, "calendar_create_event", {"summary": "Retry me", "start": start.isoformat()})
+        with anyio.fail_after(10):  # until the slow first insert has landed too
+            while len(inserts := [w for w in writes(url) if w["path"].endswith("/events")]) < 2:
+                await anyio.sleep(0.05)
         listed = await call(
             client, "calendar_list_events", {"query": "Retry me", "time_max": (start + timedelta(days=1)).isoformat()}
         )
+    assert [w["status"] for w in inserts] == [200, 409]  # the late one found its event already made
     assert [e["id"] for e in listed["events"]] == [made["result"]["event"]["id"]]
 
 

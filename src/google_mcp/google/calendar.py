@@ -7,10 +7,12 @@ import contextlib
 import copy
 import re
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from google_mcp.errors import Conflict, InvalidInput, NotFound, TargetChanged
+from google_mcp.errors import Conflict, InvalidInput, NotFound
+from google_mcp.google.calendar_match import changed, if_match, landed, unknown
+from google_mcp.google.calendar_match import event_time as _dt
 from google_mcp.google.calendar_models import EventChanged
 from google_mcp.google.calendar_reads import CalendarReads
 from google_mcp.google.compose import parse_addresses
@@ -168,25 +170,35 @@ class Calendar(CalendarReads):
     async def _patch(
         self, calendar_id: str, event_id: str, body: dict[str, Any], send: bool, etag: str | None = None
     ) -> dict[str, Any]:
-        """Patch an event; with `etag`, only if it is still the version the person saw (If-Match)."""
-        try:
-            result: dict[str, Any] = await self._exec(
-                lambda s: _if_match(
-                    s.events().patch(
-                        calendarId=calendar_id,
-                        eventId=event_id,
-                        body=body,
-                        conferenceDataVersion=1,
-                        sendUpdates="all" if send else "none",
-                    ),
-                    etag,
-                ),
-                f"updating event {event_id}",
+        """Patch an event; with `etag`, only if it is still the version the person saw (If-Match).
+
+        A conditional patch is retried after a lost answer (the etag makes a repeat harmless), so a 412 may
+        be our own first attempt having landed: the event is read again before anything is called "changed",
+        lest a fresh preview invite the person to mail the guests a second time.
+        """
+        attempts = 0
+
+        def build(s: Any) -> Any:
+            nonlocal attempts
+            attempts += 1
+            request = s.events().patch(
+                calendarId=calendar_id,
+                eventId=event_id,
+                body=body,
+                conferenceDataVersion=1,
+                sendUpdates="all" if send else "none",
             )
+            return if_match(request, etag)
+
+        try:
+            result: dict[str, Any] = await self._exec(build, f"updating event {event_id}")
         except Conflict:
             if etag is None:
                 raise
-            raise _changed(event_id) from None
+            now = await self.raw_event(event_id, calendar_id)
+            if landed(body, now):
+                return now  # our change is there: done, whichever attempt of ours (or identical edit) put it
+            raise changed(event_id) if attempts == 1 else unknown(event_id, "updating") from None
         return result
 
     async def target(self, event_id: str, calendar_id: str, scope: Scope) -> Target:
@@ -332,20 +344,25 @@ class Calendar(CalendarReads):
                 )
         source = master if master is not None and target_id == master["id"] else ev
         etag = source.get("etag")
-        # we read it a moment ago: a retried delete that already succeeded answers 410
+        attempts = 0
+
+        def build(s: Any) -> Any:
+            nonlocal attempts
+            attempts += 1
+            sends = "all" if send else "none"
+            return if_match(s.events().delete(calendarId=calendar_id, eventId=target_id, sendUpdates=sends), etag)
+
+        # we read it a moment ago: a retried delete that already succeeded answers 410, or 412 (its etag moved)
         try:
             with contextlib.suppress(NotFound):
-                await self._exec(
-                    lambda s: _if_match(
-                        s.events().delete(
-                            calendarId=calendar_id, eventId=target_id, sendUpdates="all" if send else "none"
-                        ),
-                        etag,
-                    ),
-                    f"deleting event {target_id}",
-                )
+                await self._exec(build, f"deleting event {target_id}")
         except Conflict:
-            raise _changed(target_id) from None
+            try:
+                now = await self.raw_event(target_id, calendar_id)
+            except NotFound:
+                now = {"status": "cancelled"}
+            if now.get("status") != "cancelled":
+                raise changed(target_id) if attempts == 1 else unknown(target_id, "deleting") from None
         return EventChanged(
             status="deleted", event=self.render(ev, calendar_id, tz), invitations_sent=send, detail=detail
         )
@@ -371,22 +388,3 @@ class Calendar(CalendarReads):
             event=self.render(updated, calendar_id, tz),
             detail=f"Your response is now {response}; the organiser sees it on the event.",
         )
-
-
-def _if_match(request: Any, etag: str | None) -> Any:
-    if etag:
-        request.headers["If-Match"] = etag
-    return request
-
-
-def _changed(event_id: str) -> TargetChanged:
-    return TargetChanged(f"The event {event_id} was changed in Google Calendar since the preview; nothing was done.")
-
-
-def _dt(node: dict[str, Any]) -> datetime:
-    if node.get("date"):
-        return datetime.combine(parse_date(node["date"], "date"), time(0), tzinfo=UTC)
-    value = datetime.fromisoformat(str(node["dateTime"]).replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone(node.get("timeZone") or "UTC"))
-    return value

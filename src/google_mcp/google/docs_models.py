@@ -125,13 +125,42 @@ def occurrences(tab: Tab, find: str, match_case: bool) -> list[str]:
             if "paragraph" not in el:
                 continue
             text = plain(el["paragraph"]).rstrip("\n")
-            hay, needle = (text, find) if match_case else (text.lower(), find.lower())
-            at = hay.find(needle)
-            while at != -1:
-                before = text[max(0, at - CONTEXT) : at]
-                after = text[at + len(find) : at + len(find) + CONTEXT]
-                out.append(f"…{before}[{text[at : at + len(find)]}]{after}…")
-                at = hay.find(needle, at + len(needle))
+            for at, end in spans(text, find, match_case):
+                out.append(f"…{text[max(0, at - CONTEXT) : at]}[{text[at:end]}]{text[end : end + CONTEXT]}…")
 
     walk(tab.content)
     return out
+
+
+def spans(text: str, find: str, match_case: bool) -> list[tuple[int, int]]:
+    """Where replaceAllText matches `find` in `text`: (start, end) of each match in `text`, left to right.
+
+    Without match_case both sides are case-folded, and a case mapping may change a character's length ('ß'
+    folds to 'ss', 'İ' to 'i̇', 'ﬁ' to 'fi'): offsets are taken in the folded text and mapped back to the
+    original characters, and a match must begin and end on a whole character. The sandbox's
+    replaceAllText (sandbox/docs_api.py) matches the same way, so the preview brackets what is replaced.
+    """
+    if match_case:
+        found, at = [], text.find(find)
+        while at != -1:
+            found.append((at, at + len(find)))
+            at = text.find(find, at + len(find))
+        return found
+    folded: list[str] = []
+    whole: dict[int, int] = {}  # an offset in the folded text where a character begins -> its index
+    width = 0
+    for i, ch in enumerate(text):
+        whole[width] = i
+        folded.append(ch.casefold())
+        width += len(folded[-1])
+    whole[width] = len(text)
+    hay, needle = "".join(folded), find.casefold()
+    found, at = [], hay.find(needle)
+    while at != -1:
+        end = at + len(needle)
+        if at in whole and end in whole:
+            found.append((whole[at], whole[end]))
+            at = hay.find(needle, end)
+        else:
+            at = hay.find(needle, at + 1)
+    return found

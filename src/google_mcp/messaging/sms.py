@@ -22,13 +22,10 @@ from google_mcp.errors import (
     OutcomeUnknown,
     RateLimited,
 )
+from google_mcp.messaging.segments import count
 from google_mcp.models import Result
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
-)
 IDEMPOTENCY = "I-Twilio-Idempotency-Token"
 
 
@@ -61,11 +58,8 @@ def e164(number: str) -> str:
 
 
 def segments(text: str) -> int:
-    """How many SMS segments a text takes (GSM-7: 160, or 153 each when split; otherwise UCS-2: 70, or 67)."""
-    if all(ch in GSM7 for ch in text):
-        return 1 if len(text) <= 160 else -(-len(text) // 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else -(-units // 67)
+    """How many SMS segments a text takes (messaging/segments.py says how they are counted)."""
+    return count(text)[1]
 
 
 def _http_client(base_url: str, attempts: int) -> Any:

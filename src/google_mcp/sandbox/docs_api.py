@@ -239,16 +239,36 @@ class DocsApi:
                 continue
             for para in d.paragraphs(tab.content):
                 text = para.text
-                hay, needle = (text, find) if match_case else (text.lower(), find.lower())
-                spots, at = [], hay.find(needle)
-                while at != -1:
-                    spots.append(at)
-                    at = hay.find(needle, at + len(needle))
-                for at in reversed(spots):
+                spots = _matches(text, find, match_case)
+                for at, end in reversed(spots):
                     i = para.split_at(d.u16(text[:at]))
-                    j = para.split_at(d.u16(text[: at + len(find)]))
+                    j = para.split_at(d.u16(text[:end]))
                     style = dict(para.runs[i].style)
                     para.runs[i:j] = [d.Run(repl, style)]
                 para.tidy()
                 count += len(spots)
         return count
+
+
+def _matches(text: str, find: str, match_case: bool) -> list[tuple[int, int]]:
+    """(start, end) of each match, left to right. Without match_case, matched on case-folded text whose
+    offsets are mapped back to whole characters: a fold may change a length ('ß' -> 'ss', 'İ' -> 'i̇')."""
+    if match_case:
+        hay, needle, whole = text, find, {i: i for i in range(len(text) + 1)}
+    else:
+        parts, whole, width = [], {}, 0
+        for i, ch in enumerate(text):
+            whole[width] = i
+            parts.append(ch.casefold())
+            width += len(parts[-1])
+        whole[width] = len(text)
+        hay, needle = "".join(parts), find.casefold()
+    found, at = [], hay.find(needle)
+    while at != -1:
+        end = at + len(needle)
+        if at in whole and end in whole:
+            found.append((whole[at], whole[end]))
+            at = hay.find(needle, end)
+        else:
+            at = hay.find(needle, at + 1)
+    return found

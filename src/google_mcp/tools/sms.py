@@ -8,12 +8,17 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.messaging.sms import SmsList, SmsSent, e164, segments
+from google_mcp.messaging.segments import count
+from google_mcp.messaging.sms import SmsList, SmsSent, e164
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState
 
 MAX_SEGMENTS = 10
+ENCODINGS = {
+    "GSM-7": "GSM-7 (160 a segment, 153 when split; € [ ] { } ~ ^ | \\ take two)",
+    "UCS-2": "UCS-2, for a character outside GSM-7 (70 a segment, 67 when split; most emoji take two)",
+}
 
 
 async def sms_list_messages(
@@ -34,14 +39,20 @@ async def sms_send(
     number = e164(to)
     if not text.strip():
         raise InvalidInput("The text is empty.")
-    parts = segments(text)
+    kind, parts = count(text)
     if parts > MAX_SEGMENTS:
-        raise InvalidInput(f"That text takes {parts} SMS segments (at most {MAX_SEGMENTS}); shorten it.")
+        raise InvalidInput(f"That text takes {parts} SMS segments in {kind} (at most {MAX_SEGMENTS}); shorten it.")
     sender = state.sms.sender
     preview = Preview(
         action="Send a text",
         summary=f"{number}: {text[:80]}",
-        details=[f"To: {number}", f"From: {sender}", f"Segments: {parts} ({len(text)} characters)", f"Text:\n{text}"],
+        details=[
+            f"To: {number}",
+            f"From: {sender}",
+            f"Segments: {parts} ({len(text)} characters)",
+            f"Encoding: {ENCODINGS[kind]}",
+            f"Text:\n{text}",
+        ],
     )
     return Plan(preview, {"to": number, "text": text})
 
