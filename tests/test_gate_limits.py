@@ -156,6 +156,34 @@ async def test_a_confirmation_racing_an_executing_one_reports_its_outcome(
     assert sends(url) == 1
 
 
+async def test_a_send_slower_than_the_lease_is_still_reported_done_to_racing_confirmations(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    """The executing confirmation renews its lease: a racer that waits longer than one lease still sees the
+    action as under way, and then its outcome, not `unknown`."""
+    from google_mcp.pending import LEASE
+
+    url = fresh_sandbox.url
+    async with connect(make_settings(url, http_timeout=LEASE + 10, **store_settings), person=None) as client:
+        held = await call(client, "gmail_send", {**MAIL, "subject": "slow beyond the lease"})
+        cid = held["confirmation_id"]
+        delay = int((LEASE + 1.5) * 1000)
+        control(url, "/_sandbox/faults", {"path_regex": "/messages/send$", "delay_ms": delay, "count": 1})
+        outcomes: list[dict[str, Any]] = []
+
+        async def confirm() -> None:
+            outcomes.append(await call(client, "confirm_action", {"confirmation_id": cid}))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(confirm)
+            with anyio.fail_after(5):
+                while (await call(client, "list_pending_actions"))["actions"]:
+                    await anyio.sleep(0.01)
+            tg.start_soon(confirm)
+    assert [o["status"] for o in outcomes] == ["done", "done"], outcomes
+    assert sends(url) == 1
+
+
 async def test_past_the_wait_a_racing_confirmation_says_it_is_being_carried_out(
     fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
 ) -> None:
