@@ -23,7 +23,7 @@ CHECK = "Check Gmail, Calendar, Docs, Slack or the texts sent before asking agai
 async def outcome_of(store: PendingStore, record: PendingRecord, wait: float) -> tuple[PendingRecord, bool]:
     """The record once it is no longer executing, or as it is after `wait` seconds; and whether it is
     still being carried out (its lease alive) then. Polled with backoff: a send takes a second or so."""
-    deadline, pause = time.monotonic() + wait, 0.02
+    deadline, pause = time.monotonic() + wait, 0.01
     while record.status == "executing":
         if not await store.running(record.session_id):
             # the lease ends when the outcome is written, too: only a record still executing was interrupted
