@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
 from pydantic import BaseModel, Field
 
 from google_mcp.errors import (
@@ -41,7 +40,6 @@ from google_mcp.errors import (
 )
 from google_mcp.models import Preview, Result, WriteOutcome
 from google_mcp.pending import (
-    LEASE,
     Cap,
     Kind,
     MemoryStore,
@@ -54,7 +52,7 @@ from google_mcp.pending import (
 from google_mcp.pending_redis import RedisStore
 from google_mcp.principal import current_principal
 from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso, redact
-from google_mcp.settled import outcome_of, settled
+from google_mcp.settled import leased, outcome_of, settled
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -342,7 +340,7 @@ class Gate:
             again = self._again(record, " once the record is back")
             return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
         try:
-            result = await self._kept_alive(cid, executor(state, record.op))
+            result = await leased(self.store, cid, executor(state, record.op))
         except NotSent as exc:
             await self.store.release(cid)
             again = self._again(record, "")
@@ -369,31 +367,6 @@ class Gate:
         note = await self._finish(record, "done", done)
         await self.note("done", tool, who, where, confirmation_id=cid, result=redact.result(done))
         return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)
-
-    async def _kept_alive(self, cid: str, work: Awaitable[Result]) -> Result:
-        """Carry out an approved write while renewing its claim's lease: a confirmation racing this one
-        waits for the outcome while the lease lives, and reports `unknown` once it lapses (this process died)."""
-
-        async def renew() -> None:
-            while True:
-                await anyio.sleep(LEASE / 5)
-                try:
-                    await self.store.renew(cid)
-                except StoreUnavailable as exc:
-                    log.warning("gate: the lease of %s was not renewed: %s", cid, exc)
-
-        failure: Exception | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(renew)
-            try:
-                result = await work
-            except Exception as exc:  # raised below, outside the task group that would wrap it in a group
-                failure = exc
-            finally:
-                tg.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
-        return result
 
     async def _fresh(self, state: Any, record: PendingRecord, why: str) -> WriteOutcome:
         """The target changed since the preview: nothing ran; a new preview goes to the person instead."""

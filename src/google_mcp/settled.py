@@ -1,4 +1,5 @@
-"""What a confirmation (or a cancel) that did not claim its action answers: how the action ended.
+"""An action's lease while it is carried out, and what a confirmation (or a cancel) that did not claim it
+answers: how it ended.
 
 Of several confirmations racing on one action, one claims and executes it; the others find it executing.
 They wait, bounded, for its outcome and report that, so a model is told "done" (or why not) rather than
@@ -9,15 +10,46 @@ have reached Google, and it is never run again by itself.
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any, Literal
+from collections.abc import Awaitable
+from typing import Any, Literal, TypeVar
 
 import anyio
 
 from google_mcp.models import Preview, WriteOutcome
-from google_mcp.pending import PendingRecord, PendingStore
+from google_mcp.pending import LEASE, PendingRecord, PendingStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHECK = "Check Gmail, Calendar, Docs, Slack or the texts sent before asking again; it is never re-run by itself."
+
+
+async def leased(store: PendingStore, cid: str, work: Awaitable[T]) -> T:
+    """Carry out an approved write while renewing its claim's lease: a confirmation racing this one
+    waits for the outcome while the lease lives, and reports `unknown` once it lapses (this process died)."""
+
+    async def renew() -> None:
+        while True:
+            await anyio.sleep(LEASE / 5)
+            try:
+                await store.renew(cid)
+            except StoreUnavailable as exc:
+                log.warning("gate: the lease of %s was not renewed: %s", cid, exc)
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(renew)
+        try:
+            result = await work
+        except Exception as exc:  # raised below, outside the task group that would wrap it in a group
+            failure = exc
+        finally:
+            tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result
 
 
 async def outcome_of(store: PendingStore, record: PendingRecord, wait: float) -> tuple[PendingRecord, bool]:
