@@ -39,13 +39,30 @@ def _serve(sandbox_url: str, **env: str) -> Served:
 
 
 @pytest.fixture
-def pair(fresh_sandbox: Any, redis_url: str) -> Iterator[tuple[Served, Served]]:
-    """Two server processes sharing one Redis."""
+def own_pair(fresh_sandbox: Any, redis_url: str) -> Iterator[tuple[Served, Served]]:
+    """Two server processes sharing one Redis, for a test that may kill one."""
     a = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url)
     b = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url)
     yield a, b
     a.stop()
     b.stop()
+
+
+@pytest.fixture(scope="module")
+def _shared_pair(sandbox: Any, redis_server: Any) -> Iterator[tuple[Served, Served]]:
+    if redis_server.proc is None:
+        redis_server.start()
+    a = _serve(sandbox.url, GOOGLE_MCP_REDIS_URL=redis_server.url)
+    b = _serve(sandbox.url, GOOGLE_MCP_REDIS_URL=redis_server.url)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+@pytest.fixture
+def pair(_shared_pair: tuple[Served, Served], fresh_sandbox: Any, redis_url: str) -> tuple[Served, Served]:
+    """Two server processes sharing one Redis, started once per module; a fresh sandbox and an empty Redis."""
+    return _shared_pair
 
 
 async def _hold(server: Served, token: str, subject: str = "held") -> dict[str, Any]:
@@ -234,9 +251,9 @@ async def test_http_endpoint_racing_confirm_action_sends_once(pair: tuple[Served
 
 
 async def test_an_action_interrupted_while_executing_is_never_rerun(
-    pair: tuple[Served, Served], fresh_sandbox: Any
+    own_pair: tuple[Served, Served], fresh_sandbox: Any
 ) -> None:
-    a, b = pair
+    a, b = own_pair
     held = await _hold(a, "alpha-token")
     cid = held["confirmation_id"]
     control(fresh_sandbox.url, "/_sandbox/faults", {"path_regex": "/messages/send$", "delay_ms": 3000, "count": 1})

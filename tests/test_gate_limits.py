@@ -184,6 +184,37 @@ async def test_a_send_slower_than_the_lease_is_still_reported_done_to_racing_con
     assert sends(url) == 1
 
 
+async def test_confirmations_racing_one_that_could_not_send_say_it_still_waits(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    """The confirmation that claimed it could not reach Google (nothing went out) and released it: the
+    ones that waited on it say so and that it can be confirmed again, not that its outcome is unknown."""
+    from tcp_proxy import TcpProxy
+
+    url = fresh_sandbox.url
+    proxy = TcpProxy.to(url)
+    try:
+        async with connect(make_settings(proxy.url, **store_settings), person=None) as client:
+            held = await call(client, "gmail_send", {**MAIL, "subject": "not yet"})
+            cid = held["confirmation_id"]
+            proxy.pause()  # every connection refused
+            outcomes: list[dict[str, Any]] = []
+
+            async def confirm() -> None:
+                outcomes.append(await call(client, "confirm_action", {"confirmation_id": cid}))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(10):
+                    tg.start_soon(confirm)
+            assert [o["status"] for o in outcomes] == ["failed"] * 10, [o["message"] for o in outcomes]
+            assert all("confirm_action" in o["message"] for o in outcomes)
+            proxy.resume()
+            assert (await call(client, "confirm_action", {"confirmation_id": cid}))["status"] == "done"
+    finally:
+        proxy.stop()
+    assert sends(url) == 1
+
+
 async def test_past_the_wait_a_racing_confirmation_says_it_is_being_carried_out(
     fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
 ) -> None:

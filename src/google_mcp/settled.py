@@ -91,6 +91,17 @@ def settled(record: PendingRecord, running: bool, asked: Literal["confirm", "can
             message="It was cancelled; nothing was done. Call the tool again if the person still wants it.",
             **common,
         )
+    if record.status == "awaiting_confirmation":  # the one that claimed it released it: nothing went out
+        again = (
+            f"confirm_action(confirmation_id='{cid}') tries it again"
+            if record.kind == "pending"
+            else "call the tool again to ask the person again"
+        )
+        return WriteOutcome(
+            status="failed",
+            message=f"The confirmation that tried it could not carry it out and nothing was done; {again}.",
+            **common,
+        )
     if record.status == "executing" and running:
         later = (
             f"confirm_action(confirmation_id='{cid}') later reports how it ended"
