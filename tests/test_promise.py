@@ -496,8 +496,10 @@ async def test_every_tool_refuses_an_argument_it_does_not_know(fresh_sandbox: An
     assert writes(fresh_sandbox.url) == []
 
 
-async def test_pending_actions_are_capped_per_person(fresh_sandbox: Any, make_settings: Any) -> None:
-    settings = make_settings(fresh_sandbox.url, max_pending=3, max_pending_bytes=4000)
+async def test_pending_actions_are_capped_per_person(
+    fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
+) -> None:
+    settings = make_settings(fresh_sandbox.url, max_pending=3, max_pending_bytes=4000, **store_settings)
     async with connect(settings, person=None) as client:
         for n in range(3):
             await call(client, "gmail_send", {**MAIL, "subject": f"n{n}"})

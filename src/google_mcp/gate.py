@@ -12,7 +12,10 @@ Then, in order:
   one-time approval record; the answer consumes it atomically, so a replayed answer runs nothing;
 - otherwise a pending action is stored and the call returns `confirmation_required`; it runs only
   when confirmed (confirm_action, or `google-mcp approve` / POST /confirm/{id} with the approval key),
-  exactly once.
+  exactly once. A confirmation that finds it already being carried out waits (bounded) for the outcome
+  and reports that (settled.py).
+Whatever is held (pending actions and questions alike) counts against the person's cap, which the store
+checks and takes in the same atomic step as the write.
 """
 
 from __future__ import annotations
@@ -37,17 +40,19 @@ from google_mcp.errors import (
 )
 from google_mcp.models import Preview, Result, WriteOutcome
 from google_mcp.pending import (
+    Cap,
     Kind,
     MemoryStore,
     PendingRecord,
     PendingStore,
-    RedisStore,
     Status,
     StoreUnavailable,
     make_record,
 )
+from google_mcp.pending_redis import RedisStore
 from google_mcp.principal import current_principal
 from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso, redact
+from google_mcp.settled import leased, outcome_of, settled
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -164,14 +169,17 @@ class Gate:
         record.pending_action["conversation"] = current_conversation()  # its steps go where it began
         return record
 
-    async def _check_quota(self, principal: str, record: PendingRecord) -> None:
-        count, held_bytes = await self.store.usage(principal)
-        if count >= self.settings.max_pending:
+    async def _admit(self, record: PendingRecord) -> None:
+        """Store the record within its owner's cap, checked and taken in one atomic step."""
+        held = await self.store.create(record, Cap(self.settings.max_pending, self.settings.max_pending_bytes))
+        if held is None:
+            return
+        if held.count >= self.settings.max_pending:
             raise InvalidInput(
-                f"{count} actions already wait for the person's answer (the limit is "
+                f"{held.count} actions already wait for the person's answer (the limit is "
                 f"{self.settings.max_pending}). Ask them to approve or cancel some (list_pending_actions) first."
             )
-        size = held_bytes + record.size
+        size = held.bytes + record.size
         if size > self.settings.max_pending_bytes:
             raise InvalidInput(
                 f"The actions waiting for approval would hold {size} bytes (the limit is "
@@ -190,8 +198,7 @@ class Gate:
                 return record
         plan = await self.builders[tool](state, **args)
         record = self._record(principal, tool, args, plan, "elicitation")
-        await self._check_quota(principal, record)
-        await self.store.create(record)
+        await self._admit(record)
         await self.store.set_asking(key, record.session_id)
         await self.note("asked", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
         return record
@@ -245,8 +252,7 @@ class Gate:
     ) -> WriteOutcome:
         principal = principal or current_principal()
         record = self._record(principal, tool, args, plan, "pending")
-        await self._check_quota(principal, record)
-        await self.store.create(record)
+        await self._admit(record)
         await self.note("held", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
         cid, where = record.session_id, self._where_the_person_approves(record.session_id)
         if self.settings.confirmation == "strict":
@@ -294,7 +300,7 @@ class Gate:
                 "Call the tool again to get a new preview and ask the person again."
             )
         if claim != "claimed":
-            return self._settled(record)
+            return settled(*await outcome_of(self.store, record, self.settings.confirm_wait))
         return await self._execute(state, record, via)
 
     async def _finish(self, record: PendingRecord, status: Status, result: Any = None, error: str | None = None) -> str:
@@ -334,7 +340,7 @@ class Gate:
             again = self._again(record, " once the record is back")
             return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
         try:
-            result = await executor(state, record.op)
+            result = await leased(self.store, cid, executor(state, record.op))
         except NotSent as exc:
             await self.store.release(cid)
             again = self._again(record, "")
@@ -374,34 +380,6 @@ class Gate:
             record.tool, record.parameters, plan, principal=record.user_id, note=f"{why} Here is a fresh preview."
         )
 
-    @staticmethod
-    def _settled(record: PendingRecord) -> WriteOutcome:
-        common: dict[str, Any] = {
-            "tool": record.tool,
-            "preview": Preview(**record.preview),
-            "confirmation_id": record.session_id,
-        }
-        if record.status == "done":
-            return WriteOutcome(
-                status="done", message="Already done earlier; it was not run again.", result=record.result, **common
-            )
-        if record.status in ("failed", "stale"):
-            return WriteOutcome(
-                status="failed", message=f"It did not run earlier and is not retried: {record.error}", **common
-            )
-        if record.status in ("cancelled", "declined"):
-            return WriteOutcome(
-                status="cancelled",
-                message="It was cancelled; nothing was done. Call the tool again if the person still wants it.",
-                **common,
-            )
-        return WriteOutcome(
-            status="unknown",
-            message=(record.error or "It is executing or was interrupted while executing: its outcome is unknown.")
-            + " Check Gmail or Calendar before asking again; it is never re-run by itself.",
-            **common,
-        )
-
     async def cancel(
         self,
         confirmation_id: str,
@@ -423,7 +401,7 @@ class Gate:
                 preview=Preview(**record.preview),
                 confirmation_id=confirmation_id,
             )
-        return self._settled(record)
+        return settled(*await outcome_of(self.store, record, self.settings.confirm_wait), asked="cancel")
 
     async def pending(self, principal: str) -> list[PendingRecord]:
         return await self.store.awaiting(principal)

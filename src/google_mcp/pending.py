@@ -1,9 +1,11 @@
-"""Pending actions awaiting a person's consent: in Redis (shared, with a TTL) or in this process.
+"""Pending actions awaiting a person's consent: in this process, or in Redis (pending_redis.py).
 
 A record follows the original session schema: session_id, user_id, status, pending_action
 {tool_type, action, parameters}, preview, created_at, updated_at (plus expires_at and the outcome).
 The move out of awaiting_confirmation is one atomic step, so of any number of concurrent
-confirmations exactly one executes.
+confirmations exactly one executes; so is a new record's admission under its owner's cap. The
+confirmation that executes holds a lease on the record while it runs, which tells the others that it is
+being carried out (not interrupted by a process that died).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _status(value: str) -> Status:
     return value
 
 
-def _claim(value: str) -> Claim:
+def as_claim(value: str) -> Claim:
     if value not in CLAIMS:
         raise ValueError(f"not a claim result: {value!r}")
     return value
@@ -45,6 +47,7 @@ KEY = "google_mcp:pending:"
 WAITING = "google_mcp:waiting:"  # per owner: id -> "size expires_ts" of each action still awaiting an answer
 ASKING = "google_mcp:asking:"
 GRACE = 24 * 3600  # an expired record is kept this long so that "expired" can be told from "unknown"
+LEASE = 5.0  # seconds an executing claim stays alive without a renewal (renewed every LEASE / 5)
 
 
 class StoreUnavailable(GoogleMCPError):
@@ -59,7 +62,7 @@ def new_id() -> str:
     return drawn
 
 
-def _iso(ts: float) -> str:
+def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
@@ -147,23 +150,53 @@ def make_record(
         status="awaiting_confirmation",
         pending_action={"tool_type": tool_type, "action": tool, "parameters": parameters},
         preview=preview,
-        created_at=_iso(now),
-        updated_at=_iso(now),
-        expires_at=_iso(now + ttl),
+        created_at=iso(now),
+        updated_at=iso(now),
+        expires_at=iso(now + ttl),
         expires_ts=now + ttl,
     )
 
 
+@dataclass(frozen=True)
+class Cap:
+    """How much one owner may hold awaiting an answer: actions, and their bytes."""
+
+    count: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the owner already held when a new record did not fit under the cap (nothing was stored)."""
+
+    count: int
+    bytes: int
+
+
 class PendingStore(Protocol):
-    async def create(self, record: PendingRecord) -> None: ...
+    async def create(self, record: PendingRecord, cap: Cap) -> Held | None:
+        """Store the record if its owner's waiting records, with it, stay within the cap; checked and
+        taken in one step. None when stored; otherwise what the owner holds."""
+        ...
+
     async def get(self, session_id: str, user_id: str) -> PendingRecord | None: ...
-    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim: ...
+    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim:
+        """Move an awaiting record of this owner and kind to `to`; a claim to "executing" takes the lease."""
+        ...
+
+    async def renew(self, session_id: str) -> None:
+        """Keep the lease of an executing record alive for another LEASE seconds."""
+        ...
+
+    async def running(self, session_id: str) -> bool:
+        """Whether the record's lease is alive: the confirmation executing it is still at work."""
+        ...
+
     async def release(self, session_id: str) -> None: ...
     async def finish(
         self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None
     ) -> None: ...
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]: ...
-    async def usage(self, user_id: str) -> tuple[int, int]: ...
     async def asking(self, key: str) -> str | None: ...
     async def set_asking(self, key: str, session_id: str) -> None: ...
     async def health(self) -> dict[str, Any]: ...
@@ -177,6 +210,7 @@ class MemoryStore:
         self._records: dict[str, PendingRecord] = {}
         self._waiting: dict[str, set[str]] = {}  # per owner, the ids still awaiting an answer
         self._asking: dict[str, tuple[float, str]] = {}
+        self._leases: dict[str, float] = {}  # id -> monotonic deadline of an executing claim
         self._ttl = ttl
         self._lock = threading.Lock()
 
@@ -185,12 +219,23 @@ class MemoryStore:
         for key in [k for k, r in self._records.items() if r.expires_ts + GRACE < now]:
             record = self._records.pop(key)
             self._waiting.get(record.user_id, set()).discard(key)
+            self._leases.pop(key, None)
 
-    async def create(self, record: PendingRecord) -> None:
-        with self._lock:
+    def _held(self, user_id: str) -> list[PendingRecord]:
+        now = time.time()
+        found = (self._records.get(i) for i in self._waiting.get(user_id, set()))
+        return [r for r in found if r is not None and r.status == "awaiting_confirmation" and r.expires_ts > now]
+
+    async def create(self, record: PendingRecord, cap: Cap) -> Held | None:
+        with self._lock:  # the same lock as every claim: nothing is admitted between the count and the write
             self._sweep()
+            held = self._held(record.user_id)
+            count, size = len(held), sum(r.size for r in held)
+            if count >= cap.count or size + record.size > cap.bytes:
+                return Held(count, size)
             self._records[record.session_id] = record
             self._waiting.setdefault(record.user_id, set()).add(record.session_id)
+            return None
 
     async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
         with self._lock:
@@ -203,43 +248,45 @@ class MemoryStore:
             if record is None or record.user_id != user_id or record.kind != kind:
                 return "missing"
             if record.status != "awaiting_confirmation":
-                return _claim(record.status)
+                return as_claim(record.status)
             self._waiting.get(user_id, set()).discard(session_id)
             if record.expires_ts <= time.time():
                 return "expired"
             record.status = to
-            record.updated_at = _iso(time.time())
+            record.updated_at = iso(time.time())
+            if to == "executing":
+                self._leases[session_id] = time.monotonic() + LEASE
             return "claimed"
+
+    async def renew(self, session_id: str) -> None:
+        with self._lock:
+            record = self._records.get(session_id)
+            if record is not None and record.status == "executing":
+                self._leases[session_id] = time.monotonic() + LEASE
+
+    async def running(self, session_id: str) -> bool:
+        with self._lock:
+            return self._leases.get(session_id, 0.0) > time.monotonic()
 
     async def release(self, session_id: str) -> None:
         with self._lock:
             record = self._records[session_id]
+            self._leases.pop(session_id, None)
             if record.status == "executing":
-                record.status, record.updated_at = "awaiting_confirmation", _iso(time.time())
+                record.status, record.updated_at = "awaiting_confirmation", iso(time.time())
                 self._waiting.setdefault(record.user_id, set()).add(session_id)
 
     async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
         with self._lock:
             record = self._records[session_id]
+            self._leases.pop(session_id, None)
             record.status, record.result, record.error = status, result, error
-            record.updated_at = _iso(time.time())
+            record.updated_at = iso(time.time())
 
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
-        now = time.time()
         with self._lock:
-            found = [self._records[i] for i in self._waiting.get(user_id, set()) if i in self._records]
-            return sorted(
-                (
-                    r
-                    for r in found
-                    if r.status == "awaiting_confirmation" and r.expires_ts > now and kind in (None, r.kind)
-                ),
-                key=lambda r: r.created_at,
-            )
-
-    async def usage(self, user_id: str) -> tuple[int, int]:
-        held = await self.awaiting(user_id, kind=None)
-        return len(held), sum(r.size for r in held)
+            held = self._held(user_id)
+        return sorted((r for r in held if kind in (None, r.kind)), key=lambda r: r.created_at)
 
     async def asking(self, key: str) -> str | None:
         with self._lock:
@@ -260,32 +307,6 @@ class MemoryStore:
         return None
 
 
-# KEYS[1] record, KEYS[2] the owner's waiting index; ARGV: owner, now, updated_at, target status, kind, id
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
-if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return 'missing' end
-if (redis.call('HGET', KEYS[1], 'kind') or 'pending') ~= ARGV[5] then return 'missing' end
-local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'awaiting_confirmation' then return status end
-redis.call('HDEL', KEYS[2], ARGV[6])
-if tonumber(redis.call('HGET', KEYS[1], 'expires_ts')) <= tonumber(ARGV[2]) then return 'expired' end
-redis.call('HSET', KEYS[1], 'status', ARGV[4], 'updated_at', ARGV[3])
-return 'claimed'
-"""
-
-
-# KEYS[1] record; ARGV: updated_at, id. Back to waiting, in its owner's index too.
-_RELEASE = """
-if redis.call('HGET', KEYS[1], 'status') == 'executing' then
-  redis.call('HSET', KEYS[1], 'status', 'awaiting_confirmation', 'updated_at', ARGV[1])
-  local owner = redis.call('HGET', KEYS[1], 'user_id')
-  local entry = redis.call('HGET', KEYS[1], 'size') .. ' ' .. redis.call('HGET', KEYS[1], 'expires_ts')
-  redis.call('HSET', 'google_mcp:waiting:' .. owner, ARGV[2], entry)
-end
-return 1
-"""
-
-
 def redis_client(url: str) -> Any:
     """The one way this package talks to Redis: a dead pooled connection (after a Redis restart) is
     replaced and the command tried once more, instead of reporting Redis as unreachable."""
@@ -303,109 +324,3 @@ def redis_client(url: str) -> Any:
         retry_on_error=[RedisConnectionError],
         health_check_interval=10,
     )
-
-
-class RedisStore:
-    def __init__(self, url: str, ttl: int) -> None:
-        self._redis = redis_client(url)
-        self._ttl = ttl
-        self._claim = self._redis.register_script(_CLAIM)
-        self._release = self._redis.register_script(_RELEASE)
-
-    async def _call(self, coro: Any) -> Any:
-        import redis.exceptions
-
-        try:
-            return await coro
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailable(
-                f"The confirmation store (Redis) is unreachable ({type(exc).__name__}); nothing was done. "
-                "Try again once it is back."
-            ) from None
-
-    async def create(self, record: PendingRecord) -> None:
-        key = KEY + record.session_id
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=dict(record.to_hash()))  # type: ignore[arg-type]
-            pipe.expire(key, self._ttl + GRACE)
-            waiting = WAITING + record.user_id
-            pipe.hset(waiting, record.session_id, f"{record.size} {record.expires_ts!r}")
-            pipe.expire(waiting, self._ttl + GRACE)
-            await self._call(pipe.execute())
-
-    async def get(self, session_id: str, user_id: str) -> PendingRecord | None:
-        data = await self._call(self._redis.hgetall(KEY + session_id))
-        if not data or data.get("user_id") != user_id:
-            return None
-        return PendingRecord.from_hash(data)
-
-    async def claim(self, session_id: str, user_id: str, to: Status, kind: Kind = "pending") -> Claim:
-        result = await self._call(
-            self._claim(
-                keys=[KEY + session_id, WAITING + user_id],
-                args=[user_id, repr(time.time()), _iso(time.time()), to, kind, session_id],
-            )
-        )
-        return _claim(str(result))
-
-    async def release(self, session_id: str) -> None:
-        await self._call(self._release(keys=[KEY + session_id], args=[_iso(time.time()), session_id]))
-
-    async def asking(self, key: str) -> str | None:
-        found = await self._call(self._redis.get(ASKING + key))
-        return str(found) if found else None
-
-    async def set_asking(self, key: str, session_id: str) -> None:
-        await self._call(self._redis.set(ASKING + key, session_id, ex=self._ttl))
-
-    async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
-        await self._call(
-            self._redis.hset(
-                KEY + session_id,
-                mapping={
-                    "status": status,
-                    "result": json.dumps(result),
-                    "error": error or "",
-                    "updated_at": _iso(time.time()),
-                },
-            )
-        )
-
-    async def _waiting(self, user_id: str) -> dict[str, int]:
-        """The owner's waiting actions and their sizes, from its index (never its whole history)."""
-        index = await self._call(self._redis.hgetall(WAITING + user_id))
-        now = time.time()
-        stale = [i for i, entry in index.items() if float(entry.split()[1]) <= now]
-        if stale:
-            await self._call(self._redis.hdel(WAITING + user_id, *stale))
-        return {i: int(entry.split()[0]) for i, entry in index.items() if i not in stale}
-
-    async def usage(self, user_id: str) -> tuple[int, int]:
-        sizes = await self._waiting(user_id)
-        return len(sizes), sum(sizes.values())
-
-    async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]:
-        ids = sorted(await self._waiting(user_id))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for session_id in ids:
-                pipe.hgetall(KEY + session_id)
-            rows = await self._call(pipe.execute())
-        now = time.time()
-        out = []
-        for data in rows:
-            if not data or data.get("user_id") != user_id:
-                continue
-            record = PendingRecord.from_hash(data)
-            if record.status == "awaiting_confirmation" and record.expires_ts > now and kind in (None, record.kind):
-                out.append(record)
-        return sorted(out, key=lambda r: r.created_at)
-
-    async def health(self) -> dict[str, Any]:
-        try:
-            await self._call(self._redis.ping())
-        except StoreUnavailable:
-            return {"ok": False, "backend": "redis", "error": "unreachable"}
-        return {"ok": True, "backend": "redis"}
-
-    async def close(self) -> None:
-        await self._redis.aclose()

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     approval_key_file: Path | None = None
     max_pending: int = 25
     max_pending_bytes: int = 64 * 1024 * 1024
+    confirm_wait: float = Field(
+        default=15.0,
+        ge=0,
+        description="seconds a confirmation that finds its action being carried out waits for the outcome",
+    )
 
     # Slack and SMS: their groups are on when configured
     slack_token: SecretStr | None = Field(default=None, description="a Slack bot token (xoxb-…)")
