@@ -57,6 +57,8 @@ class TcpProxy:
         self._answers: list[tuple[_Rule, bytes]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._swallow = False
+        self._held_rule: _Rule | None = None
+        self.held = 0
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -88,6 +90,16 @@ class TcpProxy:
         """`method` may be "WRITE": any of POST, PUT, PATCH, DELETE."""
         with self._lock:
             self._rules.append(_Rule(method, re.compile(path_regex), count))
+
+    def hold_answers(self, method: str, path_regex: str) -> None:
+        """Forward matching requests, then keep Google's answer until `release_answers()`: the request has landed
+        and its caller is still waiting. `held` counts the answers being kept."""
+        self._held_rule = _Rule(method, re.compile(path_regex), 1_000_000)
+        self._release = asyncio.Event()
+        self.held = 0
+
+    def release_answers(self) -> None:
+        self._loop.call_soon_threadsafe(self._release.set)
 
     def swallow_reused(self, on: bool = True) -> None:
         self._swallow = on
@@ -197,6 +209,10 @@ class TcpProxy:
                 up_writer.write(request)
                 await up_writer.drain()
                 response = await _read_message(up_reader, request=False)
+                rule = self._held_rule
+                if rule is not None and rule.method == method and rule.path.search(path):
+                    self.held += 1
+                    await self._release.wait()
                 self.seen.append(Seen(method, path, answered=not drop and response is not None))
                 if drop or response is None:
                     writer.close()

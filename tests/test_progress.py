@@ -3,6 +3,7 @@ a big search, never inside a request on the wire."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -91,3 +92,44 @@ async def test_the_router_reports_each_step_it_has_taken(fresh_sandbox: Any, mak
             result = await client.call_tool("ask", {"request": "Read me the invoice"}, progress_callback=progress)
     assert not result.is_error
     assert seen == [(1, "step 1: gmail_search"), (2, "step 2: gmail_search, gmail_get_message")]
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_a_confirmation_cancelled_while_its_send_is_on_the_wire_still_records_the_send(
+    fresh_sandbox: Any, make_settings: Any, store: str, request: pytest.FixtureRequest
+) -> None:
+    """A client gives up on confirm_action after the mail reached Google: the send is not 'not done', and not
+    unknown either: the record and the action say done, and asking again reports it, never sends it twice."""
+    from tcp_proxy import TcpProxy
+
+    extra = {"redis_url": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    proxy = TcpProxy.to(fresh_sandbox.url)
+    try:
+        async with connect(make_settings(proxy.url, **extra), person=None) as client:
+            held = await call(
+                client, "gmail_send", {"to": ["dana.whitfield@example.com"], "subject": "Q3", "body_text": "x"}
+            )
+            proxy.hold_answers("POST", r"/messages/send\?")
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.call_tool, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+                with anyio.fail_after(20):
+                    while proxy.held == 0:  # the send has reached Google; its answer is on its way back
+                        await anyio.sleep(0.02)
+                # the answer comes back a moment after the client gave up (the in-process cancel lands at once;
+                # a client's cancel waits for the server's handler, so the answer cannot wait for the cancel)
+                threading.Timer(0.5, proxy.release_answers).start()
+                tg.cancel_scope.cancel()
+            cid = held["confirmation_id"]
+            with anyio.fail_after(20):
+                while True:  # the cancelled confirmation finishes its bookkeeping in the server
+                    again = await call(client, "confirm_action", {"confirmation_id": cid})
+                    if again["status"] != "executing":
+                        break
+            assert again["status"] == "done" and again["result"]["id"], again
+            log = await call(client, "activity_log", {})
+            steps = [e["step"] for e in log["entries"] if e.get("confirmation_id") == cid]
+            assert "done" in steps and "unknown" not in steps, steps
+    finally:
+        proxy.stop()
+    sent = [r for r in requests(fresh_sandbox.url) if r["path"].endswith("/messages/send") and r["status"] < 300]
+    assert len(sent) == 1

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 from pydantic import BaseModel, Field
 
 from google_mcp.errors import (
@@ -225,6 +226,11 @@ class Gate:
     async def run_now(self, state: Any, tool: str, plan: Plan, how: str) -> WriteOutcome:
         """Auto-approved (or approved by the person through the router's mid-call question)."""
         principal = current_principal()
+        with anyio.CancelScope(shield=True):  # as confirm: once approved, it ends known, cancelled or not
+            outcome = await self._run_now(state, tool, plan, how, principal)
+        return outcome
+
+    async def _run_now(self, state: Any, tool: str, plan: Plan, how: str, principal: str) -> WriteOutcome:
         try:
             await self.note("approved", tool, principal, required=True, status="executing", approved_by=how)
         except RecordUnavailable as exc:
@@ -287,8 +293,13 @@ class Gate:
                 "Strict confirmation is on: only the person can approve, in their client or "
                 f"{self._where_the_person_approves(confirmation_id)}. Ask them to approve it there."
             )
-        claim = await self.store.claim(confirmation_id, principal, "executing", kind)
-        record = await self.store.get(confirmation_id, principal)
+        # From the claim on, the action runs to a known end even if the client gives up on this request: a
+        # cancellation must not leave a send that reached Google recorded as executing (then "unknown").
+        with anyio.CancelScope(shield=True):
+            claim = await self.store.claim(confirmation_id, principal, "executing", kind)
+            record = await self.store.get(confirmation_id, principal)
+            if claim == "claimed" and record is not None:
+                return await self._execute(state, record, via)
         if claim == "missing" or record is None:
             raise NotFound(
                 f"No pending action {confirmation_id!r}. Use list_pending_actions to see yours, or call the tool again."
@@ -299,9 +310,7 @@ class Gate:
                 "That confirmation expired before it was approved, so nothing was done. "
                 "Call the tool again to get a new preview and ask the person again."
             )
-        if claim != "claimed":
-            return settled(*await outcome_of(self.store, record, self.settings.confirm_wait))
-        return await self._execute(state, record, via)
+        return settled(*await outcome_of(self.store, record, self.settings.confirm_wait))
 
     async def _finish(self, record: PendingRecord, status: Status, result: Any = None, error: str | None = None) -> str:
         """Record how an action ended. If the store is gone, say so; never suggest doing it again."""
