@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import anyio
 import httpx2
@@ -58,12 +61,61 @@ class Memory:
         self.client = client_info
 
 
+@dataclass
+class Walk:
+    """Where a person's browser went, following a sign-in link from start to end."""
+
+    visited: list[str] = field(default_factory=list)
+    consent: httpx2.Response | None = None  # our consent page, when it was shown
+    end: httpx2.Response | None = None  # the page it stopped at, when it stopped at one of ours
+    left_to: str | None = None  # the address elsewhere it was sent to (the client's redirect URI)
+
+    @property
+    def code(self) -> str | None:
+        query = parse_qs(urlparse(self.left_to or "").query)
+        return query["code"][0] if "code" in query else None
+
+
+CONSENT_FORM = re.compile(r'<form method=post action="(/oauth/consent/[^"]+)">.*?name=csrf value="([^"]*)"', re.S)
+
+
+async def walk(
+    http: httpx2.AsyncClient, url: str, account: str, decision: str | None = "allow", ours: tuple[str, ...] = ()
+) -> Walk:
+    """A person's browser follows `url`: our pages, Google's consent screen (where they choose `account`),
+    our consent page (where they click `decision`; None: they stop there), until it is sent elsewhere."""
+    walked, where = Walk(), url
+    hosts = {urlparse(url).netloc, *ours}
+    method, form = "GET", None
+    while True:
+        walked.visited.append(where)
+        if urlparse(where).netloc not in hosts and "/o/oauth2/auth" not in where:
+            walked.left_to = where  # never fetched: the client's address
+            return walked
+        if "/o/oauth2/auth" in where:
+            where += "&" + urlencode({"login_hint": account})
+        answer = await http.request(method, where, data=form)
+        method, form = "GET", None
+        if answer.status_code in (302, 303):
+            where = urljoin(where, answer.headers["location"])
+            continue
+        found = CONSENT_FORM.search(answer.text) if answer.status_code == 200 else None
+        if found is None or decision is None:
+            walked.end = answer
+            if found is not None:
+                walked.consent = answer
+            return walked
+        walked.consent = answer
+        method, form = "POST", {"csrf": html.unescape(found.group(2)), "decision": decision}
+        where = urljoin(where, found.group(1))
+
+
 class Browser:
     """The person's browser: follows our /authorize to Google's consent screen, where they pick `account`,
-    and back; the client gets the code from its redirect."""
+    then our consent page, where they allow the client; the client gets the code from its redirect."""
 
     def __init__(self, account: str) -> None:
-        self.account, self.visits = account, 0
+        self.account, self.visits, self.consents = account, 0, 0
         self.result: AuthorizationCodeResult | None = None
         self.storage: Memory | None = None
 
@@ -75,14 +127,10 @@ class Browser:
     async def open(self, url: str) -> None:
         self.visits += 1
         async with httpx2.AsyncClient(follow_redirects=False, timeout=30) as http:
-            to_google = await http.get(url)
-            assert to_google.status_code == 302, to_google.text
-            chosen = to_google.headers["location"] + "&" + urlencode({"login_hint": self.account})
-            back = await http.get(chosen)
-            assert back.status_code == 302, back.text
-            to_client = await http.get(back.headers["location"])
-            assert to_client.status_code == 302, to_client.text
-        query = parse_qs(urlparse(to_client.headers["location"]).query)
+            walked = await walk(http, url, self.account)
+        assert walked.left_to is not None, walked.end.text if walked.end else walked.visited
+        self.consents += walked.consent is not None
+        query = parse_qs(urlparse(walked.left_to).query)
         self.result = AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0])
 
     async def code(self) -> AuthorizationCodeResult:

@@ -80,8 +80,8 @@ class OAuth:
             raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
         redirect = query.get("redirect_uri", "")
         parsed = urlparse(redirect)
-        if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise OAuthError(400, "invalid_request", "redirect_uri must be a loopback http URL.")
+        if parsed.scheme not in ("http", "https") or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise OAuthError(400, "invalid_request", "redirect_uri must be a loopback URL (http, or https).")
         if query.get("response_type") != "code":
             raise OAuthError(400, "unsupported_response_type", "Only response_type=code is supported.")
         scopes = frozenset(query.get("scope", "").split())
