@@ -518,3 +518,47 @@ async def test_signed_in_clients_each_ask_once_per_person(server: Served) -> Non
     async with signed_in(server.url, browser) as alex:
         await call(alex, "gmail_list_labels")
     assert browser.visits == 1 and browser.consents == 1
+
+
+async def test_a_remembered_decision_covers_only_the_redirect_uri_allowed(server: Served) -> None:
+    other = "http://127.0.0.1:9/elsewhere"
+    async with httpx2.AsyncClient(timeout=30) as http:
+        client = await register(http, server.url, APP_REDIRECT, "Desk", redirect_uris=[APP_REDIRECT, other])
+        _, challenge = pkce()
+        allowed = await walk(http, authorize_link(server.url, client["client_id"], APP_REDIRECT, challenge), JORDAN)
+        assert allowed.consent is not None and allowed.code is not None
+        asked = await walk(
+            http, authorize_link(server.url, client["client_id"], other, challenge), JORDAN, decision=None
+        )
+        assert asked.consent is not None and asked.left_to is None
+        assert "/elsewhere" in asked.consent.text
+
+
+async def test_a_metadata_document_with_a_redirect_uri_off_https_is_refused(fresh_sandbox: Any, tmp_path: Any) -> None:
+    from test_people import DocumentHost
+
+    docs = DocumentHost(tmp_path)
+    for name, redirect in (("good", "https://app.example/cb"), ("plain", "http://collector.invalid/cb")):
+        docs.documents[f"/clients/{name}.json"] = {
+            "client_id": f"{docs.url}/clients/{name}.json",
+            "client_name": name,
+            "redirect_uris": [redirect],
+            "token_endpoint_auth_method": "none",
+        }
+    served = shared_server(
+        fresh_sandbox.url, tmp_path, GOOGLE_MCP_CIMD_ALLOW_PRIVATE="true", SSL_CERT_FILE=str(docs.cert)
+    )
+    try:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            _, challenge = pkce()
+            good = await http.get(
+                authorize_link(served.url, docs.url + "/clients/good.json", "https://app.example/cb", challenge)
+            )
+            assert good.status_code == 302 and "/oauth/begin?" in good.headers["location"]
+            plain = await http.get(
+                authorize_link(served.url, docs.url + "/clients/plain.json", "http://collector.invalid/cb", challenge)
+            )
+            assert plain.status_code == 400 and "location" not in plain.headers
+    finally:
+        served.stop()
+        docs.close()
