@@ -342,7 +342,11 @@ def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> 
     secrets_file.write_text('{"web": {"client_id": "id", "client_secret": "s"}}')
     ready = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com", GOOGLE_MCP_CLIENT_SECRETS_FILE=str(secrets_file))
     assert f"Google OAuth client: {secrets_file}" in ready and "GOOGLE_MCP_CLIENT_SECRETS_FILE" not in ready
-    assert "use an https://" in doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
+    exposed = doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
+    assert "use an https://" in exposed and "set GOOGLE_MCP_ALLOWED_ACCOUNTS" in exposed
+    assert "Who may sign in: every Google account" in plain  # on loopback, said plainly
+    listed = doctor(GOOGLE_MCP_ALLOWED_ACCOUNTS=ALEX, GOOGLE_MCP_ALLOWED_DOMAINS="example.org")
+    assert f"Who may sign in: {ALEX}, *@example.org (Workspace)" in listed
     assert "Watches serve one person's account" in doctor(GOOGLE_MCP_WATCH="gmail")
     assert "every 5 s for resource updates in this process, each person's to them" in doctor(
         GOOGLE_MCP_POLL_SECONDS="5"

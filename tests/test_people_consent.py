@@ -141,7 +141,11 @@ async def test_only_the_browser_that_opened_the_link_can_answer_the_consent_page
         begin = (await stranger.get(authorize_link(url, client["client_id"], STRANGER_REDIRECT, challenge))).headers
         link = begin["location"]
         assert link.startswith(url + "/oauth/begin?")
-        walked = await walk(person, link, ALEX, decision=None)  # the person stops at our page
+        to_google = await person.get(link)
+        assert to_google.status_code == 302
+        claimed = await stranger.get(link)  # opened in a second browser before Google returned: refused
+        assert claimed.status_code == 400 and "location" not in claimed.headers
+        walked = await walk(person, to_google.headers["location"], ALEX, decision=None, ours=(urlparse(url).netloc,))
         assert walked.consent is not None
         ask = walked.visited[-1]
         csrf = walked.consent.text.split("name=csrf value=")[1].split('"')[1]
@@ -155,8 +159,6 @@ async def test_only_the_browser_that_opened_the_link_can_answer_the_consent_page
         assert without_token.status_code == 403 and "location" not in without_token.headers
         wrong_token = await person.post(ask, data={"csrf": csrf[:-2] + "xx", "decision": "allow"})
         assert wrong_token.status_code == 403
-        claimed = await stranger.get(link)  # the link is the person's browser's now
-        assert claimed.status_code == 400 and "location" not in claimed.headers
         denied = await person.post(ask, data={"csrf": csrf, "decision": "deny"})
         assert denied.status_code == 200 and "location" not in denied.headers
 
