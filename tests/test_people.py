@@ -268,8 +268,9 @@ async def test_no_token_a_forged_one_or_one_for_another_audience_gets_in(shared:
             "state": "s",
             "resource": "http://127.0.0.1:1/mcp",
         }
-        answer = await http.get(url + "/authorize?" + urlencode(query))
-        assert answer.status_code == 302 and "error=invalid_target" in answer.headers["location"]
+        answer = await http.get(url + "/authorize?" + urlencode(query))  # told to the person, not the client:
+        assert answer.status_code == 400 and "location" not in answer.headers  # nobody allowed its redirect URI
+        assert "invalid_target" in answer.text and "Nothing was sent" in answer.text
 
 
 async def test_a_revoked_google_grant_signs_out_only_its_person(shared: Served, fresh_sandbox: Any) -> None:

@@ -73,7 +73,8 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
         names = [linked.default, *(a for a in linked.accounts if a != linked.default)]
         items = "".join(f"<li>{html.escape(n)}{' (first)' if n == linked.default else ''}</li>" for n in names)
         body = f"<ul>{items}</ul><p>Tools act as your first account unless given <code>account</code>.</p>"
-        return _page("Your Google accounts", body + '<p><a href="/link">Link another Google account</a></p>')
+        more = '<p><a href="/link">Link another Google account</a> · <a href="/clients">Clients you allowed</a></p>'
+        return _page("Your Google accounts", body + more)
 
     async def signed_in(request: Request, cid: str) -> Any:
         session = await provider.session(request.cookies.get(COOKIE))

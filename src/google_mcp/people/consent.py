@@ -79,7 +79,8 @@ async def _consent_html(provider: Provider, ask: str, pending: dict[str, Any]) -
         f"<dt>Signed in with Google as</dt><dd>{html.escape(str(pending['email']))}</dd>"
         f"<dt>Access</dt><dd><ul>{scopes}</ul></dd>"
         "</dl>"
-        "<p>Allow it only if you started this sign-in from that client yourself.</p>"
+        "<p>Allow it only if you started this sign-in from that client yourself. Allowing is remembered for "
+        'this client at this address; <a href="/clients">your clients</a> lists it, to withdraw it.</p>'
         f'<form method=post action="/oauth/consent/{html.escape(ask)}">'
         f'<input type=hidden name=csrf value="{html.escape(str(pending["csrf"]))}">'
         "<button name=decision value=allow type=submit>Allow</button>"
