@@ -21,7 +21,8 @@ from helpers import control
 from mcp_helpers import call
 from redis_server import free_port
 from served import Served
-from test_people import ALEX, MAIL, Browser, shared, signed_in  # noqa: F401 - `shared` is a fixture
+from test_people import ALEX, MAIL, Browser, shared, shared_server, signed_in  # noqa: F401 - `shared` is a fixture
+from test_people_consent import authorize_link, pkce
 
 pytestmark = pytest.mark.anyio
 
@@ -201,15 +202,11 @@ async def test_an_allowed_front_end_calls_chat_and_another_origin_is_refused(fre
             other.close()
 
 
-async def test_in_chromium_the_consent_page_sends_the_code_on_only_after_allow(
-    fresh_sandbox: Any, tmp_path: Any
-) -> None:
+@pytest.mark.slow
+async def test_in_chromium_allow_on_the_consent_page_sends_the_code_on(fresh_sandbox: Any, tmp_path: Any) -> None:
     """A real browser applies the page's form-action to the redirect that answers Allow: the client's
-    address is allowed there, and the code arrives; the page cannot be framed."""
+    address is allowed there, and the code arrives."""
     from playwright.async_api import async_playwright
-
-    from test_people import shared_server
-    from test_people_consent import authorize_link, pkce
 
     client_site = Site("<!doctype html><title>the client</title>")
     server = shared_server(fresh_sandbox.url, tmp_path)

@@ -213,6 +213,7 @@ def grant_rows(path: Any) -> int:
         return int(db.execute("SELECT count(*) FROM kv WHERE k LIKE 'grant:%'").fetchone()[0])
 
 
+@pytest.mark.slow
 async def test_only_admitted_accounts_sign_in_and_the_others_are_told_so(fresh_sandbox: Any, tmp_path: Any) -> None:
     served = shared_server(
         fresh_sandbox.url,
@@ -246,6 +247,7 @@ async def test_only_admitted_accounts_sign_in_and_the_others_are_told_so(fresh_s
         served.stop()
 
 
+@pytest.mark.slow
 def test_a_shared_server_off_loopback_will_not_start_without_naming_who_may_sign_in(tmp_path: Any) -> None:
     port = free_port()
     env = _env(
@@ -362,6 +364,7 @@ async def test_https_and_loopback_redirect_uris_are_registered(server: Served) -
             await register(http, server.url, redirect, "Desk")
 
 
+@pytest.mark.slow
 async def test_an_unused_registration_expires_and_one_with_tokens_is_kept(fresh_sandbox: Any, tmp_path: Any) -> None:
     served = shared_server(fresh_sandbox.url, tmp_path, GOOGLE_MCP_UNUSED_CLIENT_TTL="4")
     url = served.url
@@ -428,6 +431,7 @@ def cookie_flags(answer: httpx2.Response, name: str) -> set[str]:
     raise AssertionError(f"no {name} cookie set: {answer.headers}")
 
 
+@pytest.mark.slow
 async def test_our_cookies_are_httponly_lax_and_secure_when_the_public_address_is_https(
     server: Served, fresh_sandbox: Any, tmp_path: Any
 ) -> None:
@@ -469,6 +473,7 @@ async def test_our_cookies_are_httponly_lax_and_secure_when_the_public_address_i
         secure.stop()
 
 
+@pytest.mark.slow
 async def test_the_stored_grants_are_unreadable_without_the_key(fresh_sandbox: Any, tmp_path: Any) -> None:
     from cryptography.fernet import Fernet, InvalidToken
 
@@ -498,6 +503,7 @@ async def test_the_stored_grants_are_unreadable_without_the_key(fresh_sandbox: A
     assert Fernet(key).decrypt(sealed).decode() in google  # and with the key, it is the grant
 
 
+@pytest.mark.slow
 async def test_an_id_token_for_another_application_signs_nobody_in(fresh_sandbox: Any, tmp_path: Any) -> None:
     served = shared_server(fresh_sandbox.url, tmp_path)
     try:
@@ -536,6 +542,7 @@ async def test_a_remembered_decision_covers_only_the_redirect_uri_allowed(server
         assert "/elsewhere" in asked.consent.text
 
 
+@pytest.mark.slow
 async def test_a_metadata_document_with_a_redirect_uri_off_https_is_refused(fresh_sandbox: Any, tmp_path: Any) -> None:
     from test_people import DocumentHost
 
