@@ -21,7 +21,8 @@ from helpers import control
 from mcp_helpers import call
 from redis_server import free_port
 from served import Served
-from test_people import ALEX, MAIL, Browser, shared, signed_in  # noqa: F401 - `shared` is a fixture
+from test_people import ALEX, MAIL, Browser, shared, shared_server, signed_in  # noqa: F401 - `shared` is a fixture
+from test_people_consent import authorize_link, pkce
 
 pytestmark = pytest.mark.anyio
 
@@ -199,3 +200,35 @@ async def test_an_allowed_front_end_calls_chat_and_another_origin_is_refused(fre
             server.stop()
             allowed.close()
             other.close()
+
+
+@pytest.mark.slow
+async def test_in_chromium_allow_on_the_consent_page_sends_the_code_on(fresh_sandbox: Any, tmp_path: Any) -> None:
+    """A real browser applies the page's form-action to the redirect that answers Allow: the client's
+    address is allowed there, and the code arrives."""
+    from playwright.async_api import async_playwright
+
+    client_site = Site("<!doctype html><title>the client</title>")
+    server = shared_server(fresh_sandbox.url, tmp_path)
+    try:
+        redirect = client_site.url + "callback"
+        async with httpx2.AsyncClient(timeout=10) as http:
+            body = {"client_name": "Desk", "redirect_uris": [redirect], "token_endpoint_auth_method": "none"}
+            client = (await http.post(server.url + "/register", json=body)).json()
+        _, challenge = pkce()
+        link = authorize_link(server.url, client["client_id"], redirect, challenge)
+        async with async_playwright() as pw:
+            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            try:
+                page = await (await chromium.new_context()).new_page()
+                await page.goto(link)  # on to Google (the sandbox signs in its first account), back to us
+                assert await page.title() == "Allow this client?", await page.content()
+                assert "Desk" in await page.content() and ALEX in await page.content()
+                async with page.expect_navigation(url=f"{redirect}?*"):
+                    await page.click("button[value=allow]")
+                assert "code=" in page.url and await page.title() == "the client"
+            finally:
+                await chromium.close()
+    finally:
+        server.stop()
+        client_site.close()

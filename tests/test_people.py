@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import anyio
 import httpx2
@@ -58,12 +61,61 @@ class Memory:
         self.client = client_info
 
 
+@dataclass
+class Walk:
+    """Where a person's browser went, following a sign-in link from start to end."""
+
+    visited: list[str] = field(default_factory=list)
+    consent: httpx2.Response | None = None  # our consent page, when it was shown
+    end: httpx2.Response | None = None  # the page it stopped at, when it stopped at one of ours
+    left_to: str | None = None  # the address elsewhere it was sent to (the client's redirect URI)
+
+    @property
+    def code(self) -> str | None:
+        query = parse_qs(urlparse(self.left_to or "").query)
+        return query["code"][0] if "code" in query else None
+
+
+CONSENT_FORM = re.compile(r'<form method=post action="(/oauth/consent/[^"]+)">.*?name=csrf value="([^"]*)"', re.S)
+
+
+async def walk(
+    http: httpx2.AsyncClient, url: str, account: str, decision: str | None = "allow", ours: tuple[str, ...] = ()
+) -> Walk:
+    """A person's browser follows `url`: our pages, Google's consent screen (where they choose `account`),
+    our consent page (where they click `decision`; None: they stop there), until it is sent elsewhere."""
+    walked, where = Walk(), url
+    hosts = {urlparse(url).netloc, *ours}
+    method, form = "GET", None
+    while True:
+        walked.visited.append(where)
+        if urlparse(where).netloc not in hosts and "/o/oauth2/auth" not in where:
+            walked.left_to = where  # never fetched: the client's address
+            return walked
+        if "/o/oauth2/auth" in where:
+            where += "&" + urlencode({"login_hint": account})
+        answer = await http.request(method, where, data=form)
+        method, form = "GET", None
+        if answer.status_code in (302, 303):
+            where = urljoin(where, answer.headers["location"])
+            continue
+        found = CONSENT_FORM.search(answer.text) if answer.status_code == 200 else None
+        if found is None or decision is None:
+            walked.end = answer
+            if found is not None:
+                walked.consent = answer
+            return walked
+        walked.consent = answer
+        method, form = "POST", {"csrf": html.unescape(found.group(2)), "decision": decision}
+        where = urljoin(where, found.group(1))
+
+
 class Browser:
     """The person's browser: follows our /authorize to Google's consent screen, where they pick `account`,
-    and back; the client gets the code from its redirect."""
+    then our consent page, where they allow the client; the client gets the code from its redirect."""
 
     def __init__(self, account: str) -> None:
-        self.account, self.visits = account, 0
+        self.account, self.visits, self.consents = account, 0, 0
         self.result: AuthorizationCodeResult | None = None
         self.storage: Memory | None = None
 
@@ -75,14 +127,10 @@ class Browser:
     async def open(self, url: str) -> None:
         self.visits += 1
         async with httpx2.AsyncClient(follow_redirects=False, timeout=30) as http:
-            to_google = await http.get(url)
-            assert to_google.status_code == 302, to_google.text
-            chosen = to_google.headers["location"] + "&" + urlencode({"login_hint": self.account})
-            back = await http.get(chosen)
-            assert back.status_code == 302, back.text
-            to_client = await http.get(back.headers["location"])
-            assert to_client.status_code == 302, to_client.text
-        query = parse_qs(urlparse(to_client.headers["location"]).query)
+            walked = await walk(http, url, self.account)
+        assert walked.left_to is not None, walked.end.text if walked.end else walked.visited
+        self.consents += walked.consent is not None
+        query = parse_qs(urlparse(walked.left_to).query)
         self.result = AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0])
 
     async def code(self) -> AuthorizationCodeResult:
@@ -220,8 +268,9 @@ async def test_no_token_a_forged_one_or_one_for_another_audience_gets_in(shared:
             "state": "s",
             "resource": "http://127.0.0.1:1/mcp",
         }
-        answer = await http.get(url + "/authorize?" + urlencode(query))
-        assert answer.status_code == 302 and "error=invalid_target" in answer.headers["location"]
+        answer = await http.get(url + "/authorize?" + urlencode(query))  # told to the person, not the client:
+        assert answer.status_code == 400 and "location" not in answer.headers  # nobody allowed its redirect URI
+        assert "invalid_target" in answer.text and "Nothing was sent" in answer.text
 
 
 async def test_a_revoked_google_grant_signs_out_only_its_person(shared: Served, fresh_sandbox: Any) -> None:
@@ -294,7 +343,11 @@ def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> 
     secrets_file.write_text('{"web": {"client_id": "id", "client_secret": "s"}}')
     ready = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com", GOOGLE_MCP_CLIENT_SECRETS_FILE=str(secrets_file))
     assert f"Google OAuth client: {secrets_file}" in ready and "GOOGLE_MCP_CLIENT_SECRETS_FILE" not in ready
-    assert "use an https://" in doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
+    exposed = doctor(GOOGLE_MCP_PUBLIC_URL="http://mcp.example.com", GOOGLE_MCP_HOST="0.0.0.0")
+    assert "use an https://" in exposed and "set GOOGLE_MCP_ALLOWED_ACCOUNTS" in exposed
+    assert "Who may sign in: every Google account" in plain  # on loopback, said plainly
+    listed = doctor(GOOGLE_MCP_ALLOWED_ACCOUNTS=ALEX, GOOGLE_MCP_ALLOWED_DOMAINS="example.org")
+    assert f"Who may sign in: {ALEX}, *@example.org (Workspace)" in listed
     assert "Watches serve one person's account" in doctor(GOOGLE_MCP_WATCH="gmail")
     assert "every 5 s for resource updates in this process, each person's to them" in doctor(
         GOOGLE_MCP_POLL_SECONDS="5"

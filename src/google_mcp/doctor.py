@@ -79,6 +79,17 @@ def _people_checks(settings: Settings) -> list[tuple[bool, str]]:
             f"{base}/oauth/callback)" + ("" if secure else " — use an https:// GOOGLE_MCP_PUBLIC_URL off loopback"),
         )
     )
+    admitted = [*settings.allowed_accounts, *(f"*@{d} (Workspace)" for d in settings.allowed_domains)]
+    if admitted:
+        out.append((True, "Who may sign in: " + ", ".join(admitted)))
+    else:
+        out.append(
+            (
+                settings.loopback,
+                "Who may sign in: every Google account"
+                + ("" if settings.loopback else " — set GOOGLE_MCP_ALLOWED_ACCOUNTS or GOOGLE_MCP_ALLOWED_DOMAINS"),
+            )
+        )
     where = "Redis" if settings.redis_url else f"SQLite at {settings.people_file}"
     key = "GOOGLE_MCP_PEOPLE_KEY" if settings.people_key else f"the key in {settings.people_key_path}"
     out.append((True, f"Their Google grants: encrypted with {key}, kept in {where}"))

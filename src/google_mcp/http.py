@@ -202,20 +202,20 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
     security = transport_security(settings)
     sse = server.sse_app(transport_security=security, host=settings.host)
     people = server.state.extras.get("people")
-    metadata = None
-    if people is not None and server.settings.auth is not None:
-        from google_mcp.people.setup import metadata_route
+    auth = server.settings.auth
+    if people is not None and auth is not None:  # what the SDK's OAuth endpoints lack, and our metadata
+        from google_mcp.people.setup import front
 
-        metadata = metadata_route(settings, server.settings.auth)
+        sse = front(sse, settings, auth)
     if transport == "sse":
         return Guard(sse, settings, people)
     streamable = server.streamable_http_app(transport_security=security, host=settings.host)
+    if people is not None and auth is not None:
+        streamable = front(streamable, settings, auth)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if metadata is not None and path == "/.well-known/oauth-authorization-server":
-            await metadata(scope, receive, send)
-        elif scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
+        if scope["type"] == "http" and (path == "/sse" or path.startswith("/messages/")):
             await sse(scope, receive, send)
         else:  # /mcp, /health, /confirm, /chat, and the lifespan that runs the session manager
             await streamable(scope, receive, send)

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     people_key: SecretStr | None = Field(default=None, description="encrypts people's Google grants at rest")
     people_key_file: Path | None = None
     people_file: Path = Field(default_factory=lambda: _data_dir() / "people.sqlite3")
+    allowed_accounts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Google accounts (emails) that may sign in; required off loopback"
+    )
+    allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Google Workspace domains (the ID token's hd) whose accounts may sign in"
+    )
+    unused_client_ttl: float = Field(
+        default=24 * 3600, gt=0, description="seconds a dynamically registered client is kept before its first token"
+    )
     cimd_allow_private: bool = Field(
         default=False, description="fetch client metadata documents from private addresses (tests, intranets)"
     )
@@ -155,7 +164,16 @@ class Settings(BaseSettings):
 
     log_level: str = "WARNING"
 
-    @field_validator("allowed_hosts", "auto_approve", "tools", "watch", "cors_origins", mode="before")
+    @field_validator(
+        "allowed_hosts",
+        "auto_approve",
+        "tools",
+        "watch",
+        "cors_origins",
+        "allowed_accounts",
+        "allowed_domains",
+        mode="before",
+    )
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -24,30 +24,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.people.oauth import Provider
+from google_mcp.people.pages import page
 from google_mcp.people.setup import COOKIE, LOGIN_COOKIE
 from google_mcp.state import AppState
 
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",  # no-referrer would send "Origin: null" on our own form posts
-    "X-Content-Type-Options": "nosniff",
-}
-STYLE = (
-    "body{font:16px/1.45 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
-    "pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;border-radius:6px}"
-    "button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.75rem}"
-)
-
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    text = (
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style><h1>{html.escape(title)}</h1>{body}</html>"
-    )
-    return HTMLResponse(text, status_code=status, headers=HEADERS)
+    return page(title, body, status)
 
 
 def _preview_html(preview: dict[str, Any]) -> str:
@@ -63,7 +46,7 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
     @server.custom_route("/login", methods=["GET"])  # type: ignore[untyped-decorator]
     async def login(request: Request) -> Response:
         after = request.query_params.get("next", "")
-        if not (after.startswith("/approve/") or after in ("/accounts", "/link")) or "//" in after:
+        if not (after.startswith("/approve/") or after in ("/accounts", "/link", "/clients")) or "//" in after:
             after = "/accounts"  # only back to our own pages
         return await _to_google(after, None)
 
@@ -93,7 +76,8 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
         names = [linked.default, *(a for a in linked.accounts if a != linked.default)]
         items = "".join(f"<li>{html.escape(n)}{' (first)' if n == linked.default else ''}</li>" for n in names)
         body = f"<ul>{items}</ul><p>Tools act as your first account unless given <code>account</code>.</p>"
-        return _page("Your Google accounts", body + '<p><a href="/link">Link another Google account</a></p>')
+        more = '<p><a href="/link">Link another Google account</a> · <a href="/clients">Clients you allowed</a></p>'
+        return _page("Your Google accounts", body + more)
 
     async def signed_in(request: Request, cid: str) -> Any:
         session = await provider.session(request.cookies.get(COOKIE))

@@ -8,7 +8,10 @@ we return the person to the client with our own one-time code, which the client 
 our tokens — bound to this server's /mcp (RFC 8707), refreshed with rotation, revocable. Google tokens are
 never accepted from MCP clients and never given to them.
 
-Tokens, codes and refresh tokens are stored by their SHA-256 only: the store never holds one that works.
+Between Google's return and the client's code stands our consent page (consent.py): the person sees which
+client asks and where its code would go, and allows it once per client and redirect URI. Every step runs in
+the browser that opened the link (a cookie set on the way to Google). Tokens, codes and refresh tokens are
+stored by their SHA-256 only (tokens.py): the store never holds one that works.
 """
 
 from __future__ import annotations
@@ -30,19 +33,20 @@ from mcp.server.auth.provider import (
     AuthorizationParams,
     AuthorizeError,
     RefreshToken,
+    RegistrationError,
     TokenError,
     construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
+from google_mcp.people.decisions import Decisions
 from google_mcp.people.grants import Grants
 from google_mcp.people.kv import KV
+from google_mcp.people.policy import Admission, redirect_uris_problem
+from google_mcp.people.tokens import CODE_TTL, REFRESH_TTL, Tokens
 
 log = logging.getLogger(__name__)
 
-ACCESS_TTL = 3600
-REFRESH_TTL = 30 * 24 * 3600
-CODE_TTL = 300
 LOGIN_TTL = 600
 SCOPE = "google-mcp"
 SESSION_TTL = 12 * 3600
@@ -67,11 +71,16 @@ class SignInFailed(Exception):
     """Google's side of the sign-in did not complete; the message says what the person can do."""
 
 
+class NotAdmitted(SignInFailed):
+    """The Google account is not one this server admits (GOOGLE_MCP_ALLOWED_ACCOUNTS / _DOMAINS)."""
+
+
 @dataclass(frozen=True)
 class SignedIn:
     where: str  # where the browser goes next
     person: str
     session: str | None = None  # a browser sign-in (the approval page): its session, for the cookie
+    to_client: bool = False  # `where` is the client's redirect URI, with our code
 
 
 @dataclass(frozen=True)
@@ -91,21 +100,48 @@ class Provider:
         google_scopes: list[str],
         timeout: float,
         private_documents: bool = False,
+        admission: Admission | None = None,
+        unused_client_ttl: float = 24 * 3600,
     ) -> None:
         self.kv, self.grants = kv, grants
+        self.admission = admission or Admission(frozenset(), frozenset())
+        self.unused_client_ttl = unused_client_ttl
         self.private_documents = private_documents
         self.base = base_url.rstrip("/")
         self.resource = self.base + "/mcp"
         self.callback = self.base + "/oauth/callback"
         self.google_scopes = google_scopes
         self.timeout = timeout
+        self.decisions = Decisions(kv)
+        self.tokens = Tokens(kv, grants, self.decisions, self.resource)
 
     # clients ----------------------------------------------------------------------------------
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         if client_id.startswith("https://"):  # a Client ID Metadata Document: the id is where it lives
-            return await self._metadata_client(client_id)
-        found = await self.kv.get("client:" + client_id)
-        return None if found is None else OAuthClientInformationFull.model_validate(found)
+            info = await self._metadata_client(client_id)
+        else:
+            found = await self.kv.get("client:" + client_id)
+            info = None if found is None else OAuthClientInformationFull.model_validate(found)
+        if info is not None and redirect_uris_problem(info.redirect_uris):  # no code goes there, ever
+            log.warning("client %s refused: %s", client_id, redirect_uris_problem(info.redirect_uris))
+            return None
+        return info
+
+    async def first_seen(self, client: OAuthClientInformationFull) -> float:
+        """When this server first heard of the client: its registration, or its document's first fetch."""
+        if client.client_id_issued_at:
+            return float(client.client_id_issued_at)
+        key = "seen:" + _hash(str(client.client_id))
+        found = await self.kv.get(key)
+        if found is None:
+            found = {"at": time.time()}
+            await self.kv.put(key, found, 90 * 24 * 3600)
+        return float(found["at"])
+
+    async def _keep_client(self, client: OAuthClientInformationFull) -> None:
+        """A registered client that holds tokens is kept while they may be refreshed."""
+        if client.client_id and not client.client_id.startswith("https://"):
+            await self.kv.put("client:" + client.client_id, client.model_dump(mode="json"), REFRESH_TTL)
 
     async def _metadata_client(self, url: str) -> OAuthClientInformationFull | None:
         """The client a metadata document describes: fetched over https (small, no redirects, from a public
@@ -134,13 +170,31 @@ class Provider:
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
-        await self.kv.put("client:" + client_info.client_id, client_info.model_dump(mode="json"))
+        problem = redirect_uris_problem(client_info.redirect_uris)
+        if problem:
+            raise RegistrationError("invalid_redirect_uri", problem)
+        # anyone may register: a registration no sign-in ever used is forgotten
+        record = client_info.model_dump(mode="json")
+        await self.kv.put("client:" + client_info.client_id, record, self.unused_client_ttl)
 
     # authorization: on to Google, and back -----------------------------------------------------
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if params.resource and params.resource.rstrip("/") != self.resource:
             raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
-        return await self._to_google({"client_id": client.client_id, "params": params.model_dump(mode="json")})
+        login = await self._to_google({"client_id": client.client_id, "params": params.model_dump(mode="json")})
+        return self.base + "/oauth/begin?" + urlencode({"login": login})  # which sets the browser's cookie
+
+    async def begin(self, login: str, browser: str) -> str | None:
+        """The browser that opens a client's sign-in link claims it: Google's answer is taken only from it.
+        Google's consent URL, or None when the link expired or another browser claimed it first."""
+        key = "login:" + _hash(login)
+        found = await self.kv.get(key)
+        if found is None or "google" not in found:
+            return None
+        if found.get("browser"):
+            return str(found["google"]) if hmac.compare_digest(found["browser"], _hash(browser)) else None
+        await self.kv.put(key, {**found, "browser": _hash(browser)}, LOGIN_TTL)
+        return str(found["google"])
 
     async def browser_login(self, next_path: str, browser: str, link_to: str | None = None) -> str:
         """A person signs in to this server in their browser (for the approval page), or, signed in already,
@@ -148,12 +202,13 @@ class Provider:
         a cookie of the browser that started it: only that browser can finish it (no one can make another
         person's browser finish a sign-in they began, and so sign it in as them)."""
         record = {"browser": _hash(browser), "next": next_path, "link": link_to}
-        return await self._to_google(record)
+        login = await self._to_google(record)
+        return str((await self.kv.get("login:" + _hash(login)) or {})["google"])
 
     async def _to_google(self, login_record: dict[str, Any]) -> str:
+        """The sign-in's id (Google's `state`), its record kept with the URL of Google's consent screen."""
         app = await self.grants.ready()
         login, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        await self.kv.put("login:" + _hash(login), {**login_record, "verifier": verifier}, LOGIN_TTL)
         query = {
             "client_id": app.client_id,
             "redirect_uri": self.callback,
@@ -165,7 +220,9 @@ class Provider:
             "code_challenge": _challenge(verifier),
             "code_challenge_method": "S256",
         }
-        return app.auth_uri + "?" + urlencode(query)
+        google = app.auth_uri + "?" + urlencode(query)
+        await self.kv.put("login:" + _hash(login), {**login_record, "verifier": verifier, "google": google}, LOGIN_TTL)
+        return login
 
     async def finish_sign_in(self, state: str, code: str, browser: str | None = None) -> SignedIn:
         """Google's callback: the person's grant is kept; then back to the client that asked (with our
@@ -173,30 +230,52 @@ class Provider:
         login = await self.kv.take("login:" + _hash(state))
         if login is None:
             raise SignInFailed("This sign-in expired or was already used: start again from your MCP client.")
-        if login.get("browser") and not (browser and hmac.compare_digest(_hash(browser), str(login["browser"]))):
+        if not (login.get("browser") and browser and hmac.compare_digest(_hash(browser), str(login["browser"]))):
             raise SignInFailed("This sign-in was started in another browser: start again here.")
         google = await self._exchange(code, login["verifier"])
         claims = _id_claims(str(google.get("id_token", "")), self.grants.app.client_id)
+        refusal = self.admission.refusal(claims)
+        if refusal:
+            raise NotAdmitted(refusal)
         refresh = google.get("refresh_token")
         if not refresh:
             raise SignInFailed("Google gave no lasting access (no refresh token): sign in again and allow access.")
         person = str(login.get("link") or person_of(str(claims["sub"])))  # linking: the signed-in person's
         scopes = str(google.get("scope", "")).split()
-        await self.grants.save(person, str(claims.get("email", "")), str(refresh), scopes)
+        email = str(claims.get("email", ""))
+        await self.grants.save(person, email, str(refresh), scopes)
         if login.get("link"):
             return SignedIn(str(login["next"]), person)
-        if login.get("browser"):
+        if login.get("next"):
             session = secrets.token_urlsafe(32)
             record = {"person": person, "csrf": secrets.token_urlsafe(32)}
             await self.kv.put("session:" + _hash(session), record, SESSION_TTL)
             return SignedIn(str(login["next"]), person, session)
-        params = AuthorizationParams.model_validate(login["params"])
+        client_id, params = str(login["client_id"]), dict(login["params"])
+        if await self.decisions.allowed(person, client_id, str(params["redirect_uri"])):
+            return SignedIn(await self.issue_code(client_id, params, person), person, to_client=True)
+        ask = secrets.token_urlsafe(32)  # the consent page's address, known only to this browser
+        pending = {
+            "client_id": client_id,
+            "params": params,
+            "person": person,
+            "email": email,
+            "google_scopes": scopes,
+            "browser": login["browser"],
+            "csrf": secrets.token_urlsafe(32),
+        }
+        await self.kv.put("consent:" + _hash(ask), pending, LOGIN_TTL)
+        return SignedIn("/oauth/consent/" + ask, person)
+
+    async def issue_code(self, client_id: str, params_record: dict[str, Any], person: str) -> str:
+        """Our one-time code for the client, on its redirect URI (the person allowed this client there)."""
+        params = AuthorizationParams.model_validate(params_record)
         ours = secrets.token_urlsafe(32)
         code_record = AuthorizationCode(
             code=ours,
             scopes=params.scopes or [SCOPE],
             expires_at=time.time() + CODE_TTL,
-            client_id=str(login["client_id"]),
+            client_id=client_id,
             code_challenge=params.code_challenge,
             redirect_uri=params.redirect_uri,
             redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
@@ -204,7 +283,7 @@ class Provider:
             subject=person,
         )
         await self.kv.put("code:" + _hash(ours), code_record.model_dump(mode="json"), CODE_TTL)
-        return SignedIn(construct_redirect_uri(str(params.redirect_uri), code=ours, state=params.state), person)
+        return construct_redirect_uri(str(params.redirect_uri), code=ours, state=params.state)
 
     async def session(self, cookie: str | None) -> Session | None:
         """The browser session a cookie names, if it is live and its person still has their grant."""
@@ -233,94 +312,34 @@ class Provider:
             raise SignInFailed(f"Google refused the sign-in ({response.status_code}); start again.")
         return dict(response.json())
 
-    # codes and tokens ---------------------------------------------------------------------------
+    # codes and tokens (tokens.py) ----------------------------------------------------------------
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
     ) -> AuthorizationCode | None:
-        found = await self.kv.get("code:" + _hash(authorization_code))
-        if found is None or found["client_id"] != client.client_id:
-            return None
-        return AuthorizationCode.model_validate(found)
+        return await self.tokens.load_code(str(client.client_id), authorization_code)
 
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
-        if await self.kv.take("code:" + _hash(authorization_code.code)) is None:  # once
-            raise TokenError("invalid_grant", "This authorization code was already used.")
-        assert authorization_code.subject is not None
-        return await self._issue(str(client.client_id), authorization_code.scopes, authorization_code.subject)
-
-    async def _issue(self, client_id: str, scopes: list[str], person: str) -> OAuthToken:
-        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        now = int(time.time())
-        await self.kv.put(
-            "access:" + _hash(access),
-            {
-                "client_id": client_id,
-                "scopes": scopes,
-                "person": person,
-                "expires": now + ACCESS_TTL,
-                "refresh": _hash(refresh),
-            },
-            ACCESS_TTL,
-        )
-        await self.kv.put(
-            "refresh:" + _hash(refresh),
-            {
-                "client_id": client_id,
-                "scopes": scopes,
-                "person": person,
-                "expires": now + REFRESH_TTL,
-                "access": _hash(access),
-            },
-            REFRESH_TTL,
-        )
-        return OAuthToken(access_token=access, expires_in=ACCESS_TTL, scope=" ".join(scopes), refresh_token=refresh)
+        issued = await self.tokens.redeem(str(client.client_id), authorization_code)
+        await self._keep_client(client)
+        return issued
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
-        found = await self.kv.get("refresh:" + _hash(refresh_token))
-        if found is None or found["client_id"] != client.client_id:
-            return None
-        return RefreshToken(
-            token=refresh_token,
-            client_id=found["client_id"],
-            scopes=found["scopes"],
-            expires_at=found["expires"],
-            resource=self.resource,
-            subject=found["person"],
-        )
+        return await self.tokens.load_refresh(str(client.client_id), refresh_token)
 
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
-        found = await self.kv.take("refresh:" + _hash(refresh_token.token))  # rotated: the old one is spent
-        if found is None:
-            raise TokenError("invalid_grant", "This refresh token was already used or revoked.")
-        await self.kv.delete("access:" + str(found["access"]))
-        if await self.grants.load(str(found["person"])) is None:
-            raise TokenError("invalid_grant", "Google access was withdrawn: sign in again.")
-        return await self._issue(str(client.client_id), scopes or found["scopes"], str(found["person"]))
+        issued = await self.tokens.rotate(str(client.client_id), refresh_token, scopes)
+        await self._keep_client(client)
+        return issued
 
     async def load_access_token(self, token: str) -> AccessToken | None:
-        found = await self.kv.get("access:" + _hash(token))
-        if found is None or found["expires"] < time.time():
-            return None
-        if await self.grants.load(str(found["person"])) is None:  # Google's grant is gone: sign in again
-            return None
-        return AccessToken(
-            token=token,
-            client_id=found["client_id"],
-            scopes=found["scopes"],
-            expires_at=found["expires"],
-            resource=self.resource,
-            subject=found["person"],
-        )
+        return await self.tokens.load_access(token)
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
-        for kind, other in (("access", "refresh"), ("refresh", "access")):
-            found = await self.kv.take(f"{kind}:{_hash(token.token)}")
-            if found is not None:
-                await self.kv.delete(f"{other}:{found[other]}")
+        await self.tokens.revoke(token.token)
 
     async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: Any) -> OAuthToken:
         raise TokenError("unsupported_grant_type", "Sign in with Google through /authorize.")

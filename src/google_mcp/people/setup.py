@@ -3,30 +3,43 @@ grants, the authorization server, and Google's return to /oauth/callback."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from google_mcp.auth import scopes_for
+from google_mcp.people import consent
+from google_mcp.people.consent import LOGIN_COOKIE
+from google_mcp.people.consent import SESSION_COOKIE as COOKIE
 from google_mcp.people.grants import Grants, google_app, people_key
 from google_mcp.people.kv import KV, RedisKV, SqliteKV
-from google_mcp.people.oauth import SCOPE, SESSION_TTL, Provider, SignInFailed
+from google_mcp.people.oauth import SCOPE, SESSION_TTL, NotAdmitted, Provider, SignInFailed
+from google_mcp.people.pages import page as html_page
+from google_mcp.people.policy import Admission, require_admission
 from google_mcp.settings import GOOGLE_GROUPS, Settings
 from google_mcp.state import AppState
 
-COOKIE = "google_mcp_session"
-LOGIN_COOKIE = "google_mcp_login"  # binds a browser sign-in to the browser that began it
+__all__ = ["COOKIE", "LOGIN_COOKIE", "add_callback", "front", "metadata_route", "open_people"]
 
 
 def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSettings]:
+    require_admission(settings)
     kv: KV = RedisKV(settings.redis_url.get_secret_value()) if settings.redis_url else SqliteKV(settings.people_file)
     grants = Grants(kv, people_key(settings), lambda: google_app(settings, state.sandbox_url))
     groups = [g for g in settings.tools if g in GOOGLE_GROUPS]
     scopes = list(scopes_for(settings.read_only, groups))
-    provider = Provider(kv, grants, settings.base_url, scopes, settings.http_timeout, settings.cimd_allow_private)
+    provider = Provider(
+        kv,
+        grants,
+        settings.base_url,
+        scopes,
+        settings.http_timeout,
+        settings.cimd_allow_private,
+        Admission.of(settings),
+        settings.unused_client_ttl,
+    )
     state.people = grants
     auth = AuthSettings(
         issuer_url=settings.base_url,  # type: ignore[arg-type]
@@ -60,12 +73,22 @@ def metadata_route(settings: Settings, auth: AuthSettings) -> Any:
     return app
 
 
-def page(title: str, text: str, status: int) -> HTMLResponse:
-    body = f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
-    return HTMLResponse(body + f"<p>{html.escape(text)}</p>", status_code=status)
+def front(app: Any, settings: Settings, auth: AuthSettings) -> Any:
+    """The SDK's app (the one answering /token and /revoke), behind our checks, with our metadata."""
+    from google_mcp.people.front import front_door
+
+    return front_door(app, settings.base_url + "/mcp", metadata_route(settings, auth))
+
+
+def page(title: str, text: str, status: int) -> Response:
+    import html
+
+    return html_page(title, f"<p>{html.escape(text)}</p>", status)
 
 
 def add_callback(server: Any, provider: Provider) -> None:
+    consent.register(server, provider)
+
     @server.custom_route("/oauth/callback", methods=["GET"])  # type: ignore[untyped-decorator]
     async def callback(request: Request) -> Response:
         query = request.query_params
@@ -75,10 +98,13 @@ def add_callback(server: Any, provider: Provider) -> None:
             done = await provider.finish_sign_in(
                 query.get("state", ""), query.get("code", ""), request.cookies.get(LOGIN_COOKIE)
             )
+        except NotAdmitted as exc:
+            return page("Not admitted here", str(exc), 403)
         except SignInFailed as exc:
             return page("Sign-in failed", str(exc), 400)
         response = RedirectResponse(done.where, status_code=302)
-        response.delete_cookie(LOGIN_COOKIE, path="/oauth/")
+        if not done.where.startswith("/oauth/consent/"):  # the consent page still needs it
+            response.delete_cookie(LOGIN_COOKIE, path="/oauth/")
         if done.session is not None:
             secure = provider.base.startswith("https://")
             response.set_cookie(

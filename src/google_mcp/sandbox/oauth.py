@@ -55,6 +55,8 @@ class OAuth:
     access_tokens: dict[str, tuple[Grant, float]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     rotate: bool = False  # each refresh hands out a new refresh token and revokes the old (as some servers do)
+    workspace_domains: tuple[str, ...] = ("example.com",)  # their accounts' ID tokens carry `hd`, as Google's do
+    id_claims: dict[str, Any] = field(default_factory=dict)  # a test's overrides (/_sandbox/id-token): a forged aud
 
     def new_refresh_token(self, scopes: tuple[str, ...] = ALL_SCOPES, account: str | None = None) -> str:
         token = "1//sandbox-" + secrets.token_urlsafe(32)
@@ -78,8 +80,8 @@ class OAuth:
             raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
         redirect = query.get("redirect_uri", "")
         parsed = urlparse(redirect)
-        if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise OAuthError(400, "invalid_request", "redirect_uri must be a loopback http URL.")
+        if parsed.scheme not in ("http", "https") or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise OAuthError(400, "invalid_request", "redirect_uri must be a loopback URL (http, or https).")
         if query.get("response_type") != "code":
             raise OAuthError(400, "unsupported_response_type", "Only response_type=code is supported.")
         scopes = frozenset(query.get("scope", "").split())
@@ -155,6 +157,11 @@ class OAuth:
         now = int(time.time())
         claims: dict[str, Any] = {"iss": "https://accounts.google.com", "aud": audience, "sub": "sub-" + account}
         claims.update(email=account, email_verified=True, iat=now, exp=now + 3600)
+        domain = account.rpartition("@")[2]
+        if domain in self.workspace_domains:  # Google names the Workspace domain; consumer accounts have no hd
+            claims["hd"] = domain
+        claims.update(self.id_claims)
+        claims = {k: v for k, v in claims.items() if v is not None}  # an override of None removes the claim
 
         def part(value: dict[str, Any]) -> str:
             return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")

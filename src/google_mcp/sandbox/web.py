@@ -208,6 +208,11 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         sb.oauth.rotate = bool(body.get("on", True))
         return _json({"rotate": sb.oauth.rotate})
 
+    async def id_token(request: Request) -> Response:
+        """What the next ID tokens claim beyond the truth ({"aud": "another-app"}, {"hd": null}); {} resets."""
+        sb.oauth.id_claims = dict(await _body(request))
+        return _json({"id_claims": sb.oauth.id_claims})
+
     async def expire_tokens(request: Request) -> Response:
         sb.oauth.access_tokens.clear()
         return _json({"expired": True})
@@ -229,6 +234,7 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             Route("/_sandbox/notifications", notifications, methods=["GET"]),
             Route("/_sandbox/token-lifetime", token_lifetime, methods=["POST"]),
             Route("/_sandbox/expire-tokens", expire_tokens, methods=["POST"]),
+            Route("/_sandbox/id-token", id_token, methods=["POST"]),
             Route("/_sandbox/rotate-refresh-tokens", rotate_refresh_tokens, methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
             Route("/oauth2/v1/certs", certs, methods=["GET"]),
