@@ -80,7 +80,7 @@ async def test_a_gated_writes_approval_is_committed_before_google_sees_the_write
         server = build_server(settings)
         async with Client(server, mode="legacy", elicitation_callback=Person()) as client:  # type: ignore[arg-type]
             assert (await call(client, "gmail_send", MAIL))["status"] == "done"
-    assert len(seen) == 1 and seen[0][-1] == "approved", seen
+    assert len(seen) == 1 and seen[0][-1:] == ["approved"], seen
 
 
 async def test_a_call_then_activity_log_shows_the_call_at_once(
