@@ -93,7 +93,7 @@ class BatchWriter:
             self._seq += 1
             self._queue.append(Pending(self._seq, conversation, user, kind, entry, durable))
             self._trim()
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=f"google-mcp-record-{self._name}", daemon=True)
                 self._thread.start()
             ticket = 0
@@ -133,7 +133,9 @@ class BatchWriter:
     def _wait(self, ticket: int) -> None:
         with self._cond:
             while self._completed < ticket:
-                self._cond.wait()
+                if self._thread is None or not self._thread.is_alive():
+                    raise RecordUnavailable("The activity record's writer has stopped; restart the server.")
+                self._cond.wait(1.0)  # woken by the writer; the timeout only notices a writer that died
 
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self._close)
@@ -179,7 +181,16 @@ class BatchWriter:
                 batch = list(self._queue)
                 self._queue.clear()
                 self._taken, self._in_flight, stopping = self._requested, True, self._stop
-            self._complete(batch, self._attempt(batch), stopping)
+            try:
+                failure = self._attempt(batch)
+            except BaseException:  # the writer's own bug: say so to every waiter rather than hang them
+                log.exception("record: the writer stopped")
+                with self._cond:
+                    self._lost(batch, "the record's writer stopped")
+                    self._completed = self._requested
+                    self._cond.notify_all()
+                raise
+            self._complete(batch, failure, stopping)
 
     def _attempt(self, batch: list[Pending]) -> tuple[str, list[Pending]] | None:
         if not batch:
