@@ -117,9 +117,10 @@ class Gate:
         )
 
     async def health(self) -> dict[str, Any]:
+        record = await self.journal.health()  # its batches' failures are counted there
         return {
             "pending_store": await self.store.health(),
-            "record": {**await self.journal.health(), "entries_not_recorded": self.record_failures},
+            "record": {**record, "entries_not_recorded": self.record_failures + record.get("entries_not_recorded", 0)},
         }
 
     async def note(
@@ -138,7 +139,7 @@ class Gate:
         entry = {k: v for k, v in entry.items() if v is not None}
         entry["timestamp"] = now_iso()
         try:
-            await self.journal.append(conversation or current_conversation(), principal, entry)
+            await self.journal.append(conversation or current_conversation(), principal, entry, durable=required)
         except RecordUnavailable as exc:
             if required:
                 raise

@@ -46,7 +46,11 @@ def leave_conversation(token: contextvars.Token[str | None]) -> None:
 
 
 class Journal(Protocol):
-    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None: ...
+    async def append(
+        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
+    ) -> None:
+        """Queue an entry (written within moments, in a batch). `durable`: written and committed before this
+        returns, with everything queued before it, or RecordUnavailable (record/writer.py)."""
 
     async def actions(
         self,
@@ -69,7 +73,9 @@ class Journal(Protocol):
 class Off:
     """No record (GOOGLE_MCP_LOG=off)."""
 
-    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
+    async def append(
+        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
+    ) -> None:
         return None
 
     async def actions(self, user: str, **filters: Any) -> list[dict[str, Any]]:

@@ -4,6 +4,12 @@ atomic update (several processes, no read-modify-write), expired by a TTL index.
 A conversation is kept in buckets of at most BUCKET entries, each a document of the conversation's shape:
 a long-lived session would otherwise outgrow MongoDB's 16 MB document limit, and every `$push` rewrites
 the document it lands in, so a growing one would make each entry dearer than the last.
+
+Entries are written in batches by the journal's writer (record/writer.py), from its own thread with the
+synchronous client: one unordered bulk write per batch, with one `$push $each` per conversation, so that
+a conversation's entries land in their order while different conversations go in any order. A batch that
+carries a durable entry (the gate's write-ahead `approved`) is written with `j: true`: acknowledged only
+once it is in MongoDB's journal.
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import AsyncMongoClient
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo import AsyncMongoClient, MongoClient, UpdateOne
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+from pymongo.write_concern import WriteConcern
 
 from google_mcp.record import Kind, RecordUnavailable, now_iso
+from google_mcp.record.writer import BatchWriter, Pending, Unwritten
 
 COLLECTION = "conversations"
 BUCKET = 200
@@ -26,50 +35,81 @@ def _unavailable(what: str, exc: Exception) -> RecordUnavailable:
 
 class MongoJournal:
     def __init__(self, url: str, retention_days: int) -> None:
-        self.retention = timedelta(days=retention_days)
+        self.url, self.retention = url, timedelta(days=retention_days)
         # a write waits for the record: when MongoDB is away, say so in seconds, not minutes
-        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, timeoutMS=5000, tz_aware=True
-        )
+        self._options: dict[str, Any] = {
+            "serverSelectionTimeoutMS": 3000,
+            "connectTimeoutMS": 3000,
+            "timeoutMS": 5000,
+            "tz_aware": True,
+        }
+        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, **self._options)
         self._docs = self._client.get_default_database("google_mcp")[COLLECTION]
-        self._ready = False
+        self._writes: Collection[dict[str, Any]] | None = None  # the writer thread's, made on its first batch
+        self._writer_client: MongoClient[dict[str, Any]] | None = None
+        self._writer = BatchWriter("mongodb", self._write_batch)
 
-    async def _prepare(self) -> None:
-        if self._ready:
-            return
-        await self._docs.create_index([("session_id", 1), ("n", 1)])
-        await self._docs.create_index([("user_id", 1), ("updated", -1)])
+    def _prepare(self) -> Collection[dict[str, Any]]:
+        if self._writes is not None:
+            return self._writes
+        if self._writer_client is None:
+            self._writer_client = MongoClient(self.url, **self._options)
+        docs = self._writer_client.get_default_database("google_mcp")[COLLECTION]
+        docs.create_index([("session_id", 1), ("n", 1)])
+        docs.create_index([("user_id", 1), ("updated", -1)])
         # retention, enforced by MongoDB itself: a bucket goes this long after its last entry
         seconds = int(self.retention.total_seconds())
         try:
-            await self._docs.create_index("updated", expireAfterSeconds=seconds)
+            docs.create_index("updated", expireAfterSeconds=seconds)
         except OperationFailure as exc:
             if exc.code not in (85, 86):  # IndexOptionsConflict: the retention was changed since
                 raise
-            await self._docs.database.command(
+            docs.database.command(
                 "collMod", COLLECTION, index={"keyPattern": {"updated": 1}, "expireAfterSeconds": seconds}
             )
-        self._ready = True
+        self._writes = docs
+        return docs
 
     def _cutoff(self) -> str:
         return (datetime.now(UTC) - self.retention).isoformat(timespec="microseconds")
 
-    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
-        stamp = entry.get("timestamp") or now_iso()
-        entry = {**entry, "timestamp": stamp}
-        field, other = ("tool_actions", "messages") if kind == "action" else ("messages", "tool_actions")
-        update = {
-            "$push": {field: entry},
-            "$inc": {"n": 1},
-            "$set": {"updated_at": stamp, "updated": datetime.now(UTC)},
-            "$setOnInsert": {"user_id": user, "created_at": stamp, other: []},
-        }
+    async def append(
+        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
+    ) -> None:
+        entry = {**entry, "timestamp": entry.get("timestamp") or now_iso()}
+        await self._writer.append(conversation, user, entry, kind, durable)
+
+    def _write_batch(self, batch: list[Pending], durable: bool) -> None:
+        # A conversation's entries go in one update (`$each` keeps their order); if there are more than a
+        # bucket holds, the rest go in later rounds, each round one unordered bulk write.
+        groups: dict[tuple[str, str], list[Pending]] = {}
+        for p in batch:
+            groups.setdefault((p.conversation, p.user), []).append(p)
+        rounds: list[list[tuple[UpdateOne, list[Pending]]]] = []
+        for (conversation, user), entries in groups.items():
+            for n, start in enumerate(range(0, len(entries), BUCKET)):
+                chunk = entries[start : start + BUCKET]
+                if n == len(rounds):
+                    rounds.append([])
+                rounds[n].append((_bucket_update(conversation, user, chunk), chunk))
         try:
-            await self._prepare()
-            # into the conversation's bucket with room, or a new one (the upsert) when every one is full
-            await self._docs.update_one({"session_id": conversation, "n": {"$lt": BUCKET}}, update, upsert=True)
+            docs = self._prepare()
         except PyMongoError as exc:
-            raise _unavailable("written", exc) from None
+            raise Unwritten(str(_unavailable("written", exc)), batch) from None
+        if durable:
+            docs = docs.with_options(write_concern=WriteConcern(w=1, j=True))
+        for n, ops in enumerate(rounds):
+            later = [p for r in rounds[n + 1 :] for _, chunk in r for p in chunk]
+            try:
+                docs.bulk_write([op for op, _ in ops], ordered=False)
+            except BulkWriteError as exc:
+                failed = {int(e["index"]) for e in exc.details.get("writeErrors", [])}
+                if exc.details.get("writeConcernErrors"):
+                    failed = set(range(len(ops)))  # not known to be in the journal: not durable
+                lost = [p for i, (_, chunk) in enumerate(ops) if i in failed for p in chunk]
+                raise Unwritten(str(_unavailable("written", exc)), lost + later) from None
+            except PyMongoError as exc:
+                raise Unwritten(str(_unavailable("written", exc)), [p for _, c in ops for p in c] + later) from None
 
     async def actions(
         self,
@@ -97,8 +137,8 @@ class MongoJournal:
             {"$sort": {"entry.timestamp": -1}},
             {"$limit": limit},
         ]
+        await self._writer.flush()
         try:
-            await self._prepare()
             cursor = await self._docs.aggregate(pipeline)
             rows = [row async for row in cursor]
         except PyMongoError as exc:
@@ -106,6 +146,7 @@ class MongoJournal:
         return [{**row["entry"], "conversation": row["session_id"]} for row in rows]
 
     async def conversation(self, conversation_id: str, user: str) -> dict[str, Any] | None:
+        await self._writer.flush()
         try:
             cursor = self._docs.find({"session_id": conversation_id, "user_id": user}, {"_id": 0, "updated": 0})
             buckets = [doc async for doc in cursor]
@@ -126,11 +167,38 @@ class MongoJournal:
         return out
 
     async def health(self) -> dict[str, Any]:
+        await self._writer.flush()
+        waiting = {"entries_not_recorded": self._writer.not_recorded}
         try:
             await self._client.admin.command("ping")
         except PyMongoError as exc:
-            return {"backend": "mongodb", "ok": False, "error": type(exc).__name__}
-        return {"backend": "mongodb", "ok": True}
+            return {"backend": "mongodb", "ok": False, "error": type(exc).__name__, **waiting}
+        return {"backend": "mongodb", "ok": True, **waiting}
 
     async def close(self) -> None:
+        await self._writer.close()  # everything queued is written (or, if MongoDB is away, counted)
+        if self._writer_client is not None:
+            self._writer_client.close()
+            self._writer_client, self._writes = None, None
         await self._client.close()
+
+
+def _bucket_update(conversation: str, user: str, chunk: list[Pending]) -> UpdateOne:
+    """Into the conversation's bucket with room for the whole chunk, or a new one (the upsert)."""
+    push: dict[str, Any] = {}
+    for field, kind in (("tool_actions", "action"), ("messages", "message")):
+        entries = [p.entry for p in chunk if p.kind == kind]
+        if entries:
+            push[field] = {"$each": entries}
+    on_insert: dict[str, Any] = {"user_id": user, "created_at": chunk[0].entry["timestamp"]}
+    on_insert.update({field: [] for field in ("tool_actions", "messages") if field not in push})
+    return UpdateOne(
+        {"session_id": conversation, "n": {"$lte": BUCKET - len(chunk)}},
+        {
+            "$push": push,
+            "$inc": {"n": len(chunk)},
+            "$set": {"updated_at": chunk[-1].entry["timestamp"], "updated": datetime.now(UTC)},
+            "$setOnInsert": on_insert,
+        },
+        upsert=True,
+    )

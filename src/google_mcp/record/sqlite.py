@@ -1,8 +1,14 @@
 """The record in an embedded SQLite file (the default: a desktop install keeps a record with no server).
 
-One row per entry; an append is one transaction (WAL, a busy timeout), so several processes can append
-to one conversation. Entries older than the retention are deleted at start and then once an hour, and
-never read back meanwhile.
+One row per entry. Entries are written in batches by the journal's writer (record/writer.py): one
+transaction per batch (WAL, a busy timeout), so several processes can append to one conversation. Entries
+older than the retention are deleted at start and then once an hour, and never read back meanwhile.
+
+Sync levels (WAL mode): an ordinary batch commits with `synchronous=NORMAL`: the commit is in the WAL file,
+so it survives the process being killed, but not a power loss or an OS crash before the next checkpoint.
+A batch that carries a durable entry (the gate's write-ahead `approved`) commits with `synchronous=FULL`:
+the WAL is fsynced before the commit returns, so that entry, and every batch before it, survives a power
+loss too.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import anyio.to_thread
 
 from google_mcp.record import Kind, RecordUnavailable, now_iso
+from google_mcp.record.writer import BatchWriter, Pending
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -40,6 +47,7 @@ class SqliteJournal:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
+        self._writer = BatchWriter("sqlite", self._write_batch)
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -49,6 +57,7 @@ class SqliteJournal:
             if fresh:
                 os.chmod(self.path, 0o600)  # what was done on the person's behalf is theirs alone
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # FULL only for a batch with a durable entry (see above)
             db.execute("PRAGMA busy_timeout=10000")
             db.executescript(SCHEMA)
             self._db = db
@@ -72,29 +81,57 @@ class SqliteJournal:
             except (sqlite3.Error, OSError) as exc:
                 raise RecordUnavailable(f"The activity record ({self.path}) could not be written: {exc}.") from None
 
-    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
-        stamp = entry.get("timestamp") or now_iso()
-        entry = {**entry, "timestamp": stamp}
+    async def append(
+        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
+    ) -> None:
+        entry = {**entry, "timestamp": entry.get("timestamp") or now_iso()}
+        await self._writer.append(conversation, user, entry, kind, durable)
+
+    def _write_batch(self, batch: list[Pending], durable: bool) -> None:
+        heads: dict[str, tuple[str, str, str]] = {}  # conversation -> user, first and last stamp
+        for p in batch:
+            stamp = p.entry["timestamp"]
+            first = heads[p.conversation][1] if p.conversation in heads else stamp
+            heads[p.conversation] = (p.user, first, stamp)
+        rows = [
+            (
+                p.conversation,
+                p.user,
+                p.kind,
+                p.entry["timestamp"],
+                p.entry.get("action"),
+                p.entry.get("status"),
+                json.dumps(p.entry),
+            )
+            for p in batch
+        ]
 
         def write(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
+            if durable:
+                db.execute("PRAGMA synchronous=FULL")
             try:
-                db.execute(
-                    "INSERT INTO conversations VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(session_id) DO UPDATE SET updated_at = ?",
-                    (conversation, user, stamp, stamp, stamp),
-                )
-                db.execute(
-                    "INSERT INTO entries (session_id, user_id, kind, timestamp, action, status, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (conversation, user, kind, stamp, entry.get("action"), entry.get("status"), json.dumps(entry)),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(
+                        "INSERT INTO conversations VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(session_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)",
+                        [(c, u, first, last) for c, (u, first, last) in heads.items()],
+                    )
+                    db.executemany(
+                        "INSERT INTO entries (session_id, user_id, kind, timestamp, action, status, body) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            finally:
+                if durable:
+                    db.execute("PRAGMA synchronous=NORMAL")
 
-        await anyio.to_thread.run_sync(self._run, write)
+        self._run(write)
 
     async def actions(
         self,
@@ -106,6 +143,8 @@ class SqliteJournal:
         conversation: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
+        await self._writer.flush()
+
         def read(db: sqlite3.Connection) -> list[dict[str, Any]]:
             sql = "SELECT session_id, body FROM entries WHERE user_id = ? AND kind = 'action' AND timestamp >= ?"
             args: list[Any] = [user, max(since or "", self._cutoff())]
@@ -120,6 +159,8 @@ class SqliteJournal:
         return result
 
     async def conversation(self, conversation_id: str, user: str) -> dict[str, Any] | None:
+        await self._writer.flush()
+
         def read(db: sqlite3.Connection) -> dict[str, Any] | None:
             head = db.execute(
                 "SELECT session_id, user_id, created_at, updated_at FROM conversations WHERE session_id = ? "
@@ -148,13 +189,16 @@ class SqliteJournal:
         def count(db: sqlite3.Connection) -> int:
             return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
 
+        await self._writer.flush()
+        waiting = {"entries_not_recorded": self._writer.not_recorded}
         try:
             entries = await anyio.to_thread.run_sync(self._run, count)
         except RecordUnavailable as exc:
-            return {"backend": "sqlite", "ok": False, "error": str(exc)}
-        return {"backend": "sqlite", "ok": True, "path": str(self.path), "entries": entries}
+            return {"backend": "sqlite", "ok": False, "error": str(exc), **waiting}
+        return {"backend": "sqlite", "ok": True, "path": str(self.path), "entries": entries, **waiting}
 
     async def close(self) -> None:
+        await self._writer.close()  # everything queued is written (or, if the file refuses, counted)
         with self._lock:
             if self._db is not None:
                 self._db.close()
