@@ -20,7 +20,7 @@ import anyio
 import httpx2
 import pytest
 
-from google_mcp.people.cimd import CIMD_MAX_BYTES, fetch_client_document, refused_address
+from google_mcp.people.cimd import CIMD_MAX_BYTES, fetch_client_document, pick_address, refused_address
 
 pytestmark = pytest.mark.anyio
 
@@ -188,12 +188,17 @@ async def test_the_certificate_is_checked_against_the_name_not_the_address(host:
         )
 
 
-async def test_a_name_with_any_private_address_is_refused_before_connecting() -> None:
-    async def resolve(name: str, port: int) -> list[str]:
-        return ["8.8.8.8", "10.0.0.1"]  # data only: the fetch stops before any connection
+def test_a_name_with_any_private_address_is_refused_whichever_comes_first() -> None:
+    for answers in (["8.8.8.8", "10.0.0.1"], ["10.0.0.1", "8.8.8.8"], ["2606:4700:4700::1111", "::ffff:127.0.0.1"]):
+        with pytest.raises(ValueError, match="not a public address"):
+            pick_address("mixed.example", answers, private=False)  # data only: nothing is connected to
+    assert pick_address("public.example", ["8.8.8.8", "1.1.1.1"], private=False) == "8.8.8.8"
+    assert pick_address("intranet.example", ["10.0.0.1"], private=True) == "10.0.0.1"
 
+
+async def test_a_private_address_is_refused_by_default(host: Host) -> None:
     with pytest.raises(ValueError, match="not a public address"):
-        await fetch_client_document("https://mixed.example/c.json", 5, private=False, resolve=resolve)
+        await fetch_client_document(f"https://127.0.0.1:{host.port}/ok.json", 5, private=False, verify=host.trust)
 
 
 async def test_a_redirect_is_refused(host: Host) -> None:

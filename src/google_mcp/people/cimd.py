@@ -101,6 +101,18 @@ def _carried_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
     return None
 
 
+def pick_address(host: str, addresses: list[str], private: bool) -> str:
+    """The address to connect to: the first answer, once every answer is public (unless `private`)."""
+    if not addresses:
+        raise ValueError(f"{host} has no address")
+    if not private:  # no fetches into the server's own network on a stranger's say-so
+        for address in addresses:  # every answer checked: a mix is how a name points inward
+            reason = refused_address(address)
+            if reason is not None:
+                raise ValueError(f"{host}: {reason}; not a public address")
+    return addresses[0].split("%")[0]
+
+
 async def getaddrinfo(host: str, port: int) -> list[str]:
     """The system resolver's addresses for `host`, in its order."""
     import anyio.to_thread
@@ -148,15 +160,7 @@ async def _fetch(
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         addresses = await resolve(host, port)
-    if not addresses:
-        raise ValueError(f"{host} has no address")
-    if not private:  # no fetches into the server's own network on a stranger's say-so
-        for address in addresses:  # every answer checked: a mix is how a name points inward
-            reason = refused_address(address)
-            if reason is not None:
-                raise ValueError(f"{host}: {reason}; not a public address")
-    address = addresses[0].split("%")[0]
-    ip = ipaddress.ip_address(address)
+    ip = ipaddress.ip_address(pick_address(host, addresses, private))
     literal = f"[{ip}]" if ip.version == 6 else str(ip)
     parts = urlsplit(url)
     pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path, parts.query, ""))
