@@ -1,6 +1,7 @@
-"""Limits on the HTTP server, against the real `google-mcp serve --transport http` process: sessions per
-caller, unused sessions closed, request heads and bodies that stall, bodies too large; and Nagle off on
-every accepted connection (in process, where the server's own socket can be asked)."""
+"""The HTTP server's edges, against the real `google-mcp serve --transport http` process: sessions per
+caller, unused sessions closed, request heads and bodies that stall, bodies too large, Host and Origin
+that only share a prefix with ours, CORS; and Nagle off on every accepted connection (in process, where
+the server's own socket can be asked)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def served(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         GOOGLE_MCP_SESSION_UNUSED_TIMEOUT="1",
         GOOGLE_MCP_HTTP_HEADER_TIMEOUT="1",
         GOOGLE_MCP_HTTP_BODY_TIMEOUT="1.5",
+        GOOGLE_MCP_CORS_ORIGINS="https://front.example",
         GOOGLE_MCP_GEMINI_API_KEY="k",  # the router on, so that /chat reads its body (never reached here)
         GOOGLE_MCP_GEMINI_BASE_URL="http://127.0.0.1:9",
     )
@@ -191,6 +193,82 @@ def test_a_streamed_oversize_body_is_refused_before_it_ends(served: Served) -> N
         assert readable, "no answer to a body past the cap"
         status, body = _response(sock)
     assert status.startswith(b"HTTP/1.1 413") and "GOOGLE_MCP_MAX_BODY_BYTES" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1.evil.example:8000",
+        "127.0.0.1.evil.example",
+        "localhost.evil:80",
+        "localhost.evil",
+        "127.0.0.1:80.evil.example",
+        "127.0.0.1:8000@evil.example",
+        "[::1].evil:80",
+        "127.0.0.10:8000",
+        "evil.example:8000",
+    ],
+)
+async def test_a_host_that_only_shares_a_prefix_with_ours_is_refused(served: Served, host: str) -> None:
+    async with httpx2.AsyncClient(timeout=10) as http:
+        for path in ("/health", "/mcp", "/chat"):
+            response = await http.get(served.url + path, headers={"Host": host, "Authorization": "Bearer tokA"})
+            assert response.status_code == 421, (host, path)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://127.0.0.1.evil.example:8000",
+        "http://127.0.0.1.evil.example",
+        "http://localhost.evil",
+        "http://localhost.evil:80",
+        "http://127.0.0.1:80.evil.example",
+        "https://front.example.evil",
+        "https://front.example:444",
+        "http://front.example",
+        "null",
+    ],
+)
+async def test_an_origin_that_only_shares_a_prefix_with_an_allowed_one_is_refused(served: Served, origin: str) -> None:
+    async with httpx2.AsyncClient(timeout=10) as http:
+        for path in ("/mcp", "/chat"):
+            response = await http.post(
+                served.url + path, json={}, headers={"Origin": origin, "Authorization": "Bearer tokA"}
+            )
+            assert response.status_code == 403, (origin, path)
+            assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cors_names_only_a_listed_origin_and_never_a_wildcard(served: Served) -> None:
+    front = "https://front.example"
+    async with httpx2.AsyncClient(timeout=10) as http:
+        preflight = await http.options(
+            served.url + "/chat",
+            headers={
+                "Origin": front,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-origin"] == front
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        posted = await http.post(
+            served.url + "/chat", json={}, headers={"Origin": front, "Authorization": "Bearer tokA"}
+        )
+        assert posted.headers.get_list("access-control-allow-origin") == [front]
+        assert posted.headers["access-control-allow-credentials"] == "true"
+        # an origin of ours that is not a listed front end gets no CORS grant at all (so no credentials)
+        for origin in ("http://127.0.0.1:9", "https://other.example"):
+            denied = await http.options(
+                served.url + "/chat", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+            assert "access-control-allow-origin" not in denied.headers
+            assert "access-control-allow-credentials" not in denied.headers
+        # and a listed origin has none on a route that is not a front end's
+        other = await http.get(served.url + "/health", headers={"Origin": front})
+        assert "access-control-allow-origin" not in other.headers
 
 
 async def _nodelay_of_accepted(make_socket: Any, protocol: Any) -> int:
