@@ -5,6 +5,8 @@ is not ours (a web page in the person's browser) 403, and with bearer tokens con
 but /health needs one (401). Out-of-band approval additionally needs the approval key, which the
 model never sees; no state-changing route answers a request a browser could send cross-site
 without a preflight (they need a custom header or a JSON body, and no CORS is offered).
+Inside the guard, `limits` bounds what one caller may hold (bodies, MCP sessions); `serving` bounds how
+long a request's head and body may take.
 """
 
 from __future__ import annotations
