@@ -148,6 +148,15 @@ def test_a_half_sent_request_head_is_answered_408_and_closed(served: Served) -> 
         assert answer.startswith(b"HTTP/1.1 408")
         assert "within 1 s" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
         assert time.monotonic() - started < 4
+    # and on a kept-alive connection, the next request's head has the same deadline
+    with _raw(served) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        status, _ = _response(sock)
+        assert status.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        sock.sendall(b"GET /health HTTP/1.1\r\n")
+        assert _until_closed(sock).startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - started < 4
 
 
 def test_a_stalled_request_body_is_answered_408_and_closed(served: Served) -> None:

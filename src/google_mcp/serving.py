@@ -104,7 +104,8 @@ def http_protocol(head_seconds: float, body_seconds: float) -> type[Any]:
             self.deadline = None
             if self.transport.is_closing():
                 return
-            if self.cycle is None or not self.cycle.response_started:
+            between = self.cycle is None or self.cycle.response_complete
+            if (part == "head" and between) or (part == "body" and not self.cycle.response_started):
                 body = (
                     b'{"error": "The request\'s '
                     + part.encode()
