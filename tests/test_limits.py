@@ -113,6 +113,36 @@ async def test_a_session_never_used_after_initialize_is_closed_and_a_used_one_is
             await http.delete(served.url + "/mcp", headers={**_bearer("tokC"), "Mcp-Session-Id": session})
 
 
+async def test_at_the_servers_session_cap_the_next_caller_is_told_and_an_sse_stream_counts(
+    sandbox: Any, tmp_path: Any
+) -> None:
+    """Two sessions in all here: an SSE stream and a Streamable HTTP session fill it; a third caller is
+    told (503, the setting named); once the stream closes, it opens one."""
+    server = Served.http(
+        sandbox.url,
+        GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "token.json"),
+        GOOGLE_MCP_AUTH_TOKEN="tokA,tokB",
+        GOOGLE_MCP_MAX_SESSIONS="2",
+    )
+    try:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            async with http.stream("GET", server.url + "/sse", headers=_bearer("tokA")) as stream:
+                lines = stream.aiter_lines()  # kept: a reading abandoned (collected) would close the stream
+                async for line in lines:  # the endpoint event: the stream is open
+                    if line.startswith("data:"):
+                        break
+                assert (await _open(http, server.url, "tokA")).status_code == 200
+                refused = await _open(http, server.url, "tokB")
+                assert refused.status_code == 503
+                assert "GOOGLE_MCP_MAX_SESSIONS" in refused.json()["error"]["message"]
+            with anyio.fail_after(8):
+                while (opened := await _open(http, server.url, "tokB")).status_code == 503:
+                    await anyio.sleep(0.1)
+            assert opened.status_code == 200
+    finally:
+        server.stop()
+
+
 def _raw(served: Served) -> socket.socket:
     host, port = served.url.removeprefix("http://").rsplit(":", 1)
     sock = socket.create_connection((host, int(port)), timeout=6)
