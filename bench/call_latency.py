@@ -65,6 +65,8 @@ async def main(n: int) -> None:
         "ours_p50_ms": round(statistics.median(mine), 2),
         "bare_sdk_p50_ms": round(statistics.median(sdk), 2),
         "ratio_p50": round(statistics.median(mine) / statistics.median(sdk), 2),
+        "ours_min_ms": round(min(mine), 2),
+        "bare_sdk_min_ms": round(min(sdk), 2),
         "ours_mean_ms": round(statistics.fmean(mine), 2),
         "bare_sdk_mean_ms": round(statistics.fmean(sdk), 2),
     }
