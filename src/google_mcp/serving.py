@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,7 @@ async def serve_announced(
         tg.cancel_scope.cancel()
 
 
-HEAD_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
+TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
 
 
 def http_protocol(head_seconds: float, body_seconds: float) -> type[Any]:
@@ -106,14 +107,9 @@ def http_protocol(head_seconds: float, body_seconds: float) -> type[Any]:
                 return
             between = self.cycle is None or self.cycle.response_complete
             if (part == "head" and between) or (part == "body" and not self.cycle.response_started):
-                body = (
-                    b'{"error": "The request\'s '
-                    + part.encode()
-                    + b" did not arrive within "
-                    + f"{seconds:g}".encode()
-                    + b' s: send the whole request at once, or retry on a faster link."}'
-                )
-                self.transport.write(HEAD_TIMEOUT + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                said = f"The request's {part} did not arrive within {seconds:g} s: send the whole request at once."
+                body = json.dumps({"error": said}).encode()
+                self.transport.write(TIMED_OUT + b"Content-Length: %d\r\n\r\n" % len(body) + body)
             self.transport.close()  # the app, if one runs, sees the disconnect
 
     return Protocol
