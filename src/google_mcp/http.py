@@ -5,6 +5,8 @@ is not ours (a web page in the person's browser) 403, and with bearer tokens con
 but /health needs one (401). Out-of-band approval additionally needs the approval key, which the
 model never sees; no state-changing route answers a request a browser could send cross-site
 without a preflight (they need a custom header or a JSON body, and no CORS is offered).
+Inside the guard, `limits` bounds what one caller may hold (bodies, MCP sessions); `serving` bounds how
+long a request's head and body may take.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from google_mcp.serving import bind, serve_announced
+from google_mcp.limits import BodyLimit, SessionLimits
+from google_mcp.serving import bind, http_protocol, serve_announced
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
@@ -208,8 +211,14 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
 
         sse = front(sse, settings, auth)
     if transport == "sse":
-        return Guard(sse, settings, people)
-    streamable = server.streamable_http_app(transport_security=security, host=settings.host)
+        return Guard(BodyLimit(SessionLimits(sse, settings, lambda: None, people), settings), settings, people)
+    streamable = server.streamable_http_app(
+        transport_security=security,
+        host=settings.host,
+        max_request_body_size=settings.max_mcp_body_bytes,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+    )
     if people is not None and auth is not None:
         streamable = front(streamable, settings, auth)
 
@@ -220,7 +229,8 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
         else:  # /mcp, /health, /confirm, /chat, and the lifespan that runs the session manager
             await streamable(scope, receive, send)
 
-    return Guard(app, settings, people)
+    sessions = SessionLimits(app, settings, lambda: server.session_manager, people)
+    return Guard(BodyLimit(sessions, settings), settings, people)
 
 
 async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str) -> None:
@@ -229,7 +239,10 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
     check_exposure(settings)
     sock = bind(settings.host, settings.port)
     app = build_http_app(server, settings, transport)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    protocol = http_protocol(settings.http_header_timeout, settings.http_body_timeout)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", http=protocol
+    )
     runner = uvicorn.Server(config)
     paths = "/sse" if transport == "sse" else "/mcp and /sse"
 

@@ -64,6 +64,26 @@ class Settings(BaseSettings):
         default=False, description="fetch client metadata documents from private addresses (tests, intranets)"
     )
 
+    # limits on the HTTP server: what one caller (or a half-sent request) may hold
+    max_sessions: int = Field(default=1000, ge=1, description="MCP sessions open at once (Streamable HTTP and SSE)")
+    max_sessions_per_principal: int = Field(
+        default=20, ge=1, description="MCP sessions one bearer token or signed-in person may hold open"
+    )
+    session_unused_timeout: float = Field(
+        default=60,
+        gt=0,
+        description="seconds a Streamable HTTP session may wait for its first request after initialize",
+    )
+    session_idle_timeout: float = Field(
+        default=1800, gt=0, description="seconds a Streamable HTTP session may go without a request"
+    )
+    http_header_timeout: float = Field(default=10, gt=0, description="seconds a request's head may take to arrive")
+    http_body_timeout: float = Field(default=30, gt=0, description="seconds a request's whole body may take to arrive")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="largest request body on every route but /mcp and /messages"
+    )
+    max_mcp_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest body on /mcp and /messages")
+
     # Google
     client_secrets_file: Path | None = None
     token_file: Path = Field(default_factory=lambda: _config_dir() / "token.json")

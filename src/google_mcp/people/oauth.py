@@ -25,7 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -39,6 +39,7 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
+from google_mcp.people.cimd import fetch_client_document
 from google_mcp.people.decisions import Decisions
 from google_mcp.people.grants import Grants
 from google_mcp.people.kv import KV
@@ -51,7 +52,6 @@ LOGIN_TTL = 600
 SCOPE = "google-mcp"
 SESSION_TTL = 12 * 3600
 CIMD_TTL = 3600
-CIMD_MAX_BYTES = 16 * 1024
 
 
 def _hash(secret: str) -> str:
@@ -343,45 +343,6 @@ class Provider:
 
     async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: Any) -> OAuthToken:
         raise TokenError("unsupported_grant_type", "Sign in with Google through /authorize.")
-
-
-async def fetch_client_document(url: str, seconds: float, private: bool) -> dict[str, Any]:
-    """A Client ID Metadata Document, checked: https, a path, a public address (else ValueError)."""
-    import ipaddress
-    import socket
-
-    import anyio.to_thread
-    import httpx2
-
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname or parts.path in ("", "/") or parts.fragment:
-        raise ValueError("a client id document must be an https URL with a path")
-    if not private:  # no fetches into the server's own network on a stranger's say-so
-        found = await anyio.to_thread.run_sync(socket.getaddrinfo, parts.hostname, parts.port or 443)
-        for *_, address in found:
-            ip = ipaddress.ip_address(address[0])
-            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-                raise ValueError(f"{parts.hostname} is not a public address")
-    async with (
-        httpx2.AsyncClient(timeout=seconds, follow_redirects=False) as http,
-        http.stream("GET", url, headers={"Accept": "application/json"}) as response,
-    ):
-        if response.status_code != 200:
-            raise ValueError(f"answered {response.status_code}")
-        body = b""
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > CIMD_MAX_BYTES:
-                raise ValueError("too large")
-    document = json.loads(body)
-    if not isinstance(document, dict) or document.get("client_id") != url:
-        raise ValueError("its client_id is not its own URL")
-    uris = document.get("redirect_uris")
-    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
-        raise ValueError("no redirect_uris")
-    if document.get("token_endpoint_auth_method", "none") != "none":
-        raise ValueError("only public clients (token_endpoint_auth_method none) are supported")
-    return document
 
 
 def _id_claims(id_token: str, audience: str) -> dict[str, Any]:
