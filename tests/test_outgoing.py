@@ -44,10 +44,10 @@ def hidden_lines(preview: dict[str, Any]) -> list[str]:
     return found[0].split("\n")[1:] if found else []
 
 
-def shows_all_of_the_issue_body(preview: dict[str, Any]) -> None:
+def shows_all_of_the_issue_body(preview: dict[str, Any], visible: str = "Hi Dana, see you Monday.") -> None:
     details = preview["details"]
     seen = next(d for d in details if d.startswith("HTML body"))
-    assert seen.split("\n", 1)[1] == "Hi Dana, see you Monday."  # what the reader sees, and only that
+    assert seen.split("\n", 1)[1] == visible  # what the reader sees, and only that
     hidden = hidden_lines(preview)
     assert f"- display:none: {HIDDEN_TEXTS[0]}" in hidden
     assert f"- text colour #ffffff on background #ffffff: {HIDDEN_TEXTS[1]}" in hidden
@@ -217,13 +217,14 @@ async def test_a_long_plain_body_is_previewed_whole(fresh_sandbox: Any, make_set
 @pytest.mark.slow
 async def test_the_approval_page_shows_the_same_whole_preview(shared: Any, fresh_sandbox: Any) -> None:  # noqa: F811
     url = shared.url
+    notes = " ".join(f"Item {n} of the agenda." for n in range(300))  # a page that cut anything would show
     async with signed_in(url, Browser(ALEX)) as alex:
-        held = await call(alex, "gmail_send", {**MAIL, "body_html": ISSUE_BODY})
+        held = await call(alex, "gmail_send", {**MAIL, "body_html": ISSUE_BODY + f"<p>{notes}</p>"})
         async with httpx2.AsyncClient(timeout=30, follow_redirects=True) as browser:
             page = await browser.get(f"{url}/approve/{held['confirmation_id']}")  # signs in with Google first
     assert page.status_code == 200 and "Approve this action?" in page.text
     shown = re.search(r"<pre>(.*?)</pre>", page.text, re.S)
     assert shown is not None
     assert html.unescape(shown.group(1)) == "\n".join(held["preview"]["details"])
-    shows_all_of_the_issue_body(held["preview"])
+    shows_all_of_the_issue_body(held["preview"], "Hi Dana, see you Monday.\n" + notes)
     assert sends(fresh_sandbox.url) == []
