@@ -129,7 +129,7 @@ HIDING = [
     (
         '<div style="background:#1a1a1a;color:#eee"><span style="color:#1b1b1b">',
         "text colour #1b1b1b on background #1a1a1a",
-    ),  # noqa: E501
+    ),
     ('<span style="position:absolute;left:-9999px">', "position:absolute; left:-9999px (off-screen)"),
     ('<span style="text-indent:-5000px">', "text-indent:-5000px (off-screen)"),
     ('<span style="dis\\70 lay:none">', "display:none"),  # a CSS escape does not hide it from us
