@@ -120,3 +120,19 @@ async def test_a_post_or_text_whose_answer_is_lost_is_possibly_done_and_never_re
         slack.stop()
         twilio.stop()
     assert len(emulator.posts()) == posts + 1 and len(emulator.texts()) == texts + 1  # once each, not twice
+
+
+async def test_a_long_post_or_text_is_previewed_whole(make_settings: Any, emulator: Any) -> None:
+    post = " ".join(f"Step {n}: check the launch list." for n in range(100)) + " END-OF-POST"
+    text = " ".join(f"Gate {n} open." for n in range(90)) + " END-OF-TEXT"
+    assert len(post) > 3000 and 1200 < len(text) <= 1530
+    posts, texts = len(emulator.posts()), len(emulator.texts())
+    async with connect(make_settings("http://127.0.0.1:9"), person=None) as client:
+        held_post = await call(client, "slack_post_message", {"channel": "#launch", "text": post})
+        held_text = await call(client, "sms_send", {"to": "+14155550123", "text": text})
+        for held in (held_post, held_text):
+            assert held["status"] == "confirmation_required"
+            await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+    assert held_post["preview"]["details"][-1] == f"Text:\n{post}"
+    assert held_text["preview"]["details"][-1] == f"Text:\n{text}"
+    assert len(emulator.posts()) == posts and len(emulator.texts()) == texts
