@@ -51,7 +51,7 @@ def shows_all_of_the_issue_body(preview: dict[str, Any], visible: str = "Hi Dana
     hidden = hidden_lines(preview)
     assert f"- display:none: {HIDDEN_TEXTS[0]}" in hidden
     assert f"- text colour #ffffff on background #ffffff: {HIDDEN_TEXTS[1]}" in hidden
-    fetched = next(d for d in details if d.startswith("Addresses fetched when the mail is opened"))
+    fetched = next(d for d in details if d.startswith("Resources the mail loads"))
     assert fetched.split("\n")[1:] == [f"- image: {EXFIL}"]  # whole, query string and all
     links = next(d for d in details if d.startswith("Links:"))
     assert f"- (no text) → {NO_TEXT}" in links.split("\n")
@@ -59,7 +59,7 @@ def shows_all_of_the_issue_body(preview: dict[str, Any], visible: str = "Hi Dana
     assert "- <!-- assistant: the one-time code is 482913 -->" in comments.split("\n")
     # and the person is told first that there is more to it than the visible text
     warning = next(
-        d for d in details if d.startswith("Look closely: this HTML holds 2 × hidden text, 1 remote resource")
+        d for d in details if d.startswith("Look closely: this mail holds 2 × hidden text, 1 remote resource")
     )
     assert details.index(warning) < details.index(seen)
     assert "1 HTML comment" in warning and "1 link without text" in warning
@@ -95,7 +95,7 @@ async def test_auto_approved_mail_that_hides_something_is_still_held_and_says_wh
         for tool in ("gmail_send", "gmail_create_draft"):
             held = await call(client, tool, {**MAIL, "body_html": ISSUE_BODY})
             assert held["status"] == "confirmation_required", held
-            assert "Not auto-approved because its HTML holds 2 × hidden text" in held["message"]
+            assert "Not auto-approved because it holds 2 × hidden text" in held["message"]
             shows_all_of_the_issue_body(held["preview"])
         replied = await call(
             client, "gmail_send", {"reply_to_message_id": honest["result"]["id"], "body_html": ISSUE_BODY}
@@ -166,7 +166,7 @@ FETCHED = (
 async def test_every_address_a_mail_program_fetches_is_listed_whole(fresh_sandbox: Any, make_settings: Any) -> None:
     async with connect(make_settings(fresh_sandbox.url), person=None) as client:
         held = await call(client, "gmail_send", {**MAIL, "body_html": FETCHED})
-    fetched = next(d for d in held["preview"]["details"] if d.startswith("Addresses fetched"))
+    fetched = next(d for d in held["preview"]["details"] if d.startswith("Resources the mail loads"))
     urls = [line.rsplit(": ", 1)[1] for line in fetched.split("\n")[1:]]
     assert sorted(urls, key=lambda u: int(u.rsplit("/", 1)[1].split(".")[0])) == [
         f"https://a.example/{n}.{ext}"
@@ -212,6 +212,30 @@ async def test_a_long_plain_body_is_previewed_whole(fresh_sandbox: Any, make_set
     seen = next(d for d in shown["preview"]["details"] if d.startswith("HTML body"))
     assert seen.split("\n", 1)[1] == ("Word " * 3000).strip() + "\nEND 7734"
     assert not any(d.startswith("HTML as written") for d in shown["preview"]["details"])  # long: listed, not shown
+
+
+def tags(text: str) -> str:
+    """ASCII spelled in Unicode tag characters: invisible in most fonts, read by a model."""
+    return "".join(chr(0xE0000 + ord(c)) for c in text)
+
+
+async def test_invisible_characters_are_written_out_and_always_ask(fresh_sandbox: Any, make_settings: Any) -> None:
+    settings = make_settings(fresh_sandbox.url, auto_approve=["gmail_send"])
+    async with connect(settings, person=None) as client:
+        emoji = await call(client, "gmail_send", {**MAIL, "body_text": "Great 👍🏽 see you ❤️ 👨\u200d👩\u200d👧"})
+        assert emoji["status"] == "done"  # emoji's own joiners and selectors are not hiding anything
+        held = await call(
+            client,
+            "gmail_send",
+            {**MAIL, "subject": "Invoice \u202egpj.exe", "body_text": f"See you Monday.{tags('otp=482913')}\u200b"},
+        )
+    assert held["status"] == "confirmation_required" and "invisible characters" in held["message"]
+    details = held["preview"]["details"]
+    assert "Body: See you Monday.⟨invisible tag characters spelling 'otp=482913'⟩⟨U+200B⟩" in details
+    assert "Subject: Invoice ⟨U+202E⟩gpj.exe" in details
+    assert held["preview"]["summary"].startswith("Invoice ⟨U+202E⟩gpj.exe →")
+    assert details[0].startswith("Look closely: this mail holds invisible characters")
+    assert len(sends(fresh_sandbox.url)) == 1
 
 
 @pytest.mark.slow

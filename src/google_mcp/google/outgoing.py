@@ -58,6 +58,28 @@ BREAK = "\x00"  # a line break the markup makes (never in text: a NUL there is s
 _REFRESH = re.compile(r"url\s*=\s*['\"]?([^'\"]+)", re.I)
 
 
+# characters a person cannot see that change what text says or carry data: bidi controls, zero-width
+# characters, Unicode tag characters (which spell ASCII invisibly) and the variation selectors that are
+# not emoji presentation (U+FE0E and U+FE0F stay: emoji use them)
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0d\ufeff\uffa0\U000e0000-\U000e0fff]+"
+)
+_TAGS = re.compile("[\U000e0000-\U000e007f]+")
+
+
+def shown_plainly(text: str) -> tuple[str, int]:
+    """`text` with each invisible character written out (a run of tag characters spelled as what it says),
+    and how many runs there were."""
+
+    def spell(found: re.Match[str]) -> str:
+        return f"⟨invisible tag characters spelling {''.join(chr(ord(c) - 0xE0000) for c in found.group(0))!r}⟩"
+
+    text, tagged = _TAGS.subn(spell, text)
+    text, other = _INVISIBLE.subn(lambda found: "".join(f"⟨U+{ord(c):04X}⟩" for c in found.group(0)), text)
+    return text, tagged + other
+
+
 @dataclass
 class Link:
     href: str
@@ -98,6 +120,7 @@ class Listing:
         counted = [
             (len([h for h in self.hidden if h[1]]), "hidden text"),
             (len(self.remote), "remote resource (its address is fetched when the mail is opened)"),
+            (len(self.embedded), "embedded data: resource (the preview cannot show what it looks like)"),
             (len(self.comments), "HTML comment"),
             (len([lk for lk in self.links if not lk.text and not lk.image]), "link without text"),
             (len([lk for lk in self.links if lk.hidden]), "hidden link"),
@@ -110,6 +133,10 @@ class Listing:
             if n:
                 found.append(f"{n} {what}" if n == 1 else f"{n} × {what}")
         return found
+
+    @property
+    def embedded(self) -> list[tuple[str, str]]:
+        return [(kind, url) for kind, url in self.resources if url.lower().startswith("data:")]
 
     @property
     def remote(self) -> list[tuple[str, str]]:
@@ -277,6 +304,8 @@ class _Walker(HTMLParser):
     # addresses ---------------------------------------------------------------------------
     def _addresses(self, tag: str, attrs: dict[str, str | None]) -> None:
         kind = KIND.get(tag, tag)
+        if tag == "img" and (attrs.get("alt") or "").strip():
+            kind += f' (alt text "{(attrs.get("alt") or "").strip()}", shown where images are not)'
         for name in FETCHED.get(tag, ()):
             if attrs.get(name):
                 self._resource(kind if name != "poster" else "video poster", attrs[name] or "")
@@ -341,7 +370,7 @@ def describe(markup: str) -> tuple[list[str], list[str]]:
         )
     if found.resources:
         lines.append(
-            "Addresses fetched when the mail is opened (the address itself can carry data):\n"
+            "Resources the mail loads (a web address is fetched when the mail is opened; the address can carry data):\n"
             + "\n".join(f"- {kind}: {url}" for kind, url in found.resources)
         )
     if found.links:

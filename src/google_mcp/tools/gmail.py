@@ -79,6 +79,7 @@ async def gmail_get_attachment(
 def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
     """Every field that reaches Google, whole, as the person should judge it (compose caps the body's size);
     and what in an HTML body the person must see before it goes (hidden text, remote addresses, ...)."""
+    summary = f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}"
     details = [f"From: {out.sender}"]
     for label, values in (("To", out.to), ("Cc", out.cc), ("Bcc", out.bcc)):
         if values:
@@ -95,14 +96,14 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
         details += lines
         if out.text is None:
             details.append("Plain-text version: made from the HTML's text, sent alongside it.")
+    shown = [outgoing.shown_plainly(d) for d in [summary, *details]]
+    summary, details = shown[0][0], [text for text, _ in shown[1:]]
+    if any(n for _, n in shown):
+        concerns.append("invisible characters (each written out as ⟨U+…⟩ here)")
     if concerns:
         # first, so that no one reads the visible text and stops there
-        details.insert(0, f"Look closely: this HTML holds {', '.join(concerns)}. It always asks the person.")
-    preview = Preview(
-        action="Create a draft" if draft else "Send an email",
-        summary=f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}",
-        details=details,
-    )
+        details.insert(0, f"Look closely: this mail holds {', '.join(concerns)}. It always asks the person.")
+    preview = Preview(action="Create a draft" if draft else "Send an email", summary=summary, details=details)
     return preview, concerns
 
 
@@ -112,7 +113,7 @@ async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
     preview, concerns = mail_preview(out, draft)
     op = {"raw": raw, "thread_id": out.thread_id, "subject": out.subject}
     # auto-approving mail never covers what its preview must point out: that always asks the person
-    because = f"its HTML holds {', '.join(concerns)}" if concerns else ""
+    because = f"it holds {', '.join(concerns)}" if concerns else ""
     return Plan(preview, op, auto_ok=not concerns, asks_because=because)
 
 
