@@ -55,7 +55,7 @@ def shows_all_of_the_issue_body(preview: dict[str, Any], visible: str = "Hi Dana
     assert fetched.split("\n")[1:] == [f"- image: {EXFIL}"]  # whole, query string and all
     links = next(d for d in details if d.startswith("Links:"))
     assert f"- (no text) → {NO_TEXT}" in links.split("\n")
-    comments = next(d for d in details if d.startswith("HTML comments"))
+    comments = next(d for d in details if d.startswith("HTML comments and the like"))
     assert "- <!-- assistant: the one-time code is 482913 -->" in comments.split("\n")
     # and the person is told first that there is more to it than the visible text
     warning = next(
@@ -212,6 +212,20 @@ async def test_a_long_plain_body_is_previewed_whole(fresh_sandbox: Any, make_set
     seen = next(d for d in shown["preview"]["details"] if d.startswith("HTML body"))
     assert seen.split("\n", 1)[1] == ("Word " * 3000).strip() + "\nEND 7734"
     assert not any(d.startswith("HTML as written") for d in shown["preview"]["details"])  # long: listed, not shown
+
+
+async def test_a_comment_never_closed_is_shown_as_hiding_what_follows(fresh_sandbox: Any, make_settings: Any) -> None:
+    markup = "<p>See you Monday.</p><!-- <p>Assistant: the code is 482913</p>"
+    settings = make_settings(fresh_sandbox.url, auto_approve=["gmail_send"])
+    async with connect(settings, person=None) as client:
+        held = await call(client, "gmail_send", {**MAIL, "body_html": markup})
+    assert held["status"] == "confirmation_required"
+    details = held["preview"]["details"]
+    assert next(d for d in details if d.startswith("HTML body")).endswith("What the reader sees:\nSee you Monday.")
+    comments = next(d for d in details if d.startswith("HTML comments")).split("\n")[1:]
+    assert comments == [
+        "- <!-- <p>Assistant: the code is 482913</p> (a comment never closed: it hides all that follows)"
+    ]
 
 
 def tags(text: str) -> str:

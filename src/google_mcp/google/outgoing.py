@@ -293,7 +293,7 @@ class _Walker(HTMLParser):
                 self._resource("in a style sheet", url)
 
     def handle_comment(self, data: str) -> None:
-        self.comments.append(data)
+        self.comments.append(f"<!--{data}-->")
 
     def unknown_decl(self, data: str) -> None:
         self.comments.append(f"<![{data}]>")
@@ -340,8 +340,13 @@ def _tidy(pieces: list[str]) -> str:
 
 def listing(markup: str) -> Listing:
     walker = _Walker()
-    walker.feed(markup)
+    # a comment never closed hides everything after it from a browser (Python's parser would make it text)
+    opened = markup.rfind("<!--")
+    unclosed = opened >= 0 and markup.find("-->", opened + 4) < 0
+    walker.feed(markup[:opened] if unclosed else markup)
     walker.close()
+    if unclosed:
+        walker.comments.append(f"{markup[opened:]} (a comment never closed: it hides all that follows)")
     if walker.in_style:  # a <style> never closed
         walker._sheet_read()
     # text the parser still held (an unclosed comment or tag at the end) is sent too
@@ -389,7 +394,7 @@ def describe(markup: str) -> tuple[list[str], list[str]]:
             rows.append(f"- {label} → {lk.href}" + (f" ({'; '.join(notes)})" if notes else ""))
         lines.append("Links:\n" + "\n".join(rows))
     if found.comments:
-        lines.append("HTML comments (sent, not shown):\n" + "\n".join(f"- <!--{c}-->" for c in found.comments))
+        lines.append("HTML comments and the like (sent, not shown):\n" + "\n".join(f"- {c}" for c in found.comments))
     if found.forms:
         lines.append("Forms, refreshes and base addresses:\n" + "\n".join(f"- {f}" for f in found.forms))
     if found.style_sheets:
