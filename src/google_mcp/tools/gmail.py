@@ -11,7 +11,7 @@ from pydantic import Field
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google import outgoing
-from google_mcp.google.compose import Outgoing
+from google_mcp.google.compose import Outgoing, shown_plainly
 from google_mcp.google.gmail_models import (
     DraftCreated,
     LabelList,
@@ -96,7 +96,7 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
         details += lines
         if out.text is None:
             details.append("Plain-text version: made from the HTML's text, sent alongside it.")
-    shown = [outgoing.shown_plainly(d) for d in [summary, *details]]
+    shown = [shown_plainly(d) for d in [summary, *details]]
     summary, details = shown[0][0], [text for text, _ in shown[1:]]
     if any(n for _, n in shown):
         concerns.append("invisible characters (each written out as ⟨U+…⟩ here)")
