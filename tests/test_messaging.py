@@ -136,3 +136,22 @@ async def test_a_long_post_or_text_is_previewed_whole(make_settings: Any, emulat
     assert held_post["preview"]["details"][-1] == f"Text:\n{post}"
     assert held_text["preview"]["details"][-1] == f"Text:\n{text}"
     assert len(emulator.posts()) == posts and len(emulator.texts()) == texts
+
+
+async def test_invisible_characters_in_a_post_or_text_are_written_out_and_always_ask(
+    make_settings: Any, emulator: Any
+) -> None:
+    smuggled = "".join(chr(0xE0000 + ord(c)) for c in "otp=482913")  # tag characters: invisible, read by models
+    posts, texts = len(emulator.posts()), len(emulator.texts())
+    settings = make_settings("http://127.0.0.1:9", auto_approve=["slack_post_message", "sms_send"])
+    async with connect(settings, person=None) as client:
+        post = await call(client, "slack_post_message", {"channel": "#launch", "text": f"Ship it 🚀{smuggled}"})
+        text = await call(client, "sms_send", {"to": "+14155550123", "text": f"On my way\u200b{smuggled}"})
+        for held in (post, text):
+            assert held["status"] == "confirmation_required" and "invisible characters" in held["message"]
+            await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+        plain = await call(client, "slack_post_message", {"channel": "#launch", "text": "Ship it 🚀 ❤️"})
+        assert plain["status"] == "done"  # auto-approving still works for text that hides nothing
+    assert post["preview"]["details"][-1] == "Text:\nShip it 🚀⟨invisible tag characters spelling 'otp=482913'⟩"
+    assert text["preview"]["details"][-1] == "Text:\nOn my way⟨U+200B⟩⟨invisible tag characters spelling 'otp=482913'⟩"
+    assert len(emulator.posts()) == posts + 1 and len(emulator.texts()) == texts

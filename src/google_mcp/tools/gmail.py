@@ -11,7 +11,7 @@ from pydantic import Field
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google import outgoing
-from google_mcp.google.compose import Outgoing, shown_plainly
+from google_mcp.google.compose import Outgoing
 from google_mcp.google.gmail_models import (
     DraftCreated,
     LabelList,
@@ -26,6 +26,7 @@ from google_mcp.google.gmail_models import (
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.unseen import shown_plainly
 
 
 # reads ----------------------------------------------------------------------------
