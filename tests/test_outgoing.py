@@ -12,8 +12,11 @@ import html
 import re
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import gmail, run
 from mcp_helpers import Person, call, connect, writes
@@ -279,3 +282,62 @@ async def test_the_approval_page_shows_the_same_whole_preview(shared: Any, fresh
     assert html.unescape(shown.group(1)) == "\n".join(held["preview"]["details"])
     shows_all_of_the_issue_body(held["preview"], "Hi Dana, see you Monday.\n" + notes)
     assert sends(fresh_sandbox.url) == []
+
+
+# every piece of text is shown, whatever the markup does around it --------------------------------------
+_STYLES = ["", "display:none", "color:#fff", "background:#000;color:#fff", "opacity:.05", "font-size:0",
+           "max-height:0", "position:absolute;left:-9999px", "visibility:hidden", "color:red", "width:1px"]  # fmt: skip
+_TAGS = ["div", "span", "p", "a", "td", "font", "template", "script", "title", "li", "b"]
+
+
+def _documents() -> st.SearchStrategy[tuple[str, list[str]]]:
+    """Random nested markup around numbered words; returns the markup and its words."""
+
+    def build(draw: Any, depth: int, words: list[str]) -> str:
+        parts = []
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["text", "element", "comment", "br"] if depth < 4 else ["text", "comment"]))
+            if kind == "text" or kind == "br":
+                words.append(f"word{len(words)}x")
+                parts.append(("<br>" if kind == "br" else "") + words[-1] + draw(st.sampled_from([" ", "", "&amp;"])))
+            elif kind == "comment":
+                words.append(f"word{len(words)}x")
+                parts.append(f"<!-- {words[-1]} -->")
+            else:
+                tag, style = draw(st.sampled_from(_TAGS)), draw(st.sampled_from(_STYLES))
+                attrs = (f' style="{style}"' if style else "") + (' href="https://a.example/l"' if tag == "a" else "")
+                close = draw(st.sampled_from([f"</{tag}>", f"</{tag}>", ""]))  # sometimes left open
+                parts.append(f"<{tag}{attrs}>{build(draw, depth + 1, words)}{close}")
+        return "".join(parts)
+
+    @st.composite
+    def document(draw: Any) -> tuple[str, list[str]]:
+        words: list[str] = []
+        return build(draw, 0, words), words
+
+    return document()
+
+
+def test_no_word_of_an_outgoing_html_mail_is_left_out_of_its_preview(sandbox: Any, make_settings: Any) -> None:
+    from mcp import Client
+
+    from google_mcp.server import build_server
+
+    server = build_server(make_settings(sandbox.url))
+
+    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(_documents(), min_size=8, max_size=8))  # eight to a session: a session costs more than a mail
+    def check(documents: list[tuple[str, list[str]]]) -> None:
+        async def run() -> None:
+            async with Client(server, mode="legacy") as client:
+                for markup, words in documents:
+                    held = await call(client, "gmail_send", {**MAIL, "body_html": markup})
+                    await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+                    details = held["preview"]["details"]
+                    shown = "\n".join(d for d in details if not d.startswith("HTML as written"))
+                    missing = [w for w in words if w not in shown]
+                    assert not missing, (markup, missing, shown)
+
+        anyio.run(run)
+
+    check()
