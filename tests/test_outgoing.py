@@ -152,6 +152,7 @@ HIDING = [
     ('<font color="white">', "text colour #ffffff on background #ffffff"),
     ("<template>", "in <template>"),
     ('<span style="mso-hide:all">', "mso-hide:all"),
+    ('<div style="display:none"/>', "display:none"),  # not self-closing in HTML: what follows is inside
     ('<span style="clip-path:inset(50%)">', "clipped (clip-path:inset(50%))"),
 ]
 

@@ -233,9 +233,8 @@ class _Walker(HTMLParser):
             self.open.append(state)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # in HTML `<div style="display:none"/>` opens a div, as a browser reads it: what follows is inside
         self.handle_starttag(tag, attrs)
-        if tag not in VOID:
-            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "style":
