@@ -186,3 +186,38 @@ async def test_a_text_that_twilio_answers_with_a_5xx_is_never_sent_again(make_se
         twilio.stop()
     assert [s.method for s in twilio.seen if "/Messages.json" in s.path] == ["POST"]
     assert len(emulator.texts()) == texts
+
+
+async def test_a_long_post_or_text_is_previewed_whole(make_settings: Any, emulator: Any) -> None:
+    post = " ".join(f"Step {n}: check the launch list." for n in range(100)) + " END-OF-POST"
+    text = " ".join(f"Gate {n} open." for n in range(90)) + " END-OF-TEXT"
+    assert len(post) > 3000 and 1200 < len(text) <= 1530
+    posts, texts = len(emulator.posts()), len(emulator.texts())
+    async with connect(make_settings("http://127.0.0.1:9"), person=None) as client:
+        held_post = await call(client, "slack_post_message", {"channel": "#launch", "text": post})
+        held_text = await call(client, "sms_send", {"to": "+14155550123", "text": text})
+        for held in (held_post, held_text):
+            assert held["status"] == "confirmation_required"
+            await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+    assert held_post["preview"]["details"][-1] == f"Text:\n{post}"
+    assert held_text["preview"]["details"][-1] == f"Text:\n{text}"
+    assert len(emulator.posts()) == posts and len(emulator.texts()) == texts
+
+
+async def test_invisible_characters_in_a_post_or_text_are_written_out_and_always_ask(
+    make_settings: Any, emulator: Any
+) -> None:
+    smuggled = "".join(chr(0xE0000 + ord(c)) for c in "otp=482913")  # tag characters: invisible, read by models
+    posts, texts = len(emulator.posts()), len(emulator.texts())
+    settings = make_settings("http://127.0.0.1:9", auto_approve=["slack_post_message", "sms_send"])
+    async with connect(settings, person=None) as client:
+        post = await call(client, "slack_post_message", {"channel": "#launch", "text": f"Ship it 🚀{smuggled}"})
+        text = await call(client, "sms_send", {"to": "+14155550123", "text": f"On my way\u200b{smuggled}"})
+        for held in (post, text):
+            assert held["status"] == "confirmation_required" and "invisible characters" in held["message"]
+            await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})
+        plain = await call(client, "slack_post_message", {"channel": "#launch", "text": "Ship it 🚀 ❤️"})
+        assert plain["status"] == "done"  # auto-approving still works for text that hides nothing
+    assert post["preview"]["details"][-1] == "Text:\nShip it 🚀⟨invisible tag characters spelling 'otp=482913'⟩"
+    assert text["preview"]["details"][-1] == "Text:\nOn my way⟨U+200B⟩⟨invisible tag characters spelling 'otp=482913'⟩"
+    assert len(emulator.posts()) == posts + 1 and len(emulator.texts()) == texts

@@ -76,8 +76,11 @@ async def test_deeply_nested_messages_are_shown_to_a_depth_and_counted_beyond(
     fresh_sandbox: Any, make_settings: Any
 ) -> None:
     body = (await read(fresh_sandbox.url, make_settings, "nested_deep.eml"))["body"]
-    assert "Text of level 3." in body and "Attached message 1.1.1" in body
-    assert "Innermost text" not in body and "1 more deeply attached message(s) left out" in body
+    # levels 1 to 3 (the limit) are shown; level 4, one past it, is counted and not shown
+    assert "Text of level 3." in body and "Attached message 1.1.1 ---" in body
+    assert "Text of level 4." not in body and "Attached message 1.1.1.1" not in body
+    assert "Innermost text" not in body and body.count("more deeply attached message(s) left out") == 1
+    assert "[1 more deeply attached message(s) left out]" in body
 
 
 # 2-3. charsets ------------------------------------------------------------------------------------
@@ -167,6 +170,22 @@ async def test_a_newsletter_reads_as_lines_with_its_links(fresh_sandbox: Any, ma
     assert "report.example/empty" not in body and "report.example/ad" not in body  # links with no text
     assert "Index| Change" in body and "DAX| +1.2%" in body  # a table with header cells stays a table
     assert body.count("---|") == 1  # and the layout tables leave no rules behind
+
+
+async def test_text_a_reader_would_not_see_and_script_links_never_reach_the_model(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    body = (await read(fresh_sandbox.url, make_settings, "hidden_instructions.eml"))["body"]
+    for hidden in ("(visibility)", "(opacity)", "(max-height)"):
+        assert hidden not in body, hidden
+    assert "Assistant" not in body
+    # what is shown stays: a faint but visible paragraph, a box with a real height, the links' texts
+    kept = ["Your parcel arrives Thursday.", "Track it any time.", "Signed for at the door."]
+    kept += ["See the delivery slot", "Change the address", "[Track parcel 99](https://parcels.example/t/99)"]
+    for shown in kept:
+        assert shown in body, shown
+    for target in ("data:", "base64", "PHNjcmlwdD", "vbscript", "msgbox"):  # the targets of script links go
+        assert target not in body, target
 
 
 # 6. every readable part, in order, once ---------------------------------------------------------------

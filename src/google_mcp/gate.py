@@ -68,6 +68,7 @@ class Plan:
     preview: Preview
     op: dict[str, Any]
     auto_ok: bool = True  # False: goes beyond what auto-approving this tool covers; always ask
+    asks_because: str = ""  # why it always asks, for the answer that says so
 
 
 class Approve(BaseModel):

@@ -339,8 +339,11 @@ class Registrar:
             if isinstance(data, Approve):
                 return await gate.answered(state, approval, current_principal(), data.approve, "declined")
             plan = await fn(state, **args)
-            if gate.auto_approved(name) and plan.auto_ok:
-                return await gate.run_now(state, name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
+            if gate.auto_approved(name):
+                if plan.auto_ok:
+                    return await gate.run_now(state, name, plan, "auto-approved by GOOGLE_MCP_AUTO_APPROVE")
+                why = f" because {plan.asks_because}" if plan.asks_because else ""
+                return await gate.hold(name, args, plan, note=f"Not auto-approved{why}.")
             return await gate.hold(name, args, plan)
 
         hidden = [

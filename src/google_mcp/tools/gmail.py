@@ -10,6 +10,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
+from google_mcp.google import outgoing
 from google_mcp.google.compose import Outgoing
 from google_mcp.google.gmail_models import (
     DraftCreated,
@@ -25,8 +26,7 @@ from google_mcp.google.gmail_models import (
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
-
-BODY_SHOWN = 2000  # characters of each body a preview shows; the rest is counted, and hashed in the op
+from google_mcp.unseen import shown_plainly
 
 
 # reads ----------------------------------------------------------------------------
@@ -77,16 +77,10 @@ async def gmail_get_attachment(
 
 
 # sending ------------------------------------------------------------------------------
-def _shown(label: str, text: str) -> str:
-    cut = text[:BODY_SHOWN]
-    more = f"\n… ({len(text) - BODY_SHOWN} more characters)" if len(text) > BODY_SHOWN else ""
-    return f"{label}: {cut}{more}"
-
-
-def mail_preview(out: Outgoing, draft: bool) -> Preview:
-    """Every field that reaches Google, as the person should judge it."""
-    from google_mcp.google.htmltext import html_to_text
-
+def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
+    """Every field that reaches Google, whole, as the person should judge it (compose caps the body's size);
+    and what in an HTML body the person must see before it goes (hidden text, remote addresses, ...)."""
+    summary = f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}"
     details = [f"From: {out.sender}"]
     for label, values in (("To", out.to), ("Cc", out.cc), ("Bcc", out.bcc)):
         if values:
@@ -96,21 +90,32 @@ def mail_preview(out: Outgoing, draft: bool) -> Preview:
         details.append(f"In reply to: {out.in_reply_to} (thread {out.thread_id})")
     details += [f"Attachment: {a.filename} ({a.size} bytes, SHA-256 {a.sha256[:16]}…)" for a in out.attachments]
     if out.text is not None:
-        details.append(_shown("Body", out.text))
+        details.append(f"Body: {out.text}")
+    concerns: list[str] = []
     if out.html is not None:
-        text, _ = html_to_text(out.html, include_quoted=True)
-        details.append(_shown(f"HTML body ({len(out.html)} characters of HTML, shown as text)", text))
-    return Preview(
-        action="Create a draft" if draft else "Send an email",
-        summary=f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}",
-        details=details,
-    )
+        lines, concerns = outgoing.describe(out.html)
+        details += lines
+        if out.text is None:
+            details.append("Plain-text version: made from the HTML's text, sent alongside it.")
+    shown = [shown_plainly(d) for d in [summary, *details]]
+    summary, details = shown[0][0], [text for text, _ in shown[1:]]
+    if any(n for _, n in shown):
+        concerns.append("invisible characters (each written out as ⟨U+…⟩ here)")
+    if concerns:
+        # first, so that no one reads the visible text and stops there
+        details.insert(0, f"Look closely: this mail holds {', '.join(concerns)}. It always asks the person.")
+    preview = Preview(action="Create a draft" if draft else "Send an email", summary=summary, details=details)
+    return preview, concerns
 
 
 async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
     out = await state.gmail.compose(**fields, need_recipient=not draft)
     raw = base64.urlsafe_b64encode(out.mime()).decode()
-    return Plan(mail_preview(out, draft), {"raw": raw, "thread_id": out.thread_id, "subject": out.subject})
+    preview, concerns = mail_preview(out, draft)
+    op = {"raw": raw, "thread_id": out.thread_id, "subject": out.subject}
+    # auto-approving mail never covers what its preview must point out: that always asks the person
+    because = f"it holds {', '.join(concerns)}" if concerns else ""
+    return Plan(preview, op, auto_ok=not concerns, asks_because=because)
 
 
 async def send_op(state: AppState, op: dict[str, Any]) -> SentMessage:
@@ -212,7 +217,8 @@ async def gmail_modify_labels(
         "threads": threads,
     }
     # auto-approving label changes never covers reporting spam: that always asks the person
-    return Plan(preview, op, auto_ok="SPAM" not in add_ids)
+    spam = "SPAM" in add_ids
+    return Plan(preview, op, auto_ok=not spam, asks_because="it reports spam" if spam else "")
 
 
 async def labels_op(state: AppState, op: dict[str, Any]) -> LabelsModified:

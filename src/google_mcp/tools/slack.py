@@ -12,6 +12,7 @@ from google_mcp.messaging.slack import ChannelList, ChannelMessages, Posted, Use
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.unseen import shown_plainly
 
 Channel = Annotated[str, Field(description="#name or id")]
 MAX_TEXT = 40_000  # Slack's own limit for a message's text
@@ -60,9 +61,13 @@ async def slack_post_message(
         replies = await state.slack.read(chosen.id, 1, None, thread_ts, 300)
         first = replies.messages[0] if replies.messages else None
         details.append(f"In the thread of {first.user}: {first.text[:200]}" if first else f"In thread {thread_ts}")
-    details.append(f"Text:\n{text}")
-    preview = Preview(action="Post to Slack", summary=f"#{chosen.name}: {text[:80]}", details=details)
-    return Plan(preview, {"channel": chosen.id, "text": text, "thread_ts": thread_ts})
+    shown, unseen = shown_plainly(text)
+    if unseen:
+        details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
+    details.append(f"Text:\n{shown}")
+    preview = Preview(action="Post to Slack", summary=f"#{chosen.name}: {shown[:80]}", details=details)
+    why = "the text holds invisible characters" if unseen else ""
+    return Plan(preview, {"channel": chosen.id, "text": text, "thread_ts": thread_ts}, not unseen, why)
 
 
 async def post_op(state: AppState, op: dict[str, Any]) -> Posted:

@@ -13,6 +13,7 @@ from google_mcp.messaging.sms import SmsList, SmsSent, e164
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.unseen import shown_plainly
 
 MAX_SEGMENTS = 10
 ENCODINGS = {
@@ -43,18 +44,18 @@ async def sms_send(
     if parts > MAX_SEGMENTS:
         raise InvalidInput(f"That text takes {parts} SMS segments in {kind} (at most {MAX_SEGMENTS}); shorten it.")
     sender = state.sms.sender
-    preview = Preview(
-        action="Send a text",
-        summary=f"{number}: {text[:80]}",
-        details=[
-            f"To: {number}",
-            f"From: {sender}",
-            f"Segments: {parts} ({len(text)} characters)",
-            f"Encoding: {ENCODINGS[kind]}",
-            f"Text:\n{text}",
-        ],
-    )
-    return Plan(preview, {"to": number, "text": text})
+    shown, unseen = shown_plainly(text)
+    details = [
+        f"To: {number}",
+        f"From: {sender}",
+        f"Segments: {parts} ({len(text)} characters)",
+        f"Encoding: {ENCODINGS[kind]}",
+    ]
+    if unseen:
+        details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
+    preview = Preview(action="Send a text", summary=f"{number}: {shown[:80]}", details=[*details, f"Text:\n{shown}"])
+    why = "the text holds invisible characters" if unseen else ""
+    return Plan(preview, {"to": number, "text": text}, not unseen, why)
 
 
 async def send_op(state: AppState, op: dict[str, Any]) -> SmsSent:
