@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
 from google_mcp.pending import new_id, redis_client
-from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso, redact
+from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso
 
 if TYPE_CHECKING:
     from google_mcp.registry import Registrar
@@ -172,7 +172,7 @@ class Router:
                 "call",
                 call.name,
                 principal,
-                parameters=redact.parameters(call.arguments, self.settings.log_content == "full"),
+                parameters=call.arguments,  # the record redacts (record/redact.py)
                 status=call.status,
                 error=call.error,
                 via="router",
@@ -251,8 +251,7 @@ class Router:
             leave_conversation(entered)
 
     async def _say(self, state: AppState, cid: str, principal: str, role: str, text: str) -> None:
-        full = self.settings.log_content == "full"
-        entry = {"role": role, "content": text if full else redact.digest(text), "timestamp": now_iso()}
+        entry = {"role": role, "content": text, "timestamp": now_iso()}  # the record hashes it (summary mode)
         try:
             await state.gate.journal.append(cid, principal, entry, kind="message")
         except RecordUnavailable as exc:
