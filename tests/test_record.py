@@ -28,6 +28,7 @@ from served import EXE, Served, _env
 
 pytestmark = pytest.mark.anyio
 SECRET_BODY = "The launch slips to March; keep this between us."
+KEY = "AIzaSyD-not-a-real-key-0123456789abcdef"
 MAIL = {"to": ["dana.whitfield@example.com"], "subject": "Launch date", "body_text": SECRET_BODY}
 
 
@@ -179,11 +180,11 @@ async def test_summary_mode_keeps_as_text_only_what_its_allow_list_names(
                 client, "docs_replace_section", {"document_id": document_id, "heading": "Budget", "markdown": "n"}
             ),
             "body": await fails(client, "gmail_send", {**MAIL, "body_text": body}),
-            "unknown": await fails(client, "gmail_search", {"query": "is:unread", "mood": unknown}),
+            "unknown": await fails(client, "gmail_search", {"query": "is:unread", "mood": unknown, "api_key": KEY}),
         }
         log = (await call(client, "activity_log", {"limit": 100}))["entries"]
     assert find in shown["find"] and headings[1] in shown["heading"]  # the model is told them; the record is not
-    for secret in (find, *headings, "The board votes on Friday", unknown, "4471"):
+    for secret in (find, *headings, "The board votes on Friday", unknown, "4471", KEY):
         assert not holds(settings, secret), secret
     calls = {e["action"]: e for e in log if e["step"] == "call" and e["status"] == "error"}
     replace, section = calls["docs_replace_text"], calls["docs_replace_section"]
@@ -198,6 +199,8 @@ async def test_summary_mode_keeps_as_text_only_what_its_allow_list_names(
     assert calls["gmail_send"]["parameters"]["subject"] == MAIL["subject"]
     assert calls["gmail_search"]["parameters"]["mood"] == {"chars": len(unknown), "sha256": sha(unknown)}
     assert holds(settings, sha(find)) and holds(settings, sha(unknown))
+    assert calls["gmail_search"]["parameters"]["api_key"] == "[secret]"  # a secret: not even its hash
+    assert not holds(settings, KEY) and not holds(settings, sha(KEY))
 
 
 async def test_entries_past_the_retention_are_never_read_and_the_store_drops_them(
