@@ -5,7 +5,8 @@ for `ask` and `/chat`. Its shape: `{session_id, user_id, messages: [{role, conte
 tool_actions: [{tool_type, action, step, parameters, status, result, approved_by, confirmation_id,
 timestamp}], created_at, updated_at}`. Kept in MongoDB when GOOGLE_MCP_MONGODB_URL is set, otherwise in
 an embedded SQLite file; both keep GOOGLE_MCP_LOG_RETENTION_DAYS days. Appends are atomic (no
-read-modify-write), so several processes can write to one conversation.
+read-modify-write), so several processes can write to one conversation. Every entry passes through
+redaction (redact.py: an allow-list) on its way in, whoever wrote it.
 """
 
 from __future__ import annotations
