@@ -338,9 +338,10 @@ def test_a_request_still_running_at_a_reset_stays_out_of_the_new_log(fresh_sandb
     # a marker: a request started after the abandoned one, held as long, ends after it; once the marker
     # is in the log, the abandoned request has finished too, and would be there if it were let in
     control(url, "/_sandbox/faults", {"path_regex": "/labels$", "delay_ms": 600, "count": 1})
-    marker = urllib.request.Request(
-        url + "/gmail/v1/users/me/labels", headers={"Authorization": "Bearer " + _token(url)}
-    )
+    fresh: Credentials = credentials(url)  # a reset forgets the tokens issued before it
+    fresh.refresh(Request())
+    labels = url + "/gmail/v1/users/me/labels"
+    marker = urllib.request.Request(labels, headers={"Authorization": "Bearer " + fresh.token})
     with urllib.request.urlopen(marker, timeout=10) as resp:
         assert resp.status == 200
     assert [r["path"] for r in control(url, "/_sandbox/requests")["requests"]] == ["/gmail/v1/users/me/labels"]
