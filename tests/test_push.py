@@ -254,9 +254,16 @@ async def test_forged_pushes_are_refused_and_change_nothing(fresh_sandbox: Any, 
                     assert (await http.post(server.url + "/hooks/calendar", headers=headers)).status_code == status
                 # the bearer token still guards everything else
                 assert (await http.post(server.url + "/mcp", json={})).status_code == 401
-                await anyio.sleep(0.5)
-            assert told.uris == []  # nothing was published
-        assert history_reads(url) == before  # and nothing was read
+                # a marker: a real push for a message after the forged ones; had a forged push been let
+                # in, its read would have come first, and this one would be a second read and update
+                assert history_reads(url) == before
+                deliver(url, "Arrived after forging")
+                last = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
+                assert (await http.post(hook, content=envelope(last), headers=good)).status_code == 204
+                await told.wait("gmail://inbox")
+            seen = [u for _, u in told.uris]
+            assert seen.count("gmail://inbox") == seen.count("gmail://changes") == 1  # one update: the marker's
+        assert history_reads(url) == before + 1  # one read: the marker's
     finally:
         server.stop()
 
@@ -290,8 +297,8 @@ async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_
                 for _ in range(5):
                     replayed = await http.post(hook, content=real["body"], headers=real["headers"])
                     assert replayed.status_code == 204
-                await anyio.sleep(0.3)
-                assert history_reads(url) == reads and len(told.uris) == 1  # nothing read, nothing published
+                await stays(partial(history_reads, url), reads)  # nothing read
+                assert len(told.uris) == 1  # nothing published
 
                 # a burst: 100 pushes for three new messages, all at once, in any order
                 control(url, "/_sandbox/push-endpoint", {"url": None})
@@ -304,10 +311,9 @@ async def test_replays_and_a_burst_of_100_pushes_read_the_history_once_and_lose_
                     for history_id in order:
                         tg.start_soon(partial(http.post, hook, content=envelope(history_id), headers=good))
                         await anyio.sleep(0.002)
-                await told.wait("gmail://inbox")
-                await anyio.sleep(0.5)
+                await reaches(lambda: [u for _, u in told.uris].count("gmail://inbox"), 2)  # the burst's update
+                await stays(partial(history_reads, url), reads + 1)  # one read for the whole burst
                 control(url, "/_sandbox/latency", {"ms": 0})
-            assert history_reads(url) == reads + 1  # one read for the whole burst
             assert [u for _, u in told.uris].count("gmail://inbox") == 2  # one update for it
             changes = await text(client, "gmail://changes")
             for n, message_id in enumerate(ids):  # nothing lost
@@ -426,8 +432,9 @@ async def test_a_stale_history_id_or_sync_token_reads_afresh_and_says_so(
         )
         # and from there, changes are listed again
         deliver(url, "After the resync")
-        await anyio.sleep(0.8)
-        assert "After the resync" in await text(client, "gmail://changes")
+        with anyio.fail_after(5):
+            while "After the resync" not in await text(client, "gmail://changes"):
+                await anyio.sleep(0.05)
 
 
 async def test_a_watch_the_closing_process_stops_is_reopened_by_one_that_wants_it(
@@ -450,8 +457,8 @@ async def test_a_watch_the_closing_process_stops_is_reopened_by_one_that_wants_i
         **quick,
     )
     try:
-        await anyio.sleep(1)
-        assert len(watch_requests(url)) == opened  # open already: the second leaves them be
+        # open already: the second leaves them be (it looks every 0.3 s; a poll that would see it open one)
+        await stays(lambda: len(watch_requests(url)), opened, polls=20)
         first.stop()
         with anyio.fail_after(10):
             while sb.mailbox.watch is None or not any(
@@ -460,9 +467,143 @@ async def test_a_watch_the_closing_process_stops_is_reopened_by_one_that_wants_i
                 await anyio.sleep(0.1)
         async with session(second.url, "legacy", elicitation_callback=Person()) as client:
             assert (await call(client, "gmail_unwatch"))["status"] == "done"
-        await anyio.sleep(1)
-        assert sb.mailbox.watch is None  # the person's word stands
+        await stays(lambda: int(sb.mailbox.watch is None), 1, polls=20)  # the person's word stands
     finally:
         second.stop()
         if first.proc.poll() is None:
             first.stop()
+
+
+# replays: what a captured push costs -----------------------------------------------------------------
+def calendar_reads(url: str) -> int:
+    """The sync reads of a calendar (events.list with a sync token) the sandbox has served."""
+    return sum(
+        1
+        for r in control(url, "/_sandbox/requests")["requests"]
+        if r["method"] == "GET" and r["path"].endswith("/events") and "syncToken" in r["query"]
+    )
+
+
+async def stays(count: Any, expected: int, polls: int = 10) -> None:
+    """A bounded poll that would see a late read: `count()` must stay `expected` for polls × 50 ms."""
+    for _ in range(polls):
+        assert count() == expected
+        await anyio.sleep(0.05)
+    assert count() == expected
+
+
+async def reaches(count: Any, expected: int, timeout: float = 10) -> None:
+    with anyio.fail_after(timeout):
+        while count() < expected:
+            await anyio.sleep(0.02)
+    assert count() == expected
+
+
+async def test_a_captured_calendar_notification_replayed_30_times_costs_no_read(
+    fresh_sandbox: Any, tmp_path: Any, store_settings: dict[str, Any]
+) -> None:
+    url = fresh_sandbox.url
+    env = {"GOOGLE_MCP_REDIS_URL": store_settings["redis_url"]} if store_settings else {}
+    server = watching(tmp_path, url, free_port(), **env)
+    event = calendar(url).events().list(calendarId="primary", maxResults=1).execute()["items"][0]
+    hook = server.url + "/hooks/calendar"
+    try:
+        told = Told()
+        async with session(server.url, "legacy", message_handler=told) as client:
+            await subscribe(client, "calendar://upcoming")
+            before = calendar_reads(url)
+            calendar(url).events().patch(calendarId="primary", eventId=event["id"], body={"summary": "Real"}).execute()
+            await told.wait("calendar://upcoming")
+            real = next(
+                p
+                for p in reversed(control(url, "/_sandbox/pushes")["pushes"])
+                if p["kind"] == "calendar" and p["headers"]["X-Goog-Resource-State"] == "exists"
+            )
+            assert calendar_reads(url) == before + 1
+            async with httpx2.AsyncClient(timeout=10) as http:
+                for _ in range(30):  # acknowledged (Google retries what is not), and nothing read
+                    assert (await http.post(hook, headers=real["headers"])).status_code == 200
+            await stays(partial(calendar_reads, url), before + 1)
+            # the next real notification (its number past the replayed one's) is read, and is the only read
+            calendar(url).events().patch(calendarId="primary", eventId=event["id"], body={"summary": "Next"}).execute()
+            await reaches(lambda: [u for _, u in told.uris].count("calendar://upcoming"), 2)
+            assert calendar_reads(url) == before + 2
+            assert "Next" in await text(client, "calendar://changes")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["without the channel token", "with a wrong channel token", "with another channel's resource id"],
+)
+async def test_a_calendar_notification_is_refused_unread(fresh_sandbox: Any, tmp_path: Any, forged: str) -> None:
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    server = watching(tmp_path, url, free_port())
+    hook = server.url + "/hooks/calendar"
+    channel = next(c for c in sb.calendar.channels.values() if c["calendarId"] == "alex.morgan@example.com")
+    good = {
+        "X-Goog-Channel-ID": channel["id"],
+        "X-Goog-Channel-Token": channel["token"],
+        "X-Goog-Resource-ID": channel["resourceId"],
+        "X-Goog-Resource-State": "exists",
+        "X-Goog-Message-Number": "1000",
+    }
+    headers = dict(good)
+    if forged == "without the channel token":
+        del headers["X-Goog-Channel-Token"]
+    elif forged == "with a wrong channel token":
+        headers["X-Goog-Channel-Token"] = channel["token"][:-1] + ("A" if channel["token"][-1] != "A" else "B")
+    else:
+        other = next(c for c in sb.calendar.channels.values() if c["id"] != channel["id"])
+        headers["X-Goog-Resource-ID"] = other["resourceId"]
+    try:
+        before = calendar_reads(url)
+        async with httpx2.AsyncClient(timeout=10) as http:
+            assert (await http.post(hook, headers=headers)).status_code == 401
+            await stays(partial(calendar_reads, url), before)
+            # the same notification as Google sends it is read: what was refused was only what was forged
+            assert (await http.post(hook, headers=good)).status_code == 200
+        await reaches(partial(calendar_reads, url), before + 1)
+    finally:
+        server.stop()
+
+
+async def test_a_gmail_push_announcing_a_history_id_beyond_the_mailbox_costs_one_read_however_often_replayed(
+    fresh_sandbox: Any, tmp_path: Any, store_settings: dict[str, Any]
+) -> None:
+    """A captured push token is not bound to the message it came with: a replay may carry any history id.
+    One far past the mailbox's is found out by one read and refused from then on; one the stored id
+    already covers costs nothing."""
+    url, sb = fresh_sandbox.url, fresh_sandbox.sandbox
+    env = {"GOOGLE_MCP_REDIS_URL": store_settings["redis_url"]} if store_settings else {}
+    server = watching(tmp_path, url, free_port(), **env)
+    hook = server.url + "/hooks/gmail"
+    try:
+        control(url, "/_sandbox/push-endpoint", {"url": None})  # from here on, only what the test sends
+        told = Told()
+        async with session(server.url, "legacy", message_handler=told) as client:
+            await subscribe(client, "gmail://inbox")
+            await text(client, "gmail://changes")  # this reader's place: now
+            now = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
+            reads = history_reads(url)
+            good = {"authorization": "Bearer " + sb.signer.token(hook)}
+            async with httpx2.AsyncClient(timeout=10) as http:
+                assert (await http.post(hook, content=envelope(now + 10**9), headers=good)).status_code == 204
+                with anyio.fail_after(10):  # read once, and found out
+                    while not any("beyond the mailbox" in line for line in server.lines):
+                        await anyio.sleep(0.02)
+                assert history_reads(url) == reads + 1
+                for history_id in [now + 10**9] * 9 + [now, now - 1]:  # replays; ids the stored one covers
+                    assert (await http.post(hook, content=envelope(history_id), headers=good)).status_code == 204
+                await stays(partial(history_reads, url), reads + 1)
+                # a real push after them is read: the mailbox's real id was not pushed aside by the lie
+                deliver(url, "After the forgeries")
+                real = int(gmail(url).users().getProfile(userId="me").execute()["historyId"])
+                assert (await http.post(hook, content=envelope(real), headers=good)).status_code == 204
+                await told.wait("gmail://inbox")
+            assert history_reads(url) == reads + 2
+            assert "After the forgeries" in await text(client, "gmail://changes")
+            assert told.uris and all(u == "gmail://inbox" for _, u in told.uris) and len(told.uris) == 1
+    finally:
+        server.stop()

@@ -28,16 +28,38 @@ from served import EXE, Served, _env
 
 pytestmark = pytest.mark.anyio
 SECRET_BODY = "The launch slips to March; keep this between us."
+KEY = "AIzaSyD-not-a-real-key-0123456789abcdef"
 MAIL = {"to": ["dana.whitfield@example.com"], "subject": "Launch date", "body_text": SECRET_BODY}
 
 
-def dump(settings: Any) -> str:
-    """Everything the store holds, as text."""
+def stored(settings: Any) -> list[Any]:
+    """Everything the store holds, decoded: MongoDB's documents, or SQLite's rows with each entry's JSON
+    parsed (a search of an escaped dump would miss text JSON escapes: quotes, line breaks, non-ASCII)."""
     if settings.mongodb_url is not None:
         with MongoClient(settings.mongodb_url.get_secret_value()) as client:
-            return json.dumps(list(client.get_default_database()["conversations"].find({}, {"_id": 0})), default=str)
+            return list(client.get_default_database()["conversations"].find({}, {"_id": 0}))
     with sqlite3.connect(settings.log_file) as db:
-        return json.dumps([list(r) for t in ("conversations", "entries") for r in db.execute(f"SELECT * FROM {t}")])
+        heads = [list(r) for r in db.execute("SELECT * FROM conversations")]
+        rows = [[*r[:-1], json.loads(r[-1])] for r in db.execute("SELECT * FROM entries")]
+    return heads + rows
+
+
+def strings(value: Any) -> list[str]:
+    """Every string in a decoded value, keys included."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (str(k), *strings(v))]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else [str(value)]
+
+
+def holds(settings: Any, text: str) -> bool:
+    """Whether any stored string contains `text` (decoded values, not an escaped dump)."""
+    return any(text in s for s in strings(stored(settings)))
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def steps(entries: list[dict[str, Any]], tool: str) -> list[str]:
@@ -123,16 +145,62 @@ async def test_bodies_are_kept_as_length_and_hash_and_no_secret_is_kept(
         ][0]["id"]
         read = await call(client, "gmail_get_message", {"message_id": mid})
         await call(client, "docs_create", {"title": "Plan", "markdown": "# Plan\n\nThe numbers: 4,2 M€ secret."})
-    stored = dump(settings)
-    assert SECRET_BODY not in stored and hashlib.sha256(SECRET_BODY.encode()).hexdigest() in stored
-    assert read["body"][:40] not in stored and "4,2 M€ secret" not in stored
-    assert "Launch date" in stored and "dana.whitfield@example.com" in stored  # what and to whom: kept
+    assert not holds(settings, SECRET_BODY) and holds(settings, sha(SECRET_BODY))
+    assert read["body"][:40].strip() and not holds(settings, read["body"][:40])
+    assert not holds(settings, "4,2 M€ secret") and holds(settings, sha("# Plan\n\nThe numbers: 4,2 M€ secret."))
+    assert holds(settings, "Launch date") and holds(settings, "dana.whitfield@example.com")  # what and to whom: kept
     credentials = control(url, "/_sandbox/credentials")
-    assert credentials["refresh_token"] not in stored and credentials["client_secret"] not in stored
+    assert not holds(settings, credentials["refresh_token"]) and not holds(settings, credentials["client_secret"])
     full = make_settings(url, log_content="full", **record_settings)
     async with connect(full) as client:
         await call(client, "gmail_send", {**MAIL, "subject": "Launch date again"})
-    assert SECRET_BODY in dump(full)
+    assert holds(full, SECRET_BODY)
+
+
+async def test_summary_mode_keeps_as_text_only_what_its_allow_list_names(
+    fresh_sandbox: Any, make_settings: Any, record_settings: dict[str, Any]
+) -> None:
+    """Each way content used to reach the record in clear: a failed replace's find text (through its error),
+    a document's headings (through an error), a dict-valued body, an argument no tool declares."""
+    settings = make_settings(fresh_sandbox.url, **record_settings)
+    find = "Project Nightjar acquisition"
+    headings = ["Hush-hush merger terms", "Layoffs in Q3"]
+    body = {"html": "<p>The board votes on Friday</p>"}
+    unknown = "my pin is 4471, don't tell"
+    async with connect(settings) as client:
+        doc = await call(
+            client, "docs_create", {"title": "Board pack", "markdown": f"# {headings[0]}\n\nx\n\n## {headings[1]}\n\ny"}
+        )
+        document_id = doc["result"]["document_id"]
+        shown = {
+            "find": await fails(
+                client, "docs_replace_text", {"document_id": document_id, "find": find, "replace": "z"}
+            ),
+            "heading": await fails(
+                client, "docs_replace_section", {"document_id": document_id, "heading": "Budget", "markdown": "n"}
+            ),
+            "body": await fails(client, "gmail_send", {**MAIL, "body_text": body}),
+            "unknown": await fails(client, "gmail_search", {"query": "is:unread", "mood": unknown, "api_key": KEY}),
+        }
+        log = (await call(client, "activity_log", {"limit": 100}))["entries"]
+    assert find in shown["find"] and headings[1] in shown["heading"]  # the model is told them; the record is not
+    for secret in (find, *headings, "The board votes on Friday", unknown, "4471", KEY):
+        assert not holds(settings, secret), secret
+    calls = {e["action"]: e for e in log if e["step"] == "call" and e["status"] == "error"}
+    replace, section = calls["docs_replace_text"], calls["docs_replace_section"]
+    assert replace["parameters"]["find"] == {"chars": len(find), "sha256": sha(find)}
+    assert replace["parameters"]["document_id"] == document_id  # ids: kept
+    assert section["parameters"]["heading"] == {"chars": 6, "sha256": sha("Budget")}
+    assert section["error"] == "Error executing tool docs_replace_section: No heading …"
+    for entry, told in ((replace, shown["find"]), (section, shown["heading"])):
+        assert entry["error_digest"] == {"chars": len(told), "sha256": sha(told)}  # what the model was told
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    assert calls["gmail_send"]["parameters"]["body_text"] == {"chars": len(canonical), "sha256": sha(canonical)}
+    assert calls["gmail_send"]["parameters"]["subject"] == MAIL["subject"]
+    assert calls["gmail_search"]["parameters"]["mood"] == {"chars": len(unknown), "sha256": sha(unknown)}
+    assert holds(settings, sha(find)) and holds(settings, sha(unknown))
+    assert calls["gmail_search"]["parameters"]["api_key"] == "[secret]"  # a secret: not even its hash
+    assert not holds(settings, KEY) and not holds(settings, sha(KEY))
 
 
 async def test_entries_past_the_retention_are_never_read_and_the_store_drops_them(

@@ -336,3 +336,47 @@ async def test_a_function_call_with_unnamed_arguments_is_reported_as_such(
             message = await fails(client, "ask", {"request": "email dana"})
     assert "not a valid answer" in message and "could not be reached" not in message
     assert writes(fresh_sandbox.url) == []
+
+
+async def test_conversations_without_redis_end_on_their_ttl_and_are_let_go(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    """In one process (no Redis) a conversation is kept for the pending TTL, as Redis keeps it, and then
+    let go: not only refused, but gone from memory; and no more than GOOGLE_MCP_CONVERSATIONS_MAX are kept."""
+    import anyio
+    from mcp import Client
+
+    from google_mcp.health import health_report
+    from google_mcp.server import build_server
+
+    with GeminiStandIn(lambda body, n: text("Noted.")) as gemini:
+        server = build_server(_settings(make_settings, fresh_sandbox.url, gemini, pending_ttl=1))
+        state = server.state
+
+        async def held() -> int:
+            return int((await health_report(state))["services"]["router"]["conversations_held"])
+
+        async with Client(server, mode="legacy") as client:
+            first = await tool(client, "ask", {"request": "remember the blue folder"})
+            cid = first["conversation_id"]
+            again = await tool(client, "ask", {"request": "which folder?", "conversation_id": cid})
+            assert again["conversation_id"] == cid and await held() == 1  # within the TTL: it goes on
+            with anyio.fail_after(5):  # a bounded poll: the TTL is one second
+                while await held():
+                    await anyio.sleep(0.05)
+            message = await fails(client, "ask", {"request": "and now?", "conversation_id": cid})
+            assert "No conversation" in message and "may have expired" in message
+            assert "without conversation_id" in message  # what to do next
+
+        capped = build_server(_settings(make_settings, fresh_sandbox.url, gemini, conversations_max=2))
+        async with Client(capped, mode="legacy") as client:
+            ids = [(await tool(client, "ask", {"request": f"note {n}"}))["conversation_id"] for n in range(2)]
+            await tool(client, "ask", {"request": "and the first?", "conversation_id": ids[0]})  # used last
+            ids.append((await tool(client, "ask", {"request": "note 2"}))["conversation_id"])
+            assert (await health_report(capped.state))["services"]["router"]["conversations_held"] == 2
+            # the least recently used went: the second; the first, continued since, stays
+            assert "No conversation" in await fails(client, "ask", {"request": "?", "conversation_id": ids[1]})
+            for cid in (ids[0], ids[2]):
+                assert (await tool(client, "ask", {"request": "still here?", "conversation_id": cid}))[
+                    "conversation_id"
+                ] == cid

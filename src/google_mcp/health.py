@@ -31,5 +31,8 @@ def _google(state: AppState) -> dict[str, Any]:
 async def health_report(state: AppState) -> dict[str, Any]:
     services: dict[str, Any] = {"google": await anyio.to_thread.run_sync(_google, state)}
     services.update(await state.gate.health())
+    router = state.extras.get("router")
+    if router is not None:
+        services["router"] = router.conversations.health()
     ok = all(s.get("ok", True) for s in services.values())
     return {"status": "ok" if ok else "degraded", "version": __version__, "services": services}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +21,7 @@ from google_mcp import progress
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
 from google_mcp.pending import new_id, redis_client
-from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso, redact
+from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso
 
 if TYPE_CHECKING:
     from google_mcp.registry import Registrar
@@ -42,14 +44,29 @@ class RouterUnavailable(GoogleMCPError):
 
 
 class Conversations:
-    """Router histories, owned by their principal: in Redis with the pending TTL, or in this process."""
+    """Router histories, owned by their principal: in Redis with the pending TTL, or in this process.
 
-    def __init__(self, settings: Settings) -> None:
+    In this process they end on the same TTL as in Redis, and are then let go (not only refused): at most
+    GOOGLE_MCP_CONVERSATIONS_MAX are kept, the least recently used going first. Each save moves its
+    conversation to the end, and the TTL is one for all, so the oldest is always the first to end."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = settings.pending_ttl
-        self._memory: dict[str, tuple[float, str, list[dict[str, Any]]]] = {}
+        self._max = settings.conversations_max
+        self._clock = clock
+        self._memory: OrderedDict[str, tuple[float, str, list[dict[str, Any]]]] = OrderedDict()
         self._redis: Any = None
         if settings.redis_url is not None:
             self._redis = redis_client(settings.redis_url.get_secret_value())
+
+    def _let_go(self, room: int = 0) -> None:
+        """Drop what has ended, and the oldest beyond the cap (leaving `room` for one about to be kept)."""
+        now = self._clock()
+        while self._memory:
+            until = next(iter(self._memory.values()))[0]
+            if until > now and len(self._memory) + room <= self._max:
+                return
+            self._memory.popitem(last=False)
 
     async def load(self, cid: str, owner: str) -> list[dict[str, Any]]:
         if self._redis is not None:
@@ -57,8 +74,9 @@ class Conversations:
             data = json.loads(raw) if raw else None
             found = (data["owner"], data["contents"]) if data else None
         else:
+            self._let_go()
             entry = self._memory.get(cid)
-            found = (entry[1], entry[2]) if entry and entry[0] > time.time() else None
+            found = (entry[1], entry[2]) if entry else None
         if found is None or found[0] != owner:
             raise NotFound(f"No conversation {cid!r} (it may have expired). Start again without conversation_id.")
         contents: list[dict[str, Any]] = found[1]
@@ -70,7 +88,15 @@ class Conversations:
                 f"google_mcp:conversation:{cid}", json.dumps({"owner": owner, "contents": contents}), ex=self._ttl
             )
         else:
-            self._memory[cid] = (time.time() + self._ttl, owner, contents)
+            self._memory.pop(cid, None)
+            self._let_go(room=1)
+            self._memory[cid] = (self._clock() + self._ttl, owner, contents)
+
+    def health(self) -> dict[str, Any]:
+        if self._redis is not None:
+            return {"conversations": "redis"}
+        self._let_go()
+        return {"conversations": "memory", "conversations_held": len(self._memory)}
 
     async def close(self) -> None:
         if self._redis is not None:
@@ -173,7 +199,7 @@ class Router:
                 "call",
                 call.name,
                 principal,
-                parameters=redact.parameters(call.arguments, self.settings.log_content == "full"),
+                parameters=call.arguments,  # the record redacts (record/redact.py)
                 status=call.status,
                 error=call.error,
                 via="router",
@@ -252,8 +278,7 @@ class Router:
             leave_conversation(entered)
 
     async def _say(self, state: AppState, cid: str, principal: str, role: str, text: str) -> None:
-        full = self.settings.log_content == "full"
-        entry = {"role": role, "content": text if full else redact.digest(text), "timestamp": now_iso()}
+        entry = {"role": role, "content": text, "timestamp": now_iso()}  # the record hashes it (summary mode)
         try:
             await state.gate.journal.append(cid, principal, entry, kind="message")
         except RecordUnavailable as exc:

@@ -34,7 +34,7 @@ from google_mcp import __version__
 from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.gate import Gate
 from google_mcp.principal import current_principal
-from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal, redact
+from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal
 from google_mcp.registry import expected, explain
 from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
@@ -97,9 +97,9 @@ class GoogleMCPServer(MCPServer[AppState]):
             "call",
             name,
             current_principal(),
-            parameters=redact.parameters(arguments, self.state.settings.log_content == "full"),
+            parameters=arguments,  # the record redacts (record/redact.py)
             status=status,
-            result=redact.result(structured) if isinstance(structured, dict) else None,
+            result=structured if isinstance(structured, dict) else None,
             error=error,
         )
 
@@ -117,7 +117,7 @@ class GoogleMCPServer(MCPServer[AppState]):
         try:
             result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
-            await self._record_call(name, arguments, None, str(exc)[:500])
+            await self._record_call(name, arguments, None, str(exc))
             raise
         finally:
             leave_conversation(entered)

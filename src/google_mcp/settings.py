@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     auto_approve: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: SecretStr | None = None
     pending_ttl: int = 3600
+    conversations_max: int = Field(
+        default=1000,
+        ge=1,
+        description="router (/chat, ask) conversations kept in memory without Redis; the least recently used go first",
+    )
     state_key: SecretStr | None = Field(default=None, description="seals elicitation state across processes")
     approval_key: SecretStr | None = Field(default=None, description="proof of the person for out-of-band approval")
     approval_key_file: Path | None = None

@@ -2,6 +2,8 @@
 signed) and POST /hooks/calendar (channel notifications, each naming a channel we opened and carrying
 its token). A push only says "something changed": what changed is read from Google, so a forged push
 could at most cost a read — and forged pushes are refused before that (401 unverified, 404 unknown).
+Replays cost no read either: a calendar notification must carry a message number past the channel's
+last one, and a Gmail push must announce a history id the mailbox really reached (sync.py).
 The answer comes at once; the read runs after it.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from google_mcp.realtime.store import MESSAGE_NUMBER
 from google_mcp.registry import Server
 from google_mcp.settings import Settings
 
@@ -113,11 +116,21 @@ def register(server: Server, settings: Settings, realtime: Any) -> None:
         channel = await realtime.store.get("channel:" + channel_id) if channel_id else None
         if not isinstance(channel, dict):
             return refuse(404, "unknown channel")
-        given = request.headers.get("x-goog-channel-token", "").encode()
-        if not hmac.compare_digest(given, str(channel["token"]).encode()) or request.headers.get(
-            "x-goog-resource-id"
-        ) != channel.get("resource_id"):
+        given = request.headers.get("x-goog-channel-token")
+        if given is None:
+            return refuse(401, "no channel token")
+        if not hmac.compare_digest(given.encode(), str(channel["token"]).encode()):
             return refuse(401, "wrong channel token")
+        if request.headers.get("x-goog-resource-id") != channel.get("resource_id"):
+            return refuse(401, "not the channel's resource")
+        try:
+            number = int(request.headers.get("x-goog-message-number", ""))
+        except ValueError:
+            return refuse(400, "no message number")
+        # Google numbers a channel's messages in increasing order: one not past the last seen is a replay
+        # (or a late duplicate). It is acknowledged, as Google retries what is not, and costs no read.
+        if not await realtime.store.advance(MESSAGE_NUMBER + channel_id, number):
+            return Response(status_code=200)
         if request.headers.get("x-goog-resource-state") != "sync":  # 'sync' only says the channel is open
             realtime.soon(realtime.sync.calendar, channel["calendar_id"])
         return Response(status_code=200)

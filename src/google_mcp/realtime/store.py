@@ -14,6 +14,7 @@ import time
 from typing import Any, Protocol
 
 PREFIX = "google_mcp:rt:"
+MESSAGE_NUMBER = "msgno:"  # + a calendar channel id: the highest message number it has delivered
 LOG_SIZE = 500  # changes kept per log
 
 # set KEYS[1] to ARGV[1] if it is greater (as a number) than what is there; 1 if it moved

@@ -4,6 +4,11 @@ history id or sync token, log it, and publish the resources it touched — once 
 A burst of pushes becomes one read: each push marks the mailbox (or calendar) dirty and only the holder
 of its lock reads; a push whose history id is not past the stored one needs no read at all (a duplicate,
 a replay, or one that arrived after a read that already covered it).
+
+A push's token is not bound to its message, so a captured one can be replayed with any history id. A
+Gmail push announces an id the mailbox had reached when it was sent, so a read that starts after it
+reaches at least that far; when it does not, the push lied: its id is remembered as refused (the last
+REFUSED_KEPT of them) and an identical replay costs no read.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ log = logging.getLogger(__name__)
 GATHER = 0.02  # seconds a sync waits for the rest of a burst before it reads
 HISTORY = "gmail:history"
 WANTED = "gmail:wanted"
+ANNOUNCED = "gmail:announced"  # the highest history id a push announced (polls announce nothing)
+REFUSED = "gmail:refused"  # history ids pushes announced beyond the mailbox
+REFUSED_KEPT = 16
 
 
 def message_uri(message_id: str) -> str:
@@ -92,6 +100,10 @@ class Sync:
         stored = await self.store.get(self.prefix + HISTORY)
         if pushed is not None and stored is not None and pushed <= int(stored):
             return  # a duplicate, a replay, or one a read already covered
+        if pushed is not None:
+            if pushed in (await self.store.get(self.prefix + REFUSED) or []):
+                return  # a replay of a push a read already found out
+            await self.store.advance(self.prefix + ANNOUNCED, pushed)
         # what a read must reach: the newest id a push announced, or (a poll) anything past the stored one
         await self.store.advance(self.prefix + WANTED, pushed if pushed is not None else int(stored or 0) + 1)
         await self._coalesce("gmail", self._sync_gmail)
@@ -126,12 +138,15 @@ class Sync:
         wanted = await self.store.get(self.prefix + WANTED)
         if wanted is not None and int(start) >= int(wanted):
             return  # a read after this burst began already reached it
+        announced = await self.store.get(self.prefix + ANNOUNCED)  # before the read: pushes sent before it
         self.reads["gmail"] += 1
         try:
             history, now = await gmail.history(str(start))
             changes = mail_changes(history)
         except NotFound:  # too old for Google to keep: start again from now, and say so
             now, changes = await gmail.history_id(), [{"kind": "resync", "id": "", "labels": []}]
+        if announced is not None and int(announced) > int(now):
+            await self._refuse(int(announced), int(now))
         if int(now) <= int(start) or not await self.store.advance(self.prefix + HISTORY, int(now)):
             return  # nothing new, or another process moved past it and publishes what it read
         if not changes:
@@ -143,6 +158,15 @@ class Sync:
             uris.append("gmail://inbox")
         uris += dict.fromkeys(message_uri(c["id"]) for c in changes if c["id"])
         await self._publish(uris)
+
+    async def _refuse(self, announced: int, now: int) -> None:
+        """A push announced a history id the mailbox had not reached: remember it, so that its replays
+        cost nothing, and let the next real push read again (the lie no longer stands for what is wanted)."""
+        log.warning("a Gmail push announced history id %s, beyond the mailbox's %s: refused", announced, now)
+        refused = [int(h) for h in await self.store.get(self.prefix + REFUSED) or [] if int(h) != announced]
+        await self.store.put(self.prefix + REFUSED, [*refused, announced][-REFUSED_KEPT:])
+        await self.store.swap(self.prefix + ANNOUNCED, str(announced), str(now))
+        await self.store.put(self.prefix + WANTED, str(now + 1))
 
     async def _sync_calendar(self, calendar_id: str) -> None:
         key = f"{self.prefix}cal:{calendar_id}:sync"

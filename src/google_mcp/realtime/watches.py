@@ -18,6 +18,7 @@ from pydantic import Field
 
 from google_mcp.errors import GoogleMCPError, InvalidInput
 from google_mcp.models import Result
+from google_mcp.realtime.store import MESSAGE_NUMBER
 from google_mcp.realtime.sync import HISTORY
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class Watches:
         except GoogleMCPError as exc:  # it lapses by itself; its pushes are refused once it is forgotten
             log.info("watches: could not stop channel %s (%s)", watch["channel_id"], exc)
         await self.store.delete("channel:" + str(watch["channel_id"]))
+        await self.store.delete(MESSAGE_NUMBER + str(watch["channel_id"]))
 
     async def stop_calendar(self, calendar_id: str, by_person: bool = True) -> WatchState:
         key = "watch:cal:" + calendar_id

@@ -5,7 +5,8 @@ for `ask` and `/chat`. Its shape: `{session_id, user_id, messages: [{role, conte
 tool_actions: [{tool_type, action, step, parameters, status, result, approved_by, confirmation_id,
 timestamp}], created_at, updated_at}`. Kept in MongoDB when GOOGLE_MCP_MONGODB_URL is set, otherwise in
 an embedded SQLite file; both keep GOOGLE_MCP_LOG_RETENTION_DAYS days. Appends are atomic (no
-read-modify-write), so several processes can write to one conversation.
+read-modify-write), so several processes can write to one conversation. Every entry passes through
+redaction (redact.py: an allow-list) on its way in, whoever wrote it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from google_mcp.errors import GoogleMCPError
+from google_mcp.record import redact
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -91,13 +93,39 @@ class Off:
         return None
 
 
+class Redacted:
+    """A store behind redaction: nothing reaches it that the allow-list (record/redact.py) does not let
+    through as text, whoever writes the entry (the gate, a direct call, the router)."""
+
+    def __init__(self, store: Journal, full: bool) -> None:
+        self.store, self.full = store, full
+
+    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
+        await self.store.append(conversation, user, redact.entry(entry, self.full), kind)
+
+    async def actions(self, user: str, **filters: Any) -> list[dict[str, Any]]:
+        return await self.store.actions(user, **filters)
+
+    async def conversation(self, conversation_id: str, user: str) -> dict[str, Any] | None:
+        return await self.store.conversation(conversation_id, user)
+
+    async def health(self) -> dict[str, Any]:
+        return await self.store.health()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
 def open_journal(settings: Settings) -> Journal:
     if settings.log == "off":
         return Off()
+    store: Journal
     if settings.mongodb_url is not None:
         from google_mcp.record.mongo import MongoJournal
 
-        return MongoJournal(settings.mongodb_url.get_secret_value(), settings.log_retention_days)
-    from google_mcp.record.sqlite import SqliteJournal
+        store = MongoJournal(settings.mongodb_url.get_secret_value(), settings.log_retention_days)
+    else:
+        from google_mcp.record.sqlite import SqliteJournal
 
-    return SqliteJournal(settings.log_file, settings.log_retention_days)
+        store = SqliteJournal(settings.log_file, settings.log_retention_days)
+    return Redacted(store, full=settings.log_content == "full")

@@ -24,7 +24,10 @@ class ActivityEntry(Result):
     confirmation_id: str | None = None
     parameters: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
-    error: str | None = None
+    error: str | None = Field(
+        default=None, description="what went wrong (summary mode: its leading words; the rest is in error_digest)"
+    )
+    error_digest: dict[str, Any] | None = Field(default=None, description="length and SHA-256 of the whole error")
 
 
 class ActivityLog(Result):
