@@ -86,7 +86,8 @@ async def test_a_gated_writes_approval_is_committed_before_google_sees_the_write
 async def test_a_call_then_activity_log_shows_the_call_at_once(
     fresh_sandbox: Any, make_settings: Any, record_settings: dict[str, Any]
 ) -> None:
-    settings = make_settings(fresh_sandbox.url, **record_settings)
+    # queries as text (log_content full), so that each entry says which call it was
+    settings = make_settings(fresh_sandbox.url, log_content="full", **record_settings)
     async with Client(build_server(settings), mode="legacy") as client:
         for n in range(1, 4):
             await call(client, "gmail_search", {"query": f"is:unread {n}", "max_results": 1})
@@ -108,7 +109,7 @@ async def test_everything_queued_is_written_when_the_server_stops(
 async def test_200_concurrent_calls_are_each_recorded_once_and_in_order_within_their_session(
     fresh_sandbox: Any, make_settings: Any, record_settings: dict[str, Any]
 ) -> None:
-    settings = make_settings(fresh_sandbox.url, **record_settings)
+    settings = make_settings(fresh_sandbox.url, log_content="full", **record_settings)  # queries as text
     server = build_server(settings)
     async with AsyncExitStack() as stack:
         sessions = [await stack.enter_async_context(Client(server, mode="legacy")) for _ in range(20)]

@@ -100,8 +100,10 @@ class Redacted:
     def __init__(self, store: Journal, full: bool) -> None:
         self.store, self.full = store, full
 
-    async def append(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action") -> None:
-        await self.store.append(conversation, user, redact.entry(entry, self.full), kind)
+    async def append(
+        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
+    ) -> None:
+        await self.store.append(conversation, user, redact.entry(entry, self.full), kind, durable=durable)
 
     async def actions(self, user: str, **filters: Any) -> list[dict[str, Any]]:
         return await self.store.actions(user, **filters)
