@@ -13,26 +13,31 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from google_mcp.errors import GoogleMCPError
 from google_mcp.record import redact
+from google_mcp.record.base import Kind, RecordUnavailable, now_iso
+
+__all__ = [  # Kind, RecordUnavailable and now_iso live in base.py, where the stores import them from
+    "PROCESS",
+    "Journal",
+    "Kind",
+    "Off",
+    "RecordUnavailable",
+    "Redacted",
+    "current_conversation",
+    "in_conversation",
+    "leave_conversation",
+    "now_iso",
+    "open_journal",
+    "redact",
+]
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
 
-Kind = Literal["action", "message"]
 PROCESS = "process-" + uuid.uuid4().hex[:16]  # the conversation of calls that come with no session
 _conversation: contextvars.ContextVar[str | None] = contextvars.ContextVar("google_mcp_conversation", default=None)
-
-
-class RecordUnavailable(GoogleMCPError):
-    """The record could not be written; a write that needs it first does not run."""
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def current_conversation() -> str:

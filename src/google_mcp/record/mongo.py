@@ -22,7 +22,7 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
-from google_mcp.record import Kind, RecordUnavailable, now_iso
+from google_mcp.record.base import Kind, RecordUnavailable, now_iso
 from google_mcp.record.writer import BatchWriter, Pending, Unwritten
 
 COLLECTION = "conversations"

@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from google_mcp.record import Kind, RecordUnavailable, now_iso
+from google_mcp.record.base import Kind, RecordUnavailable, now_iso
 from google_mcp.record.writer import BatchWriter, Pending
 
 SCHEMA = """

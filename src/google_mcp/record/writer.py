@@ -31,7 +31,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from google_mcp.record import Kind, RecordUnavailable
+from google_mcp.record.base import Kind, RecordUnavailable
 
 log = logging.getLogger("google_mcp.record")
 
