@@ -92,7 +92,7 @@ class Realtime:
             if settings.poll_seconds > 0:
                 from google_mcp.realtime.poller import poll
 
-                tg.start_soon(poll, self, settings.poll_seconds)
+                tg.start_soon(poll, self.state, self.updates, self.sync, settings.poll_seconds)
             if not settings.oauth and (settings.watch or settings.public_url):
                 tg.start_soon(self.watches.run, settings.watch_renew_seconds)
             task_status.started()

@@ -17,20 +17,21 @@ from mcp.server.auth.provider import AccessToken
 from google_mcp.errors import GoogleMCPError
 
 if TYPE_CHECKING:
-    from google_mcp.realtime.engine import Realtime
     from google_mcp.realtime.sync import Sync
+    from google_mcp.realtime.updates import Updates
+    from google_mcp.state import AppState
 
 log = logging.getLogger(__name__)
 PERSON = "person:"
 
 
-async def poll(rt: Realtime, every: float) -> None:
-    people = rt.state.people
+async def poll(state: AppState, updates: Updates, sync: Sync, every: float) -> None:
+    people = state.people
     while True:
         if people is None:
-            await _read(rt, rt.sync)
+            await _read(state, sync)
         else:
-            for principal in list(rt.updates.subscribers):
+            for principal in list(updates.subscribers):
                 if not principal.startswith(PERSON):
                     continue
                 person = principal.removeprefix(PERSON)
@@ -38,19 +39,19 @@ async def poll(rt: Realtime, every: float) -> None:
                 reset = auth_context_var.set(as_them)
                 try:
                     if await people.load(person) is not None:  # still signed in
-                        await _read(rt, rt.sync.of(principal))
+                        await _read(state, sync.of(principal))
                 finally:
                     auth_context_var.reset(reset)
         await anyio.sleep(every)
 
 
-async def _read(rt: Realtime, sync: Sync) -> None:
-    settings = rt.state.settings
+async def _read(state: AppState, sync: Sync) -> None:
+    settings = state.settings
     try:
         if "gmail" in settings.tools:
             await sync.gmail()
         if "calendar" in settings.tools:
-            for cal in await rt.state.calendar.calendars():
+            for cal in await state.calendar.calendars():
                 await sync.calendar(str(cal["id"]))
     except GoogleMCPError as exc:
         log.warning("poll: %s", exc)
