@@ -3,8 +3,6 @@ resolution, one deadline, no redirects, a size cap, TLS checked against the name
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import select
 import socket
@@ -84,32 +82,14 @@ def test_an_ordinary_public_address_is_allowed(address: str) -> None:  # data on
 
 def _certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for NAME (and 127.0.0.1): a name check and an address check differ."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-    now = dt.datetime.now(dt.UTC)
-    names = [x509.DNSName(NAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(names), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
+    from google_mcp.sandbox.pushsign import self_signed
+
+    private, certificate = self_signed(ec.generate_private_key(ec.SECP256R1()), NAME, ip="127.0.0.1", dns=NAME)
     cert_file, key_file = tmp_path / "cimd-cert.pem", tmp_path / "cimd-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    cert_file.write_text(certificate)
+    key_file.write_text(private)
     return cert_file, key_file
 
 

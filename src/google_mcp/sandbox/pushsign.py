@@ -15,9 +15,9 @@ ISSUER = "https://accounts.google.com"
 SERVICE_ACCOUNT = "gmail-push@sandbox-project.iam.gserviceaccount.com"
 
 
-def self_signed(key: Any, name: str, ip: str | None = None) -> tuple[str, str]:
-    """(private key, certificate), PEM: a certificate of `key` for `name` (and `ip`), valid from yesterday
-    for 30 days — the sandbox's signing key, and the test servers' TLS."""
+def self_signed(key: Any, name: str, ip: str | None = None, dns: str | None = None) -> tuple[str, str]:
+    """(private key, certificate), PEM: a certificate of `key` for `name` (and the address `ip`, the host
+    name `dns`), valid from yesterday for 30 days — the sandbox's signing key, and the test servers' TLS."""
     import ipaddress
 
     from cryptography import x509
@@ -35,8 +35,10 @@ def self_signed(key: Any, name: str, ip: str | None = None) -> tuple[str, str]:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
     )
-    if ip is not None:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False)
+    names: list[x509.GeneralName] = [x509.DNSName(dns)] if dns else []
+    names += [x509.IPAddress(ipaddress.ip_address(ip))] if ip else []
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), False)
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
     cert = builder.sign(key, hashes.SHA256())
     private = key.private_bytes(
