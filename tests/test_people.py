@@ -475,15 +475,27 @@ class DocumentHost:
         key_file = tmp_path / "docs-key.pem"
         key_file.write_text(private)
         self.documents: dict[str, dict[str, Any]] = {}
-        documents = self.documents
+        self.dripping: set[str] = set()  # documents sent a byte every 0.5 s
+        documents, dripping = self.documents, self.dripping
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                import time
+
                 body = json.dumps(documents.get(self.path, {})).encode()
                 self.send_response(200 if self.path in documents else 404)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(body)
+                if self.path not in dripping:
+                    self.wfile.write(body)
+                    return
+                try:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -571,3 +571,38 @@ async def test_a_metadata_document_with_a_redirect_uri_off_https_is_refused(fres
     finally:
         served.stop()
         docs.close()
+
+
+@pytest.mark.slow
+async def test_a_dripping_metadata_document_holds_authorize_no_longer_than_its_deadline(
+    fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    """A stranger's document that arrives a byte at a time (valid in the end, minutes later) is given up on
+    at GOOGLE_MCP_CIMD_TIMEOUT for the whole fetch, not at the HTTP timeout (30 s) per read."""
+    from test_people import DocumentHost
+
+    docs = DocumentHost(tmp_path)
+    docs.documents["/clients/slow.json"] = {
+        "client_id": f"{docs.url}/clients/slow.json",
+        "client_name": "slow",
+        "redirect_uris": ["https://app.example/cb"],
+        "token_endpoint_auth_method": "none",
+    }
+    docs.dripping.add("/clients/slow.json")
+    served = shared_server(
+        fresh_sandbox.url,
+        tmp_path,
+        GOOGLE_MCP_CIMD_ALLOW_PRIVATE="true",
+        GOOGLE_MCP_CIMD_TIMEOUT="1",
+        SSL_CERT_FILE=str(docs.cert),
+    )
+    try:
+        async with httpx2.AsyncClient(timeout=60) as http:
+            _, challenge = pkce()
+            link = authorize_link(served.url, docs.url + "/clients/slow.json", "https://app.example/cb", challenge)
+            with anyio.fail_after(10):
+                refused = await http.get(link)
+            assert refused.status_code == 400 and "location" not in refused.headers
+    finally:
+        served.stop()
+        docs.close()

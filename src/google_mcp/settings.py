@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     unused_client_ttl: float = Field(
         default=24 * 3600, gt=0, description="seconds a dynamically registered client is kept before its first token"
     )
+    cimd_timeout: float = Field(
+        default=5.0, gt=0, description="seconds a client metadata document's whole fetch may take"
+    )
     cimd_allow_private: bool = Field(
         default=False, description="fetch client metadata documents from private addresses (tests, intranets)"
     )

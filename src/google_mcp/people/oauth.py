@@ -102,8 +102,10 @@ class Provider:
         private_documents: bool = False,
         admission: Admission | None = None,
         unused_client_ttl: float = 24 * 3600,
+        document_timeout: float = 5.0,
     ) -> None:
         self.kv, self.grants = kv, grants
+        self.document_timeout = document_timeout  # a stranger's document holds /authorize at most this long
         self.admission = admission or Admission(frozenset(), frozenset())
         self.unused_client_ttl = unused_client_ttl
         self.private_documents = private_documents
@@ -152,7 +154,7 @@ class Provider:
         if cached is not None:
             return OAuthClientInformationFull.model_validate(cached)
         try:
-            document = await fetch_client_document(url, self.timeout, self.private_documents)
+            document = await fetch_client_document(url, self.document_timeout, self.private_documents)
             info = OAuthClientInformationFull(
                 client_id=url,
                 client_name=document.get("client_name"),

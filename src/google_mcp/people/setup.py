@@ -39,6 +39,7 @@ def open_people(settings: Settings, state: AppState) -> tuple[Provider, AuthSett
         settings.cimd_allow_private,
         Admission.of(settings),
         settings.unused_client_ttl,
+        settings.cimd_timeout,
     )
     state.people = grants
     auth = AuthSettings(
