@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 sys.path.insert(0, str(Path(__file__).parent))
-from per_call import BARE, free_port, start
+from per_call import start, start_bare
 
 
 async def timed(url: str, tool: str, n: int) -> list[float]:
@@ -45,15 +43,8 @@ async def main(n: int) -> None:
     ours, ours_url = start(
         ["serve", "--transport", "http", "--port", "0", "--sandbox-url", sandbox_url], r"listening on (\S+)"
     )
-    port = free_port()
-    bare = subprocess.Popen([sys.executable, "-c", BARE, str(port)], stderr=subprocess.DEVNULL)
+    bare, port = start_bare()
     try:
-        for _ in range(500):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
         mine = await timed(ours_url, "list_pending_actions", n)
         sdk = await timed(f"http://127.0.0.1:{port}", "noop", n)
     finally:

@@ -112,18 +112,24 @@ uvicorn.run(server.streamable_http_app(), host="127.0.0.1", port=int(sys.argv[1]
 """
 
 
+def start_bare() -> tuple[subprocess.Popen[bytes], int]:
+    """A bare MCP SDK server (one no-op tool) on a free port, once it accepts connections."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)], stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    return proc, port
+
+
 async def bare_sdk(n: int) -> float:
     """Server CPU per call of the MCP SDK alone (a server of one tool that does nothing, same transport): the
     part of 'protocol' that is not ours."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE, str(port)], stderr=subprocess.DEVNULL)
+    proc, port = start_bare()
     try:
-        for _ in range(500):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
         async with (
             httpx2.AsyncClient(timeout=60) as http,
             Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http), mode="legacy") as client,  # type: ignore[arg-type]
