@@ -64,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from google_mcp.http import serve_http
 
-    anyio.run(serve_http, server, settings, settings.transport)
+    anyio.run(serve_http, server, server.state, settings, settings.transport)
     return 0
 
 

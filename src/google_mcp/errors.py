@@ -49,3 +49,7 @@ class NotSent(GoogleMCPError):
 
 class TargetChanged(GoogleMCPError):
     """What a write acts on changed at Google since the person saw the preview; nothing was done."""
+
+
+class RouterUnavailable(GoogleMCPError):
+    """Gemini (the router's model) could not be reached or refused; nothing was done."""

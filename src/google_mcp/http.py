@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from google_mcp.router import Router
-    from google_mcp.server import GoogleMCPServer
+    from google_mcp.models import AskResult
+    from google_mcp.registry import Server
     from google_mcp.state import AppState
 
 
@@ -200,11 +200,11 @@ def check_exposure(settings: Settings) -> None:
         )
 
 
-def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) -> ASGIApp:
+def build_http_app(server: Server, state: AppState, settings: Settings, transport: str) -> ASGIApp:
     """SSE only for `sse`; Streamable HTTP plus SSE for `http`. Both serve /health, /confirm and /chat."""
     security = transport_security(settings)
     sse = server.sse_app(transport_security=security, host=settings.host)
-    people = server.state.extras.get("people")
+    people = state.extras.get("people")
     auth = server.settings.auth
     if people is not None and auth is not None:  # what the SDK's OAuth endpoints lack, and our metadata
         from google_mcp.people.setup import front
@@ -233,12 +233,12 @@ def build_http_app(server: GoogleMCPServer, settings: Settings, transport: str) 
     return Guard(BodyLimit(sessions, settings), settings, people)
 
 
-async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str) -> None:
+async def serve_http(server: Server, state: AppState, settings: Settings, transport: str) -> None:
     import uvicorn
 
     check_exposure(settings)
     sock = bind(settings.host, settings.port)
-    app = build_http_app(server, settings, transport)
+    app = build_http_app(server, state, settings, transport)
     protocol = http_protocol(settings.http_header_timeout, settings.http_body_timeout)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", http=protocol
@@ -252,7 +252,7 @@ async def serve_http(server: GoogleMCPServer, settings: Settings, transport: str
     await serve_announced(runner, announce, sock)
 
 
-def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
+def add_confirm_routes(server: Server, state: AppState) -> None:
     """Out-of-band approval, for the person (`google-mcp approve ID`): GET /confirm/{id} shows the preview,
     POST /confirm/{id}?confirmed=true|false decides. Both need the approval key in X-Approval-Key (and the
     bearer token where one is configured); a pending action is visible only to the principal that made it."""
@@ -317,11 +317,18 @@ def add_confirm_routes(server: GoogleMCPServer, state: AppState) -> None:
         return JSONResponse(outcome.model_dump(mode="json"))
 
 
-def add_chat_route(server: GoogleMCPServer, state: AppState, router: Router | None) -> None:
+class Asks(Protocol):
+    """The router, as /chat uses it (router.Router): a request in plain language, for a person."""
+
+    async def ask(
+        self, state: AppState, owner: str, principal: str, request: str, conversation_id: str | None
+    ) -> AskResult: ...
+
+
+def add_chat_route(server: Server, state: AppState, router: Asks | None) -> None:
     """POST /chat {"user_id", "message", "conversation_id"?}: the router for front ends; JSON only."""
-    from google_mcp.errors import GoogleMCPError, NotFound
+    from google_mcp.errors import GoogleMCPError, NotFound, RouterUnavailable
     from google_mcp.principal import current_principal
-    from google_mcp.router import RouterUnavailable
 
     @server.custom_route("/chat", methods=["POST"])  # type: ignore[untyped-decorator]
     async def chat(request: Request) -> JSONResponse:
