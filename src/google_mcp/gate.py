@@ -52,7 +52,7 @@ from google_mcp.pending import (
 )
 from google_mcp.pending_redis import RedisStore
 from google_mcp.principal import current_principal
-from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso, redact
+from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso
 from google_mcp.settled import leased, outcome_of, settled
 
 if TYPE_CHECKING:
@@ -147,9 +147,6 @@ class Gate:
             self.record_failures += 1
             log.warning("gate: %s of %s not recorded: %s", step, tool, exc)
 
-    def _params(self, args: dict[str, Any]) -> Any:
-        return redact.parameters(args, full=self.settings.log_content == "full")
-
     @staticmethod
     def _where(record: PendingRecord) -> str | None:
         found = record.pending_action.get("conversation")
@@ -203,7 +200,7 @@ class Gate:
         record = self._record(principal, tool, args, plan, "elicitation")
         await self._admit(record)
         await self.store.set_asking(key, record.session_id)
-        await self.note("asked", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
+        await self.note("asked", tool, principal, parameters=args, confirmation_id=record.session_id)
         return record
 
     @staticmethod
@@ -245,7 +242,7 @@ class Gate:
         except GoogleMCPError as exc:
             await self.note("failed", tool, principal, error=str(exc))
             raise
-        await self.note("done", tool, principal, result=redact.result(result.dump()))
+        await self.note("done", tool, principal, result=result.dump())
         log.info("gate: %s executed (%s)", tool, how)
         return WriteOutcome(
             status="done",
@@ -261,7 +258,7 @@ class Gate:
         principal = principal or current_principal()
         record = self._record(principal, tool, args, plan, "pending")
         await self._admit(record)
-        await self.note("held", tool, principal, parameters=self._params(args), confirmation_id=record.session_id)
+        await self.note("held", tool, principal, parameters=args, confirmation_id=record.session_id)
         cid, where = record.session_id, self._where_the_person_approves(record.session_id)
         if self.settings.confirmation == "strict":
             ask = f"Nothing was done. Show this preview to the person: they approve it {where}. "
@@ -376,7 +373,7 @@ class Gate:
         done = result.dump()
         log.info("gate: %s executed (confirmed via %s)", tool, via)
         note = await self._finish(record, "done", done)
-        await self.note("done", tool, who, where, confirmation_id=cid, result=redact.result(done))
+        await self.note("done", tool, who, where, confirmation_id=cid, result=done)
         return WriteOutcome(status="done", message=f"Done (confirmed via {via}).{note}", result=done, **common)
 
     async def _fresh(self, state: Any, record: PendingRecord, why: str) -> WriteOutcome:
