@@ -377,6 +377,39 @@ def test_insert_and_import_keep_their_labels(fresh_sandbox: Any) -> None:
     assert set(imported["labelIds"]) == {"INBOX", "UNREAD"}
 
 
+def test_import_dates_a_message_by_its_date_header_and_insert_by_its_arrival(fresh_sandbox: Any) -> None:
+    """As Gmail's discovery document has it: import defaults to dateHeader, insert to receivedTime."""
+    svc = gmail(fresh_sandbox.url)
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "lena.fischer@example.com", "alex.morgan@example.com", "Archive"
+    msg["Date"] = "Mon, 02 Mar 2026 10:00:00 +0000"
+    msg.set_content("from the old mailbox")
+    sent = str(int(datetime(2026, 3, 2, 10, tzinfo=UTC).timestamp() * 1000))
+    undated = EmailMessage()
+    undated["From"], undated["Subject"] = "lena.fischer@example.com", "No date"
+    undated.set_content("no Date header")
+
+    def date_of(request: Any) -> int:
+        return int(run(request)["internalDate"])
+
+    messages = svc.users().messages()
+    before = fresh_sandbox.sandbox.now_ms()
+    assert str(date_of(messages.import_(userId="me", body={"raw": _raw(msg)}))) == sent
+    arrivals = [
+        date_of(messages.import_(userId="me", body={"raw": _raw(msg)}, internalDateSource="receivedTime")),
+        date_of(messages.import_(userId="me", body={"raw": _raw(undated)})),  # no header to date it by
+        date_of(messages.insert(userId="me", body={"raw": _raw(msg)})),
+    ]
+    after = fresh_sandbox.sandbox.now_ms()
+    assert all(before <= at <= after for at in arrivals), (before, arrivals, after)
+    assert str(date_of(messages.insert(userId="me", body={"raw": _raw(msg)}, internalDateSource="dateHeader"))) == sent
+    bogus = messages.import_(userId="me", body={"raw": _raw(msg)})
+    bogus.uri += "&internalDateSource=headerDate"  # the client checks the enum; Gmail checks it too
+    with pytest.raises(HttpError) as err:
+        run(bogus)
+    assert err.value.resp.status == 400 and "internalDateSource" in str(err.value)
+
+
 @pytest.mark.parametrize(
     ("call", "status"),
     [

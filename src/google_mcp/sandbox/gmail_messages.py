@@ -117,7 +117,7 @@ class GmailMessages:
             raw,
             body.get("labelIds") or [],
             thread_id=body.get("threadId"),
-            internal_date=self._internal_date(call, raw),
+            internal_date=self._internal_date(call, raw, "receivedTime"),
             now_ms=self.sb.now_ms(),
         )
         return self.render(m, "minimal")
@@ -129,15 +129,19 @@ class GmailMessages:
             raw,
             labels,
             thread_id=body.get("threadId"),
-            internal_date=self._internal_date(call, raw),
+            internal_date=self._internal_date(call, raw, "dateHeader"),
             now_ms=self.sb.now_ms(),
         )
         return self.render(m, "minimal")
 
-    def _internal_date(self, call: Call, raw: bytes) -> int | None:
-        if call.arg("internalDateSource", "receivedTime") == "dateHeader":
-            return parse(raw).date_ms
-        return self.sb.now_ms()
+    def _internal_date(self, call: Call, raw: bytes, default: str) -> int:
+        """Gmail dates an import by its Date header and an insert by the time it arrives, unless asked
+        otherwise; a missing or unreadable Date header falls back to the time of arrival."""
+        source = call.arg("internalDateSource") or default
+        if source not in ("receivedTime", "dateHeader"):
+            raise bad_request(f"Invalid value for internalDateSource: {source!r}. Use receivedTime or dateHeader.")
+        date = parse(raw).date_ms if source == "dateHeader" else None
+        return date if date is not None else self.sb.now_ms()
 
     def send(self, call: Call) -> Any:
         raw, body = self._raw_body(call)
