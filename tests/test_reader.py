@@ -157,6 +157,34 @@ async def test_quoted_history_in_html_is_folded_unless_asked_for(fresh_sandbox: 
     assert "Which day works for the offsite?" in full["body"] and not full["quoted_history_folded"]
 
 
+async def test_a_reply_under_pgp_armour_and_an_undecoded_quote_is_not_folded_away(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    # the armour above the attribution is not text the sender wrote, so this is no top-posted reply
+    body = (await read(fresh_sandbox.url, make_settings, "pgp_utf7_reply.eml"))["body"]
+    assert "The fingerprint is 3A1F 0C9B 77D2 E415 B8A0 6C2E 9F11 D0A4 5E7B 2C03." in body
+    assert "See you on Friday." in body
+
+
+async def test_an_outlook_original_block_folds_only_under_a_reply_written_above_it(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    below = (await read(fresh_sandbox.url, make_settings, "outlook_reply_below.eml"))["body"]
+    assert below.endswith("Room 4, from 10 to 12. I put it in the calendar.") and "folded" not in below
+    above = (await read(fresh_sandbox.url, make_settings, "outlook_reply_above.eml"))["body"]
+    assert above.startswith("Room 4, from 10 to 12. I put it in the calendar.")
+    assert "Which room did you book" not in above and "7 lines of quoted history folded" in above
+
+
+async def test_answers_written_inside_an_html_quote_are_shown_when_nothing_else_was_written(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    body = (await read(fresh_sandbox.url, make_settings, "html_answers_inside_quote.eml"))["body"]
+    assert "Friday." in body and "I do, it leaves at 8." in body
+    assert body.index("Which day works") < body.index("Friday.") < body.index("who books the bus")
+    assert ">\n>\n" not in body  # the quote's empty lines, once each
+
+
 # 5. HTML noise --------------------------------------------------------------------------------------
 async def test_a_newsletter_reads_as_lines_with_its_links(fresh_sandbox: Any, make_settings: Any) -> None:
     body = (await read(fresh_sandbox.url, make_settings, "newsletter.eml"))["body"]

@@ -230,5 +230,6 @@ def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
     text = _links(conv.optwrap(conv.finish()))
     text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"^>\n(?:>\n)+", ">\n", text, flags=re.M)  # a quote's empty lines, once
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text, folded

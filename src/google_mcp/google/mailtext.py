@@ -6,8 +6,8 @@
 - Attached messages (forwards as attachment, bounces, digests) are shown with their headers, text and
   own attachments, nested to MAX_DEPTH; deeper ones are counted, not lost silently.
 - Charsets decoded with fallbacks (charsets.py); HTML converted with links kept (htmltext.py).
-- Quoted history folded unless asked for; a forward is content, never folded; a reply written below or
-  between quoted lines stays.
+- Quoted history folded unless asked for, never all its sender wrote; a forward is content, never folded;
+  a reply written below or between quoted lines stays.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ _FORWARD = re.compile(
     r"\s*(?:FW|Fwd|WG|TR)\s*:.*)",
     re.M | re.I,
 )
+# what is in a text but not written by its sender: PGP armour around signed text, rules, fold markers
+_ARMOUR = re.compile(
+    r"^-----BEGIN PGP SIGNED MESSAGE-----$(?:\nHash: [^\n]*)?"
+    r"|^-----BEGIN PGP SIGNATURE-----$.*?^-----END PGP SIGNATURE-----$",
+    re.M | re.S,
+)
+_NOT_WRITTEN = re.compile(r"^\s*(?:>.*|[-_=*~#\s]*|\[(?:\d+ lines of )?quoted history folded\])\s*$")
 
 
 def headers_of(part: dict[str, Any]) -> dict[str, str]:
@@ -163,13 +170,7 @@ def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, BodySour
     """(text, source, quoted_folded) where source is text/plain or text/html."""
     pieces, folded_any, sources = [], False, set()
     for kind, raw in extracted.blocks:
-        if kind == "text/html":
-            text, folded = html_to_text(raw, include_quoted)
-        else:
-            text, folded = raw.strip(), False
-        if not include_quoted:
-            text, n = fold_quotes(text)
-            folded = folded or n > 0
+        text, folded = _block_text(kind, raw, include_quoted)
         if text:
             pieces.append(text)
             sources.add(kind)
@@ -183,6 +184,28 @@ def body_text(extracted: Extracted, include_quoted: bool) -> tuple[str, BodySour
         return "", "none", False
     source: BodySource = "text/html" if "text/html" in sources else "text/plain"
     return "\n\n".join(pieces), source, folded_any
+
+
+def _block_text(kind: str, raw: str, include_quoted: bool) -> tuple[str, bool]:
+    """A part's text with its quoted history folded, unless folding would hide all its sender wrote: a reply
+    under an unquoted "Original Message" block, under PGP armour, or written inside the quote."""
+    if kind == "text/html":
+        text, folded = html_to_text(raw, include_quoted)
+    else:
+        text, folded = raw.strip(), False
+    if include_quoted:
+        return text, folded
+    text, n = fold_quotes(text)
+    if (folded or n) and not _own_lines(text):  # what was folded is all there is to read
+        return (html_to_text(raw, True)[0] if kind == "text/html" else raw.strip()), False
+    return text, folded or n > 0
+
+
+def _own_lines(text: str) -> int:
+    """How many lines of a text its sender wrote: not quoted, not PGP armour, rules, an attribution or a
+    fold marker."""
+    text = _ARMOUR.sub("", text)
+    return sum(1 for line in text.split("\n") if not _NOT_WRITTEN.match(line) and not _ATTRIBUTION.fullmatch(line))
 
 
 def _attached_text(message: Attached, number: str, include_quoted: bool) -> str:
@@ -230,7 +253,8 @@ def fold_quotes(text: str) -> tuple[str, int]:
             continue
         head = "\n".join(lines[:start]).rstrip()
         if head and len(lines) - start > 1:
-            # top-posting: everything from the attribution down is the earlier conversation
+            # top-posting: everything from the attribution down is the earlier conversation (when nothing the
+            # sender wrote is left above it, the reply is below and the caller shows the text whole)
             return f"{head}\n\n[{len(lines) - start} lines of quoted history folded]", len(lines) - start
     out: list[str] = []
     run: list[str] = []
