@@ -83,6 +83,18 @@ async def test_a_held_html_mail_shows_its_hidden_text_fetched_addresses_links_an
     assert sent.get_body(("html",)).get_content().strip() == ISSUE_BODY  # type: ignore[union-attr]
 
 
+async def test_the_text_of_a_sent_html_mail_keeps_its_links_as_written(fresh_sandbox: Any, make_settings: Any) -> None:
+    link = "https://example.com/agenda?utm_source=mail&utm_campaign=monday&id=7"
+    settings = make_settings(fresh_sandbox.url, auto_approve=["gmail_send"])
+    async with connect(settings, person=None) as client:
+        done = await call(
+            client, "gmail_send", {**MAIL, "body_html": f'<p>The <a href="{html.escape(link)}">agenda</a>.</p>'}
+        )
+    got = run(gmail(fresh_sandbox.url).users().messages().get(userId="me", id=done["result"]["id"], format="raw"))
+    sent = email.message_from_bytes(base64.urlsafe_b64decode(got["raw"]), policy=email.policy.default)
+    assert sent.get_body(("plain",)).get_content().strip() == f"The [agenda]({link})."  # type: ignore[union-attr]
+
+
 async def test_auto_approved_mail_that_hides_something_is_still_held_and_says_why(
     fresh_sandbox: Any, make_settings: Any
 ) -> None:

@@ -4,8 +4,10 @@ with the real Google client and read back through gmail_get_message and gmail_ge
 from __future__ import annotations
 
 import base64
+import html
 import json
 import pathlib
+import re
 from typing import Any
 
 import pytest
@@ -195,9 +197,33 @@ async def test_a_newsletter_reads_as_lines_with_its_links(fresh_sandbox: Any, ma
         "[View online](https://report.example/web)" in body
         and "[Unsubscribe](https://report.example/unsubscribe)" in body
     )
-    assert "report.example/empty" not in body and "report.example/ad" not in body  # links with no text
+    assert "[report.example](https://report.example/ad)" in body  # a banner with no alt: named by its host
+    assert "report.example/empty" not in body  # a link with nothing to see or click
     assert "Index| Change" in body and "DAX| +1.2%" in body  # a table with header cells stays a table
     assert body.count("---|") == 1  # and the layout tables leave no rules behind
+
+
+async def test_an_esp_newsletter_keeps_every_link_once_without_its_analytics(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    body = (await read(fresh_sandbox.url, make_settings, "newsletter_esp.eml"))["body"]
+    markup = (CORPUS / "newsletter_esp.eml").read_text()
+    targets = {html.unescape(t) for t in re.findall(r'<a href="([^"]+)"', markup)}
+    assert len(targets) == 12
+    for target in targets:  # every link a person could click, each URL once, working as it was sent
+        url = re.sub(r"[?&](?:utm_[a-z]+|mc_[ce]id)=[^&]*", "", target)
+        assert len(re.findall(re.escape(url) + r"(?=\)|\s|$)", body)) == 1, url
+    assert "utm_" not in body and "mc_eid" not in body and "/wf/open" not in body  # nor the open pixel
+    # image-only links are named by their alt text, or by their target's host when they have none
+    assert "[The Morning Report](https://morningreport.example/)" in body
+    for network in ("Facebook", "LinkedIn", "Instagram"):
+        assert f"[{network}](https://{network.lower()}.example/morningreport)" in body
+    assert "\nu4821937.ct.sendgrid.example [6]\n" in body
+    # a story linked from its image, its title and its button: one number, one URL in the list
+    assert "## Rail strike ends after three weeks [2]" in body and "Read more → [2]" in body
+    assert body.count("[2]") == 3  # the story's image adds nothing its title does not say
+    assert "\n[2] https://morningreport.example/2026/11/03/rail-strike-ends\n" in body
+    assert len(body) < 2700  # 3,345 characters before, with 5 fewer links; 2,545 now
 
 
 async def test_text_a_reader_would_not_see_and_script_links_never_reach_the_model(

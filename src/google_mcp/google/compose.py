@@ -182,7 +182,7 @@ class Outgoing:
         if text is None and self.html is not None:
             from google_mcp.google.htmltext import html_to_text
 
-            text = html_to_text(self.html, include_quoted=True)[0]
+            text = html_to_text(self.html, include_quoted=True, keep_analytics=True)[0]
         msg.set_content(text or "")
         if self.html is not None:
             msg.add_alternative(self.html, subtype="html")

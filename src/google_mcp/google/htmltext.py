@@ -5,16 +5,22 @@
   the `hidden` attribute. Links with a script scheme lose their target.
 - Quoted history (Gmail, Yahoo, Thunderbird and Apple quote blocks) is folded unless asked for.
 - Layout tables (newsletters are built of them) become lines; a table with header cells stays a table.
-- Links with no text are dropped; long (tracking) URLs move to a numbered list at the end.
+- A link shows its text; an image-only link (a banner, a logo, a social icon) its image's alt text or,
+  without one, its target's host, unless the same target is linked with text elsewhere; a link with
+  nothing a person could see or click is dropped. Long (tracking) URLs and URLs linked more than once
+  move to a numbered list at the end, each URL once, so every link still works when handed on; the
+  query parameters that only feed a sender's analytics (utm_*, mc_eid, fbclid, ...) are left out.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 SKIP = {"script", "style", "head", "title", "noscript", "template"}
@@ -27,6 +33,10 @@ _UNSAFE_SCHEME = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.I)
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "divrplyfwdmsg"}
 TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"}
 LONG_URL = 100
+# query parameters that only tell a sender's analytics where a click came from: the page is the same without
+_ANALYTICS = re.compile(
+    r"^(?:utm_[a-z_]+|mc_[ce]id|fbclid|gclid|dclid|msclkid|_hsenc|_hsmi|mkt_tok|yclid|igshid)$", re.I
+)
 _LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\((<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?: \"[^\"]*\")?\)")
 
 
@@ -177,7 +187,50 @@ def visible(markup: str, fold_quotes: bool = False) -> tuple[list[Token], bool]:
         p if not isinstance(p, _TablePart) else (p.as_data if p.table in data else (p.as_data[0], "div", []))
         for p in parser.out
     ]
-    return tokens, parser.folded
+    return _label_image_links(tokens), parser.folded
+
+
+@dataclass
+class _Anchor:
+    end: int  # the index of its end tag
+    href: str
+    text: bool  # whether it holds visible text
+    alt: str  # its first image's alt text ("" without an image; its host when the image has no alt)
+
+
+def _label_image_links(tokens: list[Token]) -> list[Token]:
+    """Give an image-only link its image's alt text (or its target's host) as its text, unless the same
+    target is linked with text elsewhere: a person sees the banner and can click it, a model reads text."""
+    anchors: list[_Anchor] = []
+    current: _Anchor | None = None
+    for i, (kind, value, attrs) in enumerate(tokens):
+        if kind == "start" and value == "a":
+            current = _Anchor(-1, (dict(attrs).get("href") or "").strip(), False, "")
+        elif current is None:
+            continue
+        elif kind == "data" and value.strip():
+            current.text = True
+        elif kind == "start" and value == "img" and not current.alt:
+            current.alt = " ".join((dict(attrs).get("alt") or "").split()) or _host(current.href)
+        elif kind == "end" and value == "a":
+            current.end = i
+            anchors.append(current)
+            current = None
+    texted = {a.href for a in anchors if a.text}
+    labels = {a.end: a.alt for a in anchors if a.href and a.alt and not a.text and a.href not in texted}
+    if not labels:
+        return tokens
+    out: list[Token] = []
+    for i, token in enumerate(tokens):
+        if i in labels:
+            out.append(("data", labels[i], []))
+        out.append(token)
+    return out
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.hostname or parts.path or "link"
 
 
 def _replay(conv: Any, tokens: list[Token]) -> None:
@@ -194,26 +247,45 @@ def _replay(conv: Any, tokens: list[Token]) -> None:
                     conv.handle_data(piece, i % 2 == 1)
 
 
-def _links(text: str) -> str:
-    """Drop links without text; move long URLs to a numbered list at the end."""
-    notes: list[str] = []
+def _links(text: str, keep_analytics: bool) -> str:
+    """Drop links without text; move long URLs and URLs linked more than once to a numbered list at the end,
+    each URL once (a newsletter links a story from its image, its title and its button)."""
+
+    def target(found: re.Match[str]) -> str:
+        url = found.group(2).strip("<>")
+        return url if keep_analytics else _plain_url(url)
+
+    times = Counter(target(m) for m in _LINK.finditer(text) if m.group(1).strip())
+    notes: dict[str, int] = {}
 
     def link(found: re.Match[str]) -> str:
-        label, url = found.group(1).strip(), found.group(2).strip("<>")
+        label, url = found.group(1).strip(), target(found)
         if not label:
             return ""
-        if len(url) <= LONG_URL:
-            return found.group(0)
-        notes.append(url)
-        return f"{label} [{len(notes)}]"
+        if len(url) <= LONG_URL and times[url] == 1:
+            return f"[{found.group(1)}]({f'<{url}>' if found.group(2).startswith('<') else url})"
+        number = notes.setdefault(url, len(notes) + 1)
+        return f"{label} [{number}]"
 
     text = _LINK.sub(link, text)
     if notes:
-        text += "\n\nLinks:\n" + "\n".join(f"[{n}] {url}" for n, url in enumerate(notes, 1))
+        text += "\n\nLinks:\n" + "\n".join(f"[{n}] {url}" for url, n in notes.items())
     return text
 
 
-def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
+def _plain_url(url: str) -> str:
+    """The URL without its analytics parameters; the rest of it as it was written."""
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    query, hash_mark, fragment = query.partition("#")
+    kept = [p for p in query.split("&") if p and not _ANALYTICS.match(p.partition("=")[0])]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
+
+
+def html_to_text(markup: str, include_quoted: bool, *, keep_analytics: bool = False) -> tuple[str, bool]:
+    """(the text, whether quoted history was folded). Mail a person sends keeps its URLs as written
+    (keep_analytics); mail read for a model loses their analytics parameters."""
     import html2text
 
     tokens, folded = visible(markup, fold_quotes=not include_quoted)
@@ -227,7 +299,7 @@ def html_to_text(markup: str, include_quoted: bool) -> tuple[str, bool]:
     conv.pad_tables = False
     conv.start = True
     _replay(conv, tokens)
-    text = _links(conv.optwrap(conv.finish()))
+    text = _links(conv.optwrap(conv.finish()), keep_analytics)
     text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"^>\n(?:>\n)+", ">\n", text, flags=re.M)  # a quote's empty lines, once
