@@ -137,6 +137,22 @@ async def test_a_forward_is_content_not_quoted_history(
     assert kept in m["body"] and not m["quoted_history_folded"] and "folded" not in m["body"]
 
 
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("fwd_gmail_html.eml", ["From: Lena Fischer", "The budget is approved for Q1.", "> Is the budget approved?"]),
+        ("fwd_apple_html.eml", ["Begin forwarded message:", "From: Lena Fischer", "Catering is confirmed too."]),
+    ],
+)
+async def test_a_forward_inside_an_html_quote_block_is_content(
+    fresh_sandbox: Any, make_settings: Any, name: str, kept: list[str]
+) -> None:
+    body = (await read(fresh_sandbox.url, make_settings, name))["body"]
+    for shown in kept:
+        assert shown in body, shown
+    assert "folded" not in body and "\\-" not in body
+
+
 async def test_a_reply_below_the_quote_stays_and_the_quote_folds(fresh_sandbox: Any, make_settings: Any) -> None:
     m = await read(fresh_sandbox.url, make_settings, "bottom_post.eml")
     assert m["body"].endswith("Tuesday at 10 works for me.") and "Can we meet" not in m["body"]
@@ -157,6 +173,11 @@ async def test_quoted_history_in_html_is_folded_unless_asked_for(fresh_sandbox: 
     assert folded["body"].startswith("Friday suits me.") and "Which day works" not in folded["body"]
     assert folded["quoted_history_folded"] and "[quoted history folded]" in folded["body"]
     assert "Which day works for the offsite?" in full["body"] and not full["quoted_history_folded"]
+
+
+async def test_an_html_quote_folds_whole_whatever_it_nests(fresh_sandbox: Any, make_settings: Any) -> None:
+    body = (await read(fresh_sandbox.url, make_settings, "yahoo_reply.eml"))["body"]
+    assert body == "The 14th is fine by us.\n\n[quoted history folded]"
 
 
 async def test_a_reply_under_pgp_armour_and_an_undecoded_quote_is_not_folded_away(
@@ -230,7 +251,7 @@ async def test_text_a_reader_would_not_see_and_script_links_never_reach_the_mode
     fresh_sandbox: Any, make_settings: Any
 ) -> None:
     body = (await read(fresh_sandbox.url, make_settings, "hidden_instructions.eml"))["body"]
-    for hidden in ("(visibility)", "(opacity)", "(max-height)"):
+    for hidden in ("(visibility)", "(opacity)", "(max-height)", "(nested)", "step", "(font-size)"):
         assert hidden not in body, hidden
     assert "Assistant" not in body
     # what is shown stays: a faint but visible paragraph, a box with a real height, the links' texts

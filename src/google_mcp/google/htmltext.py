@@ -3,7 +3,8 @@
 - What a mail client would not show never reaches the model: a hostile sender hides instructions in
   display:none, visibility:hidden, zero font size or opacity, white text with no background of its own,
   the `hidden` attribute. Links with a script scheme lose their target.
-- Quoted history (Gmail, Yahoo, Thunderbird and Apple quote blocks) is folded unless asked for.
+- Quoted history (Gmail, Yahoo, Thunderbird and Apple quote blocks) is folded whole unless asked for; a
+  quote block that holds a forward is content and stays.
 - Layout tables (newsletters are built of them) become lines; a table with header cells stays a table.
 - A link shows its text; an image-only link (a banner, a logo, a social icon) its image's alt text or,
   without one, its target's host, unless the same target is linked with text elsewhere; a link with
@@ -24,14 +25,27 @@ from urllib.parse import urlsplit
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 SKIP = {"script", "style", "head", "title", "noscript", "template"}
-# elements whose end tag may be left out: a new one (or a block) closes them
-OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "option"}
 BLOCKS = {"p", "div", "table", "ul", "ol", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 _WHITE = re.compile(r"^(?:#f{3}|#f{6}|white|rgba?\(\s*255\s*,\s*255\s*,\s*255\s*(?:,\s*[\d.]+\s*)?\))$", re.I)
 _ZERO = re.compile(r"^0*\.?0*(?:px|pt|em|rem|%)?$")
 _UNSAFE_SCHEME = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.I)
 _QUOTE_CLASSES = {"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "divrplyfwdmsg"}
 TABLE_PARTS = {"table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"}
+# what starts a new element closes an open element whose end tag may be left out
+_CLOSED_BY = {
+    "p": BLOCKS,
+    "li": {"li"},
+    "dt": {"dt", "dd"},
+    "dd": {"dt", "dd"},
+    "tr": {"tr"},
+    "td": {"td", "th", "tr"},
+    "th": {"td", "th", "tr"},
+    "option": {"option"},
+}
+# a quote block that holds a forward holds content, not history
+_FORWARD_MARK = re.compile(
+    r"-{3,}\s*(?:Forwarded message|Weitergeleitete Nachricht|Message transféré)\s*-{3,}|Begin forwarded message:", re.I
+)
 LONG_URL = 100
 # query parameters that only tell a sender's analytics where a click came from: the page is the same without
 _ANALYTICS = re.compile(
@@ -98,8 +112,8 @@ class _Visible(HTMLParser):
         self.tables: list[int] = []  # the open tables
         self.table_count = 0
         self.out: list[Token | _TablePart] = []
-        self.skipping: str | None = None  # the tag whose subtree is being left out
-        self.depth = 0
+        self.skipping: list[str] = []  # the open elements of the subtree being left out, outermost first
+        self.quote: tuple[int, int] | None = None  # a quote being read: where its tokens start, its depth
         self.open: list[tuple[str, bool]] = []  # open elements, and whether a non-white background is behind them
 
     @property
@@ -125,37 +139,47 @@ class _Visible(HTMLParser):
             self.out.append(("end", tag, []))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skipping is not None:
-            if self.depth == 1 and self.skipping in OPTIONAL_END and (tag == self.skipping or tag in BLOCKS):
-                self.skipping, self.depth = None, 0  # the hidden element ended without its end tag
-            else:
-                if tag not in VOID:
-                    self.depth += 1
-                return
-        found = dict(attrs)
-        if tag in SKIP or invisible(found, self.dark) or (self.fold_quotes and _quote(tag, found)):
-            if self.fold_quotes and _quote(tag, found) and tag not in SKIP:
-                if not self.folded or self.out[-1] != FOLDED[-1]:
-                    self.out.extend(FOLDED)
-                self.folded = True
+        while self.skipping and tag in _CLOSED_BY.get(self.skipping[-1], ()):
+            self.skipping.pop()  # an element ended without its end tag (and if it was the hidden one, so did that)
+        if self.skipping:
             if tag not in VOID:
-                self.skipping, self.depth = tag, 1
+                self.skipping.append(tag)
             return
+        found = dict(attrs)
+        if tag in SKIP or invisible(found, self.dark):
+            if tag not in VOID:
+                self.skipping = [tag]
+            return
+        if self.fold_quotes and self.quote is None and tag not in VOID and _quote(tag, found):
+            self.quote = (len(self.out), len(self.open))
         if tag not in VOID:
             own = background(found)
             self.open.append((tag, own if own is not None else self.dark))
         self._emit_start(tag, attrs, False)
 
+    def end_quote(self) -> None:
+        """At the end of a quote: fold it, unless it holds a forward (then it is content, shown as a block)."""
+        if self.quote is None:
+            return
+        start, self.quote = self.quote[0], None
+        held = self.out[start:]
+        if _FORWARD_MARK.search("".join(t[1] for t in held if isinstance(t, tuple) and t[0] == "data")):
+            for i in (start, len(self.out) - 1):
+                token = self.out[i]
+                if isinstance(token, tuple) and token[1] == "blockquote":
+                    self.out[i] = (token[0], "div", [])
+            return
+        self.out[start:] = [] if self.out[max(0, start - 3) : start] == FOLDED else FOLDED
+        self.folded = True
+
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skipping is None and tag not in SKIP and not invisible(dict(attrs), self.dark):
+        if not self.skipping and tag not in SKIP and not invisible(dict(attrs), self.dark):
             self._emit_start(tag, attrs, True)
 
     def handle_endtag(self, tag: str) -> None:
-        if self.skipping is not None:
-            if tag not in VOID:
-                self.depth -= 1
-            if self.depth <= 0 or (tag == self.skipping and self.depth <= 1):
-                self.skipping, self.depth = None, 0
+        if self.skipping:
+            if tag in self.skipping:  # an end tag with no element open is a stray, and ignored
+                del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag) :]
             return
         names = [name for name, _ in self.open]
         if tag in names:
@@ -166,9 +190,11 @@ class _Visible(HTMLParser):
                 self.tables.pop()
         else:
             self.out.append(("end", tag, []))
+        if self.quote is not None and len(self.open) <= self.quote[1]:
+            self.end_quote()
 
     def handle_data(self, data: str) -> None:
-        if self.skipping is None:
+        if not self.skipping:
             self.out.append(("data", data, []))
 
 
@@ -182,6 +208,7 @@ def visible(markup: str, fold_quotes: bool = False) -> tuple[list[Token], bool]:
     parser = _Visible(fold_quotes)
     parser.feed(markup)
     parser.close()
+    parser.end_quote()  # a quote left open to the end of the mail
     data = parser.data_tables
     tokens = [
         p if not isinstance(p, _TablePart) else (p.as_data if p.table in data else (p.as_data[0], "div", []))
@@ -302,6 +329,7 @@ def html_to_text(markup: str, include_quoted: bool, *, keep_analytics: bool = Fa
     text = _links(conv.optwrap(conv.finish()), keep_analytics)
     text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u034f\u00ad]+", "", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"^\\-", "-", text, flags=re.M)  # html2text's Markdown escape of a leading dash: not for reading
     text = re.sub(r"^>\n(?:>\n)+", ">\n", text, flags=re.M)  # a quote's empty lines, once
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text, folded
