@@ -178,9 +178,12 @@ class _Visible(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self.skipping:
-            if tag in self.skipping:  # an end tag with no element open is a stray, and ignored
+            if tag in self.skipping:
                 del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag) :]
-            return
+                return
+            if all(name != tag for name, _ in self.open):
+                return  # a stray end tag
+            self.skipping = []  # an element around the hidden one ends, and with it the hidden one
         names = [name for name, _ in self.open]
         if tag in names:
             del self.open[len(names) - 1 - names[::-1].index(tag) :]
