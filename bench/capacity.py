@@ -6,6 +6,7 @@ record, against the sandbox (its own process, no added latency). For each kind o
 - confirm: `gmail_send` through the gate, approved by the person in an elicitation (hold, ask, claim, send,
   record), over a 2025-era Streamable HTTP session;
 - search: `gmail_search` for 50 results;
+- read: `gmail_get_message` of one message;
 - push: a Gmail push the sandbox delivers to `/hooks/gmail` for one new message (check the token, read the
   history, publish the update).
 
@@ -138,6 +139,13 @@ async def confirms_and_searches(url: str, meter: Meter, n: int) -> dict[str, dic
                 result = await client.call_tool("gmail_search", {"query": "", "max_results": 50})
                 assert not result.is_error
             out["search"] = meter.per(before, meter.read(), n)
+            found = await client.call_tool("gmail_search", {"query": "", "max_results": 1})
+            message_id = str((found.structured_content or {})["messages"][0]["id"])
+            before = meter.read()
+            for _ in range(n):
+                result = await client.call_tool("gmail_get_message", {"message_id": message_id})
+                assert not result.is_error
+            out["read"] = meter.per(before, meter.read(), n)
     return out
 
 
