@@ -116,10 +116,15 @@ async def test_metrics_count_calls_gate_steps_and_googles_retries(fresh_sandbox:
     assert value(middle, "google_mcp_subscriptions_open") == 1
 
 
-async def test_metrics_on_their_own_address_and_quota_waits(fresh_sandbox: Any, tmp_path: Any) -> None:
+async def test_metrics_on_their_own_address_in_multi_process_mode_and_quota_waits(
+    fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    shared = tmp_path / "prometheus"  # where worker processes that share a port would each keep their numbers
+    shared.mkdir()
     server = _serve(
         fresh_sandbox.url,
         tmp_path,
+        PROMETHEUS_MULTIPROC_DIR=str(shared),
         GOOGLE_MCP_AUTH_TOKEN="metrics-token",
         GOOGLE_MCP_METRICS_ADDRESS="127.0.0.1:0",
         # a budget smaller than one request: every Gmail request after the first waits for the window
@@ -143,5 +148,7 @@ async def test_metrics_on_their_own_address_and_quota_waits(fresh_sandbox: Any, 
     finally:
         server.stop()
     assert value(samples, "google_mcp_tool_calls_total", tool="gmail_search", outcome="ok") == 1
+    assert value(samples, "google_mcp_tool_call_seconds_count", tool="gmail_search") == 1
+    assert list(shared.glob("counter_*.db")) and list(shared.glob("histogram_*.db"))  # read back from the files
     waits = value(samples, "google_mcp_quota_waits_total")
     assert waits >= 1 and 0 < value(samples, "google_mcp_quota_wait_seconds_total") <= waits * 0.1 + 0.01
