@@ -73,6 +73,14 @@ def google_status(status: int | None, timeout: bool) -> str:
     return "timeout" if timeout else "error"
 
 
+def process_ended() -> None:
+    """In multi-process mode, this process's live gauges leave the sum (its counters stay)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
 def exposition() -> tuple[bytes, str]:
     """The scrape's body and content type: this process's metrics, or every process's in multi-process mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -94,6 +102,10 @@ class Held:
         self._ids: dict[str, tuple[str, float]] = {}  # id -> its owner, when it expires
 
     def add(self, session_id: str, owner: str, expires_ts: float) -> None:
+        # held in order, with one TTL: the expired come first, so the map stays small without a scrape
+        now = time.time()
+        while self._ids and next(iter(self._ids.values()))[1] <= now:
+            self._ids.pop(next(iter(self._ids)))
         self._ids[session_id] = (owner, expires_ts)
         PENDING_WAITING.inc()
 

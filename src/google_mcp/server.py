@@ -236,6 +236,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
             entered -= 1
             if entered == 0:
                 await realtime.close()
+                metrics.process_ended()
                 await state.gate.close()
                 await state.gate.journal.close()
                 if "router" in state.extras:
