@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient, monitoring
 
 from mcp_helpers import call, writes
@@ -37,6 +38,18 @@ LISTENER = Writes()
 monitoring.register(LISTENER)  # clients made from now on report to it (only while a test turns it on)
 
 
+def counted() -> dict[tuple[str, str], float]:
+    """This process's /metrics body (the served server's, in process), as (sample, label values) -> value."""
+    from google_mcp import metrics
+
+    body, _ = metrics.exposition()
+    return {
+        (s.name, ",".join(s.labels.values())): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+
+
 @pytest.fixture
 def listening() -> Any:
     LISTENER.seen.clear()
@@ -53,6 +66,7 @@ async def test_a_replica_set_url_keeps_every_entry_through_an_outage_and_no_writ
     url = fresh_sandbox.url
     record = f"mongodb://127.0.0.1:{mongo_server.port}/outage?replicaSet=secantus"  # as an operator writes it
     server = build_server(make_settings(url, mongodb_url=record))
+    before = counted()
     async with Client(server, mode="legacy") as client:
         held = await call(client, "gmail_send", MAIL)
         cid = held["confirmation_id"]
@@ -72,6 +86,13 @@ async def test_a_replica_set_url_keeps_every_entry_through_an_outage_and_no_writ
         assert done["status"] == "done"
         log = (await call(client, "activity_log", {}))["entries"]
     assert len([w for w in writes(url) if w["path"].endswith("/messages/send")]) == 1
+    after = counted()
+
+    def grew(sample: str, label: str) -> float:
+        return after.get((sample, label), 0) - before.get((sample, label), 0)
+
+    assert grew("google_mcp_record_failures_total", "approval") == 1
+    assert grew("google_mcp_gate_steps_total", "approved") == 1  # the refused approval is no approval
     steps = [(e["action"], e["step"]) for e in reversed(log)]
     # nothing recorded is lost: the search made while MongoDB was away is there, once, in its place
     assert steps == [
