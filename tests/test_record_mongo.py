@@ -112,5 +112,7 @@ async def test_a_replica_set_url_keeps_every_entry_through_an_outage_and_no_writ
     # every write to the record asked a majority of the set; the approval, its journal too
     concerns = [c.get("writeConcern") for c in listening.seen]
     assert concerns and all(c is not None and c["w"] == "majority" for c in concerns)
+    # retryable writes: each carries the transaction number a retry is recognised by
+    assert all("txnNumber" in c and "lsid" in c for c in listening.seen)
     approved = [c for c in listening.seen if "approved" in str(c.get("updates"))]
     assert approved and all(c["writeConcern"] == {"w": "majority", "j": True} for c in approved)
