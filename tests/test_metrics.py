@@ -83,6 +83,8 @@ async def test_metrics_count_calls_gate_steps_and_googles_retries(fresh_sandbox:
                 control(url, "/_sandbox/faults", fault)
                 await call(client, "gmail_search", {"max_results": 2})  # a 503, then the retry answers
                 held = await call(client, "gmail_send", MAIL)
+                made_up = await client.call_tool("gmail_send_everything_x1", {})
+                assert made_up.is_error
                 with warnings.catch_warnings():  # the 2025 call is deprecated in the 2026 SDK, and still served
                     warnings.simplefilter("ignore")
                     await client.subscribe_resource("gmail://inbox")
@@ -104,6 +106,9 @@ async def test_metrics_count_calls_gate_steps_and_googles_retries(fresh_sandbox:
     assert delta(before, after, "google_mcp_tool_calls_total", tool="gmail_send", outcome="declined") == 1
     assert delta(before, after, "google_mcp_tool_calls_total", tool="confirm_action", outcome="ok") == 1
     assert delta(before, after, "google_mcp_tool_call_seconds_sum", tool="confirm_action") > 0
+    # a name a client made up is one label for all such names, not a label of its own
+    assert delta(before, after, "google_mcp_tool_calls_total", tool="unknown_tool", outcome="error") == 1
+    assert not [key for key in after if ("tool", "gmail_send_everything_x1") in key[1]]
     steps = {s: delta(before, after, "google_mcp_gate_steps_total", step=s) for s in ("held", "asked", "approved")}
     assert steps == {"held": 1, "asked": 1, "approved": 1}
     assert delta(before, after, "google_mcp_gate_steps_total", step="done") == 1

@@ -123,16 +123,18 @@ class GoogleMCPServer(MCPServer[AppState]):
         """Every tool refuses arguments it does not know, and every failure reads as something to act on;
         every call goes into the record, in its session's conversation."""
         entered = in_conversation(self.conversation_of(context))
+        # a label per tool we have: names a client makes up must not grow the metrics without bound
+        label = name if self._tool_manager.get_tool(name) is not None else "unknown_tool"
         try:
-            with metrics.timed(name):
+            with metrics.timed(label):
                 result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
-            metrics.CALLS.labels(name, "error").inc()
+            metrics.CALLS.labels(label, "error").inc()
             await self._record_call(name, arguments, None, str(exc))
             raise
         finally:
             leave_conversation(entered)
-        metrics.CALLS.labels(name, self._outcome(name, result)).inc()
+        metrics.CALLS.labels(label, self._outcome(name, result)).inc()
         if isinstance(result, CallToolResult):
             entered = in_conversation(self.conversation_of(context))
             try:
