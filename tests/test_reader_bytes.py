@@ -42,21 +42,23 @@ async def test_a_part_labelled_utf8_reads_its_utf8_runs_as_utf8_and_the_rest_as_
     ("name", "subject", "text"),
     [
         # Big5 HTML with no charset parameter and no meta tag: a detector names it
-        (
+        pytest.param(
             "big5_unlabelled.eml",
             "季度總結會議",
             "各位同仁好：\n\n本週五下午三點將於三樓會議室舉行季度總結會議，請各部門主管準備本季度的工作報告，"
             "並於週四下班前寄給行政部。\n\n謝謝大家的配合。",
+            id="big5",
         ),
         # Latin-1 with no label: the detector's cp1250 reads "voilŕ"; mail with no label means cp1252
-        (
+        pytest.param(
             "latin1_unlabelled.eml",
             "Compte rendu",
             "Bonjour à tous,\n\nvoilà le résumé de la réunion de mercredi : le lancement est reporté à la rentrée."
             "\n\nÀ bientôt,\nHélène",
+            id="latin1",
         ),
         # the charset named only by the HTML's meta tag
-        ("koi8_meta.eml", "Vstrecha", "Встреча завтра в 10."),
+        pytest.param("koi8_meta.eml", "Vstrecha", "Встреча завтра в 10.", id="koi8-meta"),
     ],
 )
 async def test_a_part_with_no_charset_label_is_read_in_the_charset_its_bytes_are_in(
@@ -69,8 +71,16 @@ async def test_a_part_with_no_charset_label_is_read_in_the_charset_its_bytes_are
 @pytest.mark.parametrize(
     ("name", "text", "mime", "size"),
     [
-        ("binary_inline_html.eml", "Here is the document you scanned at the copier on floor 2.", "text/html", 34_816),
-        ("binary_in_plain.eml", "The October figures are in the sheet below.", "text/plain", 6_008),
+        pytest.param(
+            "binary_inline_html.eml",
+            "Here is the document you scanned at the copier on floor 2.",
+            "text/html",
+            34_816,
+            id="html",
+        ),
+        pytest.param(
+            "binary_in_plain.eml", "The October figures are in the sheet below.", "text/plain", 6_008, id="plain"
+        ),
     ],
 )
 async def test_binary_data_under_a_text_label_is_listed_as_an_attachment_never_shown_as_text(
