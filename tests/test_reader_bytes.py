@@ -49,13 +49,21 @@ async def test_a_part_labelled_utf8_reads_its_utf8_runs_as_utf8_and_the_rest_as_
             "並於週四下班前寄給行政部。\n\n謝謝大家的配合。",
             id="big5",
         ),
-        # Latin-1 with no label: the detector's cp1250 reads "voilŕ"; mail with no label means cp1252
+        # Latin-1 with no label: the detector names cp1257 ("voilą"); mail with no label means cp1252
         pytest.param(
             "latin1_unlabelled.eml",
             "Compte rendu",
-            "Bonjour à tous,\n\nvoilà le résumé de la réunion de mercredi : le lancement est reporté à la rentrée."
-            "\n\nÀ bientôt,\nHélène",
+            "Bonjour à tous,\n\nvoilà le résumé de la réunion de mercredi : le lancement est reporté à la rentrée, "
+            "après l'été. Les équipes déjà prêtes passeront à la sécurité et à la qualité.\n\nÀ bientôt,\nHélène",
             id="latin1",
+        ),
+        # Turkish in Windows-1254 with no label: as Western as Latin-1 to look at, but not cp1252 ("çarþamba")
+        pytest.param(
+            "cp1254_unlabelled.eml",
+            "Toplanti belgeleri",
+            "Merhaba,\n\nçarşamba günkü toplantı için belgeleri ekte gönderiyorum. Lütfen değişiklikleri "
+            "toplantıdan önce gözden geçirin.\n\nSaygılarımla,\nAyşe Yılmaz",
+            id="cp1254",
         ),
         # the charset named only by the HTML's meta tag
         pytest.param("koi8_meta.eml", "Vstrecha", "Встреча завтра в 10.", id="koi8-meta"),

@@ -67,6 +67,7 @@ BINARY_SHARE = 0.02  # more control characters than this (and at least two) and 
 DETECT_MIN = 16  # non-ASCII bytes a detector needs to tell one legacy charset from another
 _ASCII_BYTES = bytes(range(128))
 WESTERN = {"cp1252", "iso8859_1", "latin_1", "iso8859_15"}
+WESTERN_SLACK = 0.05  # how much more "mess" a Western reading may show than the detector's pick and still win
 
 
 def codec(label: str | None) -> str | None:
@@ -138,9 +139,14 @@ def _detected(data: bytes) -> str | None:
     best = matches.best()
     if best is None:
         return None
-    # short Western text fits cp1250 and cp1252 alike; the detector then names the first, mail means the second
+    # Western text fits cp1250, cp1257 and cp1252 about alike and the detector may name any; mail means cp1252
+    # unless another reads it as more of one language (Turkish in cp1254)
     for match in matches:
-        if match.chaos <= best.chaos and WESTERN.intersection(match.could_be_from_charset):
+        if (
+            match.chaos <= best.chaos + WESTERN_SLACK
+            and match.coherence >= best.coherence
+            and WESTERN.intersection(match.could_be_from_charset)
+        ):
             return None
     name = codec(best.encoding)
     return SUPERSETS.get(name or "", name)
