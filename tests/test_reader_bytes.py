@@ -29,10 +29,11 @@ def part_bytes(name: str, index: int) -> bytes:
     return data
 
 
-async def test_a_part_labelled_utf8_reads_its_utf8_runs_as_utf8_and_the_rest_as_latin1(
-    fresh_sandbox: Any, make_settings: Any
+@pytest.mark.parametrize("name", ["utf8_mixed_latin1.eml", "ascii_mixed_latin1.eml"])
+async def test_a_part_labelled_utf8_or_ascii_reads_its_utf8_runs_as_utf8_and_the_rest_as_latin1(
+    fresh_sandbox: Any, make_settings: Any, name: str
 ) -> None:
-    body = (await read(fresh_sandbox.url, make_settings, "utf8_mixed_latin1.eml"))["body"]
+    body = (await read(fresh_sandbox.url, make_settings, name))["body"]
     assert body.startswith("Atención: la reunión del jueves pasa a la sala 3.\n\nUn saludo,\nMaría")  # UTF-8
     assert "Lista de correo del equipo de diseño.\nPara darse de baja, escriba a diseño-baja@" in body  # Latin-1
     assert "Ã" not in body and "\ufffd" not in body
@@ -111,10 +112,13 @@ async def test_a_bounce_names_each_failed_recipient_once_and_leaves_the_returned
     fresh_sandbox: Any, make_settings: Any
 ) -> None:
     url = fresh_sandbox.url
-    mid = insert(url, "bounce_repeated.eml")
+    mid, returned_whole = insert(url, "bounce_repeated.eml"), insert(url, "bounce.eml")
     async with connect(make_settings(url), person=None) as client:
         short = (await call(client, "gmail_get_message", {"message_id": mid}))["body"]
         whole = await call(client, "gmail_get_message", {"message_id": mid, "include_returned_headers": True})
+        attached = (
+            await call(client, "gmail_get_message", {"message_id": returned_whole, "include_returned_headers": True})
+        )["body"]
     assert short.startswith("Your message could not be delivered to team-archive@lists.example.org")
     line = (
         "team-archive@lists.example.org: failed 5.2.2 (552 5.2.2 <team-archive@lists.example.org>: mailbox full,"
@@ -129,6 +133,8 @@ async def test_a_bounce_names_each_failed_recipient_once_and_leaves_the_returned
     body = whole["body"]
     assert body.count("Received: from relay") == 8 and "DKIM-Signature: v=1;" in body
     assert "Message-ID: <weekly-status-45@example.com>" in body and body.count("[reported 40 times]") == 1
+    # a bounce that returns the whole message (message/rfc822): its every header on request too
+    assert "Content-Type: text/plain; charset=utf-8\n\nHere are the notes from Monday." in attached
 
 
 async def test_utf7_quote_marks_decode_run_by_run_so_the_reply_is_not_folded_away(
