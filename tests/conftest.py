@@ -96,6 +96,24 @@ def redis_url(redis_server: Any) -> str:
     return str(redis_server.url)
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Redis Cluster (3 masters, 3 replicas) per worker; a test that kills a node starts its own."""
+    from redis_cluster import RedisCluster
+
+    with RedisCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: Any) -> str:
+    """The shared cluster, emptied: `redis+cluster://127.0.0.1:P`."""
+    from redis_cluster import flush
+
+    flush(redis_cluster)
+    return str(redis_cluster.url)
+
+
 @pytest.fixture(params=["memory", "redis"])
 def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Both pending stores, for suites that must behave the same on each."""

@@ -15,6 +15,7 @@ ROOT = Path(__file__).parent.parent
 SMOKE = {
     "answer_size.py": [],
     "call_latency.py": ["--n", "3"],
+    "capacity.py": ["--n", "2"],
     "cold_start.py": ["--runs", "1"],
     "gate_cost.py": ["--n", "5"],
     "per_call.py": ["--n", "3"],

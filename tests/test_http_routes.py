@@ -97,7 +97,7 @@ def test_approve_takes_an_id_that_begins_with_a_dash_after_double_dash(served: S
     assert "confirm" in answered.stderr.lower() or "pending" in answered.stderr.lower(), answered.stderr
 
 
-@pytest.mark.parametrize("path", ["/health", "/confirm/x", "/chat", "/mcp"])
+@pytest.mark.parametrize("path", ["/health", "/confirm/x", "/chat", "/mcp", "/metrics"])
 async def test_every_route_refuses_a_foreign_host_or_origin(served: Served, path: str) -> None:
     async with httpx2.AsyncClient() as http:
         rebound = await http.post(served.url + path, headers={"Host": "attacker.example:80"}, json={})

@@ -57,9 +57,7 @@ async def test_a_forward_as_attachment_shows_the_message_and_its_attachment(
 async def test_a_bounce_shows_why_and_what_bounced(fresh_sandbox: Any, make_settings: Any) -> None:
     body = (await read(fresh_sandbox.url, make_settings, "bounce.eml"))["body"]
     assert "550 5.1.1 User unknown" in body
-    assert (
-        "Delivery report:" in body and "Status: 5.1.1" in body and "Final-Recipient: rfc822; nobody@example.org" in body
-    )
+    assert "Delivery report:\nnobody@example.org: failed 5.1.1\n" in body
     assert "Subject: Meeting notes" in body and "Here are the notes from Monday." in body
 
 
@@ -107,7 +105,7 @@ async def test_mislabelled_charsets_read_as_written(
 
 async def test_broken_utf7_reads_without_crashing(fresh_sandbox: Any, make_settings: Any) -> None:
     m = await read(fresh_sandbox.url, make_settings, "utf7.eml")
-    assert m["body"] == "Broken \ufffd and fine abc text."
+    assert m["body"] == "Broken +2D0- and fine abc text."  # a run that is no text (a lone surrogate) stays as written
     json.dumps(m).encode("utf-8")  # no lone surrogate anywhere
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 from pydantic import BaseModel, Field
 
+from google_mcp import metrics
 from google_mcp.errors import (
     GoogleMCPError,
     InvalidInput,
@@ -111,6 +112,7 @@ class Gate:
         self.executors: dict[str, Executor] = {}
         self.journal: Journal = journal if journal is not None else Off()
         self.record_failures = 0  # entries that could not be recorded (reads go on; writes do not run)
+        self.held = metrics.Held()  # the pending actions this process held, for /metrics
         self.store: PendingStore = (
             RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl)
             if settings.redis_url is not None
@@ -142,10 +144,22 @@ class Gate:
         try:
             await self.journal.append(conversation or current_conversation(), principal, entry, durable=required)
         except RecordUnavailable as exc:
+            metrics.RECORD_FAILURES.labels("approval" if required else "entry").inc()
             if required:
                 raise
             self.record_failures += 1
             log.warning("gate: %s of %s not recorded: %s", step, tool, exc)
+        if step != "call":  # every call is noted (server.py); the gate's own steps are these
+            metrics.GATE.labels(step).inc()
+
+    async def waiting(self) -> int:
+        """The pending actions this process held that still wait (for /metrics)."""
+
+        async def status_of(session_id: str, owner: str) -> str | None:
+            record = await self.store.get(session_id, owner)
+            return record.status if record is not None else None
+
+        return await self.held.count(status_of)
 
     @staticmethod
     def _where(record: PendingRecord) -> str | None:
@@ -173,6 +187,8 @@ class Gate:
         """Store the record within its owner's cap, checked and taken in one atomic step."""
         held = await self.store.create(record, Cap(self.settings.max_pending, self.settings.max_pending_bytes))
         if held is None:
+            if record.kind == "pending":
+                self.held.add(record.session_id, record.user_id, record.expires_ts)
             return
         if held.count >= self.settings.max_pending:
             raise InvalidInput(

@@ -16,6 +16,7 @@ import hmac
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
+import anyio
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -249,7 +250,17 @@ async def serve_http(server: Server, state: AppState, settings: Settings, transp
     def announce(url: str) -> None:
         print(f"google-mcp listening on {url} ({paths})", file=sys.stderr, flush=True)
 
-    await serve_announced(runner, announce, sock)
+    if not settings.metrics_address:
+        await serve_announced(runner, announce, sock)
+        return
+    from google_mcp.metrics_http import serve_metrics
+
+    async with anyio.create_task_group() as tg:
+        metrics_runner = await tg.start(serve_metrics, state, settings)
+        try:
+            await serve_announced(runner, announce, sock)
+        finally:
+            metrics_runner.should_exit = True
 
 
 def add_confirm_routes(server: Server, state: AppState) -> None:

@@ -30,7 +30,7 @@ from pydantic import ConfigDict, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from google_mcp import __version__
+from google_mcp import __version__, metrics
 from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.gate import Gate
 from google_mcp.principal import current_principal
@@ -87,12 +87,21 @@ class GoogleMCPServer(MCPServer[AppState]):
             found = self._conversations[connection] = "mcp-" + uuid.uuid4().hex[:16]
         return found
 
+    def _outcome(self, name: str, result: Any, error: str | None = None) -> str:
+        """ok or error; a gated tool's WriteOutcome status (confirmation_required, done, failed...); input_required
+        for an elicitation round that asks the client first."""
+        if isinstance(result, InputRequiredResult):
+            return "input_required"
+        structured = getattr(result, "structured_content", None)
+        status = "error" if error or getattr(result, "is_error", False) else "ok"
+        if isinstance(structured, dict) and name in self.state.gate.builders:
+            status = str(structured.get("status", status))
+        return status
+
     async def _record_call(self, name: str, arguments: dict[str, Any], result: Any, error: str | None) -> None:
         gate = self.state.gate
         structured = getattr(result, "structured_content", None)
-        status = "error" if error or getattr(result, "is_error", False) else "ok"
-        if isinstance(structured, dict) and name in gate.builders:
-            status = str(structured.get("status", status))
+        status = self._outcome(name, result, error)
         await gate.note(
             "call",
             name,
@@ -114,13 +123,18 @@ class GoogleMCPServer(MCPServer[AppState]):
         """Every tool refuses arguments it does not know, and every failure reads as something to act on;
         every call goes into the record, in its session's conversation."""
         entered = in_conversation(self.conversation_of(context))
+        # a label per tool we have: names a client makes up must not grow the metrics without bound
+        label = name if self._tool_manager.get_tool(name) is not None else "unknown_tool"
         try:
-            result = await self._call_tool(name, arguments, context)
+            with metrics.timed(label):
+                result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
+            metrics.CALLS.labels(label, "error").inc()
             await self._record_call(name, arguments, None, str(exc))
             raise
         finally:
             leave_conversation(entered)
+        metrics.CALLS.labels(label, self._outcome(name, result)).inc()
         if isinstance(result, CallToolResult):
             entered = in_conversation(self.conversation_of(context))
             try:
@@ -192,6 +206,7 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.http import add_chat_route, add_confirm_routes
+    from google_mcp.metrics_http import add_metrics_route
     from google_mcp.realtime import hooks, resources
     from google_mcp.realtime.engine import Realtime
     from google_mcp.tools import register_tools
@@ -223,6 +238,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
             entered -= 1
             if entered == 0:
                 await realtime.close()
+                metrics.process_ended()
                 await state.gate.close()
                 await state.gate.journal.close()
                 if "router" in state.extras:
@@ -271,6 +287,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
         router_tool.register(server, router)
         state.extras["router"] = router
     add_chat_route(server, state, router)
+    add_metrics_route(server, state)
     server.refuse_unknown_arguments()
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     )
     max_mcp_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest body on /mcp and /messages")
 
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port where GET /metrics is served on a listener of its own (no token: keep it private); "
+        "unset: /metrics on the main HTTP port, behind GOOGLE_MCP_AUTH_TOKEN",
+    )
+
     # Google
     client_secrets_file: Path | None = None
     token_file: Path = Field(default_factory=lambda: _config_dir() / "token.json")

@@ -12,7 +12,7 @@ import anyio
 import anyio.to_thread
 import stamina
 
-from google_mcp import progress, quota
+from google_mcp import metrics, progress, quota
 from google_mcp.google.failures import RETRYABLE, Unrepeatable, is_timeout, reason_of, retry_after, status_of, translate
 from google_mcp.google.transport import Transport
 
@@ -113,6 +113,8 @@ class GoogleClient:
         with self._quota_lock:
             delay = self._quota.wait_for(cost)
         if delay > 0:
+            metrics.QUOTA_WAITS.inc()
+            metrics.QUOTA_WAIT_SECONDS.inc(delay)
             time.sleep(delay)
 
     # credentials and services --------------------------------------------
@@ -207,6 +209,7 @@ class GoogleClient:
         try:
             result = request.execute(http=self._http(repeatable), num_retries=0)
         except Exception as exc:
+            metrics.GOOGLE_ERRORS.labels(api, _label(exc)).inc()
             if not repeatable:
                 raise Unrepeatable(exc) from exc
             raise
@@ -231,6 +234,7 @@ class GoogleClient:
 
         `retry=False` (and every call in NON_IDEMPOTENT) goes out at most once, on a fresh connection.
         """
+        last = ""  # the failure the next attempt retries
         try:
             if not retry:
                 return await anyio.to_thread.run_sync(self._run, api, build_request, False)
@@ -243,7 +247,13 @@ class GoogleClient:
                 wait_jitter=self.settings.retry_wait_initial,
             ):
                 with attempt:
-                    return await anyio.to_thread.run_sync(self._run, api, build_request, True)
+                    if attempt.num > 1:
+                        metrics.GOOGLE_RETRIES.labels(api, last).inc()
+                    try:
+                        return await anyio.to_thread.run_sync(self._run, api, build_request, True)
+                    except Exception as exc:
+                        last = _label(exc)
+                        raise
         except Exception as exc:
             self._refused(exc)
             raise translate(exc, what, write=not retry, check=check) from None
@@ -300,14 +310,17 @@ class GoogleClient:
                 try:
                     got = await anyio.to_thread.run_sync(self._run_batch, api, piece, prepare)
                 except Exception as exc:
+                    metrics.GOOGLE_ERRORS.labels(api, _label(exc)).inc()
                     if self._backoff(exc) is False or attempt + 1 >= self.settings.retry_attempts:
                         self._refused(exc)
                         raise translate(exc, what) from None
+                    metrics.GOOGLE_RETRIES.labels(api, _label(exc)).inc(len(piece))
                     failed += piece
                     continue
                 for key, build_request in piece:
                     value = got.get(key)
                     if isinstance(value, Exception):
+                        metrics.GOOGLE_ERRORS.labels(api, _label(value)).inc()
                         if self._backoff(value) is not False:
                             failed.append((key, build_request))
                             last[key] = value
@@ -319,9 +332,17 @@ class GoogleClient:
                 return results
             pending = failed
             if attempt + 1 < self.settings.retry_attempts:
+                for failure in last.values():
+                    metrics.GOOGLE_RETRIES.labels(api, _label(failure)).inc()
                 delays = [d for e in last.values() if isinstance(d := self._backoff(e), float)]
                 await anyio.sleep(max([wait, *delays]))
                 wait = min(wait * 2, self.settings.retry_wait_max)
         for key, _ in pending:
             results[key] = translate(last.get(key) or TimeoutError(), what)
         return results
+
+
+def _label(exc: BaseException) -> str:
+    """A failed request's label in the metrics: its HTTP status, or timeout / error."""
+    cause = exc.original if isinstance(exc, Unrepeatable) else exc
+    return metrics.google_status(status_of(cause), is_timeout(cause))

@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from google_mcp.charsets import text_of
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Files
@@ -26,7 +27,7 @@ from google_mcp.google.gmail_models import (
     SearchResult,
     ThreadDetail,
 )
-from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, window
+from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, inline_bytes, window
 from google_mcp.google.pages import Cursors, fits
 from google_mcp.settings import Settings
 
@@ -226,10 +227,12 @@ class GmailReads:
             has_attachments=h.get("content-type", "").lower().startswith("multipart/mixed"),
         )
 
-    def _detail(self, m: dict[str, Any], *, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+    def _detail(
+        self, m: dict[str, Any], *, max_chars: int, offset: int, include_quoted: bool, returned_headers: bool = False
+    ) -> MessageDetail:
         payload = m.get("payload", {})
         h = headers_of(payload)
-        ex = extract(payload)
+        ex = extract(payload, returned_headers=returned_headers)
         text, source, folded = body_text(ex, include_quoted)
         if offset > len(text):
             raise InvalidInput(f"offset {offset} is past the end of the body ({len(text)} characters).")
@@ -261,7 +264,9 @@ class GmailReads:
             attachments=[AttachmentInfo(**a) for a in all_attachments(ex)],
         )
 
-    async def get_message(self, message_id: str, max_chars: int, offset: int, include_quoted: bool) -> MessageDetail:
+    async def get_message(
+        self, message_id: str, max_chars: int, offset: int, include_quoted: bool, returned_headers: bool = False
+    ) -> MessageDetail:
         check_id(message_id, "message_id")
         if max_chars < 200:
             raise InvalidInput("max_chars must be at least 200.")
@@ -269,7 +274,9 @@ class GmailReads:
             lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
             f"reading message {message_id}",
         )
-        return self._detail(m, max_chars=max_chars, offset=offset, include_quoted=include_quoted)
+        return self._detail(
+            m, max_chars=max_chars, offset=offset, include_quoted=include_quoted, returned_headers=returned_headers
+        )
 
     async def get_thread(self, thread_id: str, max_chars_per_message: int, include_quoted: bool) -> ThreadDetail:
         check_id(thread_id, "thread_id")
@@ -334,20 +341,23 @@ class GmailReads:
         if meta is None:
             names = ", ".join(f"{a['filename']} (part_id {a['part_id']})" for a in parts) or "none"
             raise NotFound(f"Message {message_id} has no attachment {attachment_id!r}. Its attachments: {names}.")
-        att = await self._exec(
-            lambda s: (
-                s.users().messages().attachments().get(userId="me", messageId=message_id, id=meta["attachment_id"])
-            ),
-            f"downloading attachment {meta['filename']}",
-        )
-        data = base64.urlsafe_b64decode(att["data"] + "=" * (-len(att["data"]) % 4))
+        if meta["attachment_id"]:
+            att = await self._exec(
+                lambda s: (
+                    s.users().messages().attachments().get(userId="me", messageId=message_id, id=meta["attachment_id"])
+                ),
+                f"downloading attachment {meta['filename']}",
+            )
+            data = base64.urlsafe_b64decode(att["data"] + "=" * (-len(att["data"]) % 4))
+        else:  # a part with no name and its bytes inline (binary data under a text label)
+            data = inline_bytes(m.get("payload", {}), meta["part_id"])
         path = await anyio.to_thread.run_sync(self._save, message_id, meta["filename"], data)
         text = None
         mime = meta["mime_type"]
         if (mime.startswith("text/") or mime in ("application/json", "application/ics")) and len(
             data
         ) <= INLINE_TEXT_MAX:
-            text = data.decode("utf-8", errors="replace")
+            text = text_of(data, "utf-8")  # None for binary data under a text type
         return SavedAttachment(filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text)
 
     def _save(self, message_id: str, filename: str, data: bytes) -> Path:

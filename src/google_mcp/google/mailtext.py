@@ -5,7 +5,10 @@
   footer after the body, a report's parts).
 - Attached messages (forwards as attachment, bounces, digests) are shown with their headers, text and
   own attachments, nested to MAX_DEPTH; deeper ones are counted, not lost silently.
-- Charsets decoded with fallbacks (charsets.py); HTML converted with links kept (htmltext.py).
+- Charsets decoded with fallbacks (charsets.py); HTML converted with links kept (htmltext.py). A part
+  whose bytes are not text, whatever its label, is listed with the attachments, never shown as text.
+- A bounce: its own text, each recipient's outcome once, the returned message's headers on request
+  (bounces.py).
 - Quoted history folded unless asked for, never all its sender wrote; a forward is content, never folded;
   a reply written below or between quoted lines stays.
 """
@@ -17,13 +20,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from google_mcp.charsets import decode_bytes, decode_header
+from google_mcp.charsets import decode_header, text_of
+from google_mcp.google.bounces import SHOWN_HEADERS, delivery_report, groups_of, returned_headers
 from google_mcp.google.htmltext import html_to_text
 
 BodySource = Literal["text/plain", "text/html", "none"]
 
 MAX_DEPTH = 3  # attached messages inside attached messages inside ...
-SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 
 _ATTRIBUTION = re.compile(
     r"^(?:On .{5,200}?wrote:|Am .{5,200}?schrieb .{1,100}:|Le .{5,200}?a écrit :|-{2,}\s*Original Message\s*-{2,}|"
@@ -49,18 +53,29 @@ def headers_of(part: dict[str, Any]) -> dict[str, str]:
     return {h["name"].lower(): decode_header(h.get("value", "")) for h in part.get("headers", [])}
 
 
-def _charset(part: dict[str, Any]) -> str | None:
+def _charset(part: dict[str, Any], raw: bytes) -> str | None:
     ctype = headers_of(part).get("content-type", "")
     found = re.search(r"charset\s*=\s*\"?([^\s\";]+)", ctype, re.I)
-    return found.group(1) if found else None
+    if found:
+        return found.group(1)
+    meta = _META_CHARSET.search(raw[:4096]) if (part.get("mimeType") or "").lower() == "text/html" else None
+    return meta.group(1).decode("ascii") if meta else None
+
+
+def _raw(part: dict[str, Any]) -> bytes:
+    data = part.get("body", {}).get("data")
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)) if data else b""
+
+
+def _text(part: dict[str, Any]) -> str | None:
+    """The part's text, or None when its bytes are binary data."""
+    raw = _raw(part)
+    text = text_of(raw, _charset(part, raw))
+    return None if text is None else text.replace("\r\n", "\n")
 
 
 def _decode(part: dict[str, Any]) -> str:
-    data = part.get("body", {}).get("data")
-    if not data:
-        return ""
-    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-    return decode_bytes(raw, _charset(part)).replace("\r\n", "\n")
+    return _text(part) or ""
 
 
 @dataclass
@@ -69,6 +84,7 @@ class Attached:
 
     headers: dict[str, str]
     content: Extracted
+    all_headers: list[str] | None = None  # every header line, shown instead of the usual few when set
 
 
 @dataclass
@@ -110,48 +126,71 @@ def _attachment(part: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def extract(payload: dict[str, Any], depth: int = 0) -> Extracted:
+def extract(payload: dict[str, Any], depth: int = 0, returned_headers: bool = False) -> Extracted:
+    """What a message holds; `returned_headers` shows a bounce's returned headers whole."""
     out = Extracted()
-    _walk(payload, out, depth)
+    _walk(payload, out, _Walk(depth, returned_headers))
     return out
 
 
-def _walk(part: dict[str, Any], out: Extracted, depth: int, digest: bool = False) -> None:
+@dataclass(frozen=True)
+class _Walk:
+    depth: int
+    returned_headers: bool
+    digest: bool = False  # in a multipart/digest, whose parts are messages whatever their type says
+    report: bool = False  # in a multipart/report: a bounce
+
+
+def _walk(part: dict[str, Any], out: Extracted, at: _Walk) -> None:
     mime = (part.get("mimeType") or "").lower()
     body = part.get("body", {})
     children = part.get("parts") or []
-    if mime in ("message/rfc822", "message/global") or (digest and not mime.startswith(("text/", "multipart/"))):
+    if mime in ("message/rfc822", "message/global") or (at.digest and not mime.startswith(("text/", "multipart/"))):
         inner = children[0] if children else None
         if inner is None:
             if body.get("attachmentId"):
                 out.attachments.append(_attachment(part))
             return
-        if depth >= MAX_DEPTH:
+        if at.depth >= MAX_DEPTH:
             out.left_out += 1
             return
-        out.attached.append(Attached(headers_of(inner), extract(inner, depth + 1)))
+        every = None
+        if at.report and at.returned_headers:
+            every = [f"{h['name']}: {h.get('value', '')}" for h in inner.get("headers", [])]
+        out.attached.append(Attached(headers_of(inner), extract(inner, at.depth + 1, at.returned_headers), every))
         return
     if mime.startswith("multipart/"):
         if mime == "multipart/alternative" and children:
-            _walk(_best_alternative(children), out, depth)
+            _walk(_best_alternative(children), out, at)
             return
+        report = at.report or mime == "multipart/report"
+        inside = _Walk(at.depth, at.returned_headers, mime == "multipart/digest", report)
         for child in children:
-            _walk(child, out, depth, digest=mime == "multipart/digest")
+            _walk(child, out, inside)
         return
     if part.get("filename") or body.get("attachmentId"):
         out.attachments.append(_attachment(part))
         return
-    if mime == "text/html":
-        out.blocks.append(("text/html", _decode(part)))
-    elif mime == "text/rfc822-headers":
-        out.blocks.append(("text/plain", "Headers of the original message:\n" + _decode(part).strip()))
-    elif mime in ("message/delivery-status", "message/global-delivery-status"):
+    if mime in ("message/delivery-status", "message/global-delivery-status"):
         # its body is groups of header lines; a parser may hand them over as parts of their own
-        groups = ["\n".join(f"{h['name']}: {h.get('value', '')}" for h in c.get("headers", [])) for c in children]
-        report = "\n\n".join(g for g in groups if g) or _decode(part).strip()
-        out.blocks.append(("text/plain", "Delivery report:\n" + report))
-    elif mime.startswith("text/") and mime not in ("text/calendar", "text/x-vcard", "text/vcard"):
-        out.blocks.append(("text/plain", _decode(part)))
+        groups = [[(h["name"], h.get("value", "")) for h in c.get("headers", [])] for c in children]
+        groups = [g for g in groups if g] or groups_of(_decode(part))
+        out.blocks.append(("text/plain", "Delivery report:\n" + delivery_report(groups)))
+        return
+    if not mime.startswith("text/") or mime in ("text/calendar", "text/x-vcard", "text/vcard"):
+        return
+    text = _text(part)
+    if text is None:
+        out.attachments.append(_attachment(part))
+        note = f"[{body.get('size', 0)} bytes of binary data in a {mime} part: see attachments]"
+        out.blocks.append(("text/plain", note))
+    elif mime == "text/html":
+        out.blocks.append(("text/html", text))
+    elif mime == "text/rfc822-headers":
+        headers = returned_headers(text, at.returned_headers)
+        out.blocks.append(("text/plain", "Headers of the original message:\n" + headers))
+    else:
+        out.blocks.append(("text/plain", text))
 
 
 def _best_alternative(children: list[dict[str, Any]]) -> dict[str, Any]:
@@ -210,7 +249,11 @@ def _own_lines(text: str) -> int:
 
 def _attached_text(message: Attached, number: str, include_quoted: bool) -> str:
     lines = [f"---------- Attached message {number} ----------"]
-    lines += [f"{name}: {message.headers[name.lower()]}" for name in SHOWN_HEADERS if message.headers.get(name.lower())]
+    if message.all_headers is not None:
+        lines += message.all_headers
+    else:
+        shown = [name for name in SHOWN_HEADERS if message.headers.get(name.lower())]
+        lines += [f"{name}: {message.headers[name.lower()]}" for name in shown]
     inner = message.content
     own = Extracted(inner.blocks, inner.attachments, [], 0)
     text, _, _ = body_text(own, include_quoted)
@@ -230,6 +273,17 @@ def all_attachments(extracted: Extracted) -> list[dict[str, Any]]:
     for message in extracted.attached:
         found += all_attachments(message.content)
     return found
+
+
+def inline_bytes(payload: dict[str, Any], part_id: str) -> bytes:
+    """The bytes Gmail carries inline in a part that has no attachmentId (a binary part under a text label)."""
+    if payload.get("partId", "") == part_id:
+        return _raw(payload)
+    for child in payload.get("parts") or []:
+        found = inline_bytes(child, part_id)
+        if found:
+            return found
+    return b""
 
 
 def fold_quotes(text: str) -> tuple[str, int]:

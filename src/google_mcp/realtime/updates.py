@@ -19,6 +19,7 @@ import anyio
 from mcp import types
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
 
+from google_mcp import metrics
 from google_mcp.principal import current_principal
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Updates:
         bus.subscribe(self._arrived)
 
     def _count(self, principal: str, change: int) -> None:
+        metrics.SUBSCRIPTIONS.inc(change)
         left = self.subscribers.get(principal, 0) + change
         if left > 0:
             self.subscribers[principal] = left

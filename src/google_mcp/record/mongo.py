@@ -8,8 +8,9 @@ the document it lands in, so a growing one would make each entry dearer than the
 Entries are written in batches by the journal's writer (record/writer.py), from its own thread with the
 synchronous client: one unordered bulk write per batch, with one `$push $each` per conversation, so that
 a conversation's entries land in their order while different conversations go in any order. A batch that
-carries a durable entry (the gate's write-ahead `approved`) is written with `j: true`: acknowledged only
-once it is in MongoDB's journal.
+carries a durable entry (the gate's write-ahead `approved`) is written with `w: majority, j: true`:
+acknowledged only once it is in the journal of a majority of the replica set; every other batch with
+`w: majority`.
 """
 
 from __future__ import annotations
@@ -30,14 +31,24 @@ BUCKET = 200
 
 
 def _unavailable(what: str, exc: Exception) -> RecordUnavailable:
-    return RecordUnavailable(f"The activity record (MongoDB) could not be {what} ({type(exc).__name__}).")
+    return RecordUnavailable(
+        f"The activity record (MongoDB) could not be {what}: it is unreachable, or a majority of its replica set "
+        f"did not acknowledge in time ({type(exc).__name__})."
+    )
 
 
 class MongoJournal:
     def __init__(self, url: str, retention_days: int) -> None:
         self.url, self.retention = url, timedelta(days=retention_days)
-        # a write waits for the record: when MongoDB is away, say so in seconds, not minutes
+        # The URL goes to pymongo as it is: a replica set's (mongodb://h1,h2,h3/db?replicaSet=rs0) works unchanged.
+        # Acknowledged by a majority of the set, so an entry survives the primary's failover (on a replica set
+        # majority also means journaled); a retried write is applied once, the server tells a retry from a new
+        # write (retryable writes: a `$push` sent twice would otherwise be two entries). A write waits for the
+        # record: when MongoDB is away, say so in seconds, not minutes.
         self._options: dict[str, Any] = {
+            "w": "majority",
+            "retryWrites": True,
+            "retryReads": True,
             "serverSelectionTimeoutMS": 3000,
             "connectTimeoutMS": 3000,
             "timeoutMS": 5000,
@@ -96,8 +107,8 @@ class MongoJournal:
             docs = self._prepare()
         except PyMongoError as exc:
             raise Unwritten(str(_unavailable("written", exc)), batch) from None
-        if durable:
-            docs = docs.with_options(write_concern=WriteConcern(w=1, j=True))
+        if durable:  # the write-ahead approval: in the journal of a majority before its write may run
+            docs = docs.with_options(write_concern=WriteConcern(w="majority", j=True))
         for n, ops in enumerate(rounds):
             later = [p for r in rounds[n + 1 :] for _, chunk in r for p in chunk]
             try:

@@ -47,9 +47,10 @@ async def gmail_get_message(
     max_chars: Annotated[int, Field(ge=200, le=100_000)] = 8000,
     offset: Annotated[int, Field(ge=0, description="next_offset of a cut body")] = 0,
     include_quoted: bool = False,
+    include_returned_headers: Annotated[bool, Field(description="a bounce's returned headers, whole")] = False,
 ) -> MessageDetail:
     """Read one email as clean text; quoted history folded."""
-    return await state.gmail.get_message(message_id, max_chars, offset, include_quoted)
+    return await state.gmail.get_message(message_id, max_chars, offset, include_quoted, include_returned_headers)
 
 
 async def gmail_get_thread(
