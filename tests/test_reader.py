@@ -178,11 +178,12 @@ async def test_an_html_quote_folds_whole_whatever_it_nests(fresh_sandbox: Any, m
     assert body == "The 14th is fine by us.\n\n[quoted history folded]"
 
 
-async def test_a_reply_under_pgp_armour_and_an_undecoded_quote_is_not_folded_away(
+async def test_a_signed_reply_under_an_original_message_block_is_not_folded_away(
     fresh_sandbox: Any, make_settings: Any
 ) -> None:
-    # the armour above the attribution is not text the sender wrote, so this is no top-posted reply
-    body = (await read(fresh_sandbox.url, make_settings, "pgp_utf7_reply.eml"))["body"]
+    # the armour and the dash-escaped "Original Message" line above the header block are not text the
+    # sender wrote, so this is no top-posted reply
+    body = (await read(fresh_sandbox.url, make_settings, "pgp_reply_under_original.eml"))["body"]
     assert "The fingerprint is 3A1F 0C9B 77D2 E415 B8A0 6C2E 9F11 D0A4 5E7B 2C03." in body
     assert "See you on Friday." in body
 

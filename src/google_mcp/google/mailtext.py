@@ -46,6 +46,7 @@ _ARMOUR = re.compile(
     r"|^-----BEGIN PGP SIGNATURE-----$.*?^-----END PGP SIGNATURE-----$",
     re.M | re.S,
 )
+_DASH_ESCAPE = re.compile(r"^- (?=-)", re.M)  # signed text escapes a line that starts with a dash
 _NOT_WRITTEN = re.compile(r"^\s*(?:>.*|[-_=*~#\s]*|\[(?:\d+ lines of )?quoted history folded\])\s*$")
 
 
@@ -241,9 +242,9 @@ def _block_text(kind: str, raw: str, include_quoted: bool) -> tuple[str, bool]:
 
 
 def _own_lines(text: str) -> int:
-    """How many lines of a text its sender wrote: not quoted, not PGP armour, rules, an attribution or a
-    fold marker."""
-    text = _ARMOUR.sub("", text)
+    """How many lines of a text its sender wrote: not quoted, not PGP armour, rules, an attribution (dash-
+    escaped in signed text or not) or a fold marker."""
+    text = _DASH_ESCAPE.sub("", _ARMOUR.sub("", text))
     return sum(1 for line in text.split("\n") if not _NOT_WRITTEN.match(line) and not _ATTRIBUTION.fullmatch(line))
 
 
