@@ -19,7 +19,6 @@ class MessageSummary(Result):
     subject: str
     snippet: str
     labels: list[str] = Field(default_factory=list, description="by name, as gmail_modify_labels takes them")
-    unread: bool = False
     has_attachments: bool = Field(default=False, description="true for multipart/mixed messages, where they live")
     account: SkipJsonSchema[str | None] = None  # which linked account (account="all", a shared server)
 

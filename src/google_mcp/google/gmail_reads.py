@@ -217,7 +217,6 @@ class GmailReads:
             subject=h.get("subject", ""),
             snippet=m.get("snippet", ""),
             labels=names_of(labels, names),
-            unread="UNREAD" in labels,
             has_attachments=h.get("content-type", "").lower().startswith("multipart/mixed"),
         )
 
