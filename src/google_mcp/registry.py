@@ -266,9 +266,8 @@ class Registrar:
             full = args.pop("detail", "compact") == "full"
             with progress.reporting(ctx):
                 result = await fn(app(ctx), **args)
-            names = getattr(result, "label_names", None)
             return CallToolResult(
-                content=[TextContent(type="text", text=render.text(result, full, names))],
+                content=[TextContent(type="text", text=render.text(result, full))],
                 structured_content=result.dump(),
             )
 

@@ -8,7 +8,6 @@ event or busy block, links and label names kept, times with their zone.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,14 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
-from google_mcp.google.compose import one_line
+from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
 from google_mcp.models import Result
-
-SNIPPET = 35
-_GMAILS_OWN = re.compile(r"[A-Z_]+")  # CATEGORY_*, IMPORTANT …: Gmail's guesses, left out (user labels are Label_n)
-SYSTEM_LABELS = {"INBOX": "inbox", "UNREAD": "unread", "STARRED": "starred", "SENT": "sent", "DRAFT": "draft",
-                 "SPAM": "spam", "TRASH": "trash"}  # fmt: skip
 
 
 def compact_json(result: BaseModel) -> str:
@@ -34,40 +28,15 @@ def compact_json(result: BaseModel) -> str:
     )
 
 
-def _when(value: str, utc: str = "Z") -> str:
-    """2026-11-20T19:03:00+00:00 -> 20 Nov 19:03Z (the year only when it is not this one); offsets kept
-    (`utc`: how UTC is marked; "" where the heading says so once)."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    offset = moment.strftime("%z")
-    zone = utc if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    year = "" if moment.year == datetime.now(moment.tzinfo).year else f" {moment.year}"
-    return f"{moment.day} {moment:%b}{year} {moment:%H:%M}{zone}"
-
-
-def search(result: SearchResult, label_names: dict[str, str]) -> str:
+def search(result: SearchResult) -> str:
     head = f"{len(result.messages)} messages"
     if result.result_size_estimate > len(result.messages):
         head += f" of about {result.result_size_estimate}"
     if result.next_page_token:
         head += f"; more with page_token={result.next_page_token}"
     several = any(m.account for m in result.messages)
-    columns = "id, date (UTC unless marked), from, subject, labels, snippet" + (", account" if several else "")
-    lines = [f"{head}. Tab-separated: {columns}"]  # a tab is the cheapest separator
-    for m in result.messages:
-        # system labels by a short name, user labels by theirs; categories and "important" are Gmail's guesses
-        labels = [
-            SYSTEM_LABELS.get(x) or ("" if _GMAILS_OWN.fullmatch(x) else label_names.get(x, "")) for x in m.labels
-        ]
-        labels = [x for x in labels if x] + (["attachments"] if m.has_attachments else [])
-        snippet = m.snippet if len(m.snippet) <= SNIPPET else m.snippet[:SNIPPET].rstrip() + "…"
-        thread = f" (thread {m.thread_id})" if m.thread_id != m.id else ""
-        lines.append(
-            f"{m.id}{thread}\t{_when(m.date, '')}\t{one_line(m.sender)}\t{one_line(m.subject) or '(no subject)'}\t"
-            f"{','.join(labels) or '-'}\t{one_line(snippet)}" + (f"\t{m.account}" if several else "")
-        )
+    lines = [f"{head}. Tab-separated: {COLUMNS}" + (", account" if several else "")]
+    lines += [line(m, several) for m in result.messages]
     if result.failed_ids:
         lines.append("Could not be read this time: " + ", ".join(result.failed_ids))
     return "\n".join(lines)
@@ -130,14 +99,12 @@ def free_busy(result: FreeBusy) -> str:
     return "\n".join(lines)
 
 
-RENDERERS: dict[type, Callable[..., str]] = {EventList: events, FreeBusy: free_busy}
+RENDERERS: dict[type, Callable[..., str]] = {SearchResult: search, EventList: events, FreeBusy: free_busy}
 
 
-def text(result: BaseModel, full: bool = False, label_names: dict[str, str] | None = None) -> str:
+def text(result: BaseModel, full: bool = False) -> str:
     """The text block of an answer: compact lines where they exist (unless `full`), else compact JSON."""
     if full:
         return compact_json(result)
-    if isinstance(result, SearchResult):
-        return search(result, label_names or {})
     renderer = RENDERERS.get(type(result))
     return renderer(result) if renderer else compact_json(result)

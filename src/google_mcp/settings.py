@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     )
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_body_chars: int = 500_000
+    answer_tokens: int = Field(
+        default=20_000,
+        ge=1000,
+        description="tokens of text a model reads in one page of search results (hosts cap a tool's answer: "
+        "Claude Code at MAX_MCP_OUTPUT_TOKENS, 25,000 unless raised)",
+    )
 
     # confirmation gate
     confirmation: Literal["standard", "strict"] = "standard"

@@ -9,8 +9,9 @@ import anyio
 
 from google_mcp.errors import InvalidInput, NotFound, TargetChanged
 from google_mcp.google.compose import Outgoing, bare, clean_header, one_line, parse_addresses, read_attachment
+from google_mcp.google.gmail_labels import names_of, system_id
 from google_mcp.google.gmail_models import DraftCreated, LabelsModified, MessageSummary, SentMessage, Trashed
-from google_mcp.google.gmail_reads import ALIASES, SUMMARY_HEADERS, GmailReads, check_id
+from google_mcp.google.gmail_reads import SUMMARY_HEADERS, GmailReads, check_id
 from google_mcp.google.mailtext import headers_of
 
 
@@ -145,7 +146,8 @@ class Gmail(GmailReads):
             if subject
             else "search Gmail for in:sent newer_than:1h",
         )
-        return SentMessage(id=sent["id"], thread_id=sent["threadId"], labels=sent.get("labelIds", []))
+        labels = names_of(sent.get("labelIds", []), self.cached_names())
+        return SentMessage(status="sent", id=sent["id"], thread_id=sent["threadId"], labels=labels)
 
     async def create_draft(self, raw: str, thread_id: str | None, subject: str) -> DraftCreated:
         message: dict[str, Any] = {"raw": raw}
@@ -159,7 +161,10 @@ class Gmail(GmailReads):
             check=f"search Gmail for in:drafts subject:({subject})" if subject else "look in Gmail's drafts",
         )
         return DraftCreated(
-            draft_id=draft["id"], message_id=draft["message"]["id"], thread_id=draft["message"].get("threadId", "")
+            status="draft_created",
+            draft_id=draft["id"],
+            message_id=draft["message"]["id"],
+            thread_id=draft["message"].get("threadId", ""),
         )
 
     async def resolve_labels(self, names: list[str]) -> list[str]:
@@ -171,12 +176,12 @@ class Gmail(GmailReads):
         out = []
         for name in names:
             key = name.strip()
-            found = by_id.get(key) or by_name.get(key.lower()) or ALIASES.get(key.lower())
+            found = by_id.get(key) or by_name.get(key.lower()) or system_id(key)
             if not found:
                 known = ", ".join(sorted(lb["name"] for lb in labels if lb.get("type") == "user"))
                 raise InvalidInput(
-                    f"Unknown label {name!r}. User labels: {known}. System labels: INBOX, UNREAD, "
-                    "STARRED, IMPORTANT, SPAM, TRASH."
+                    f"Unknown label {name!r}. User labels: {known}. System labels: inbox, unread, "
+                    "starred, important, spam, trash, category:promotions (and the other categories)."
                 )
             out.append(found)
         return out
@@ -250,7 +255,14 @@ class Gmail(GmailReads):
                 lambda s, tid=tid: s.users().threads().modify(userId="me", id=tid, body=body),
                 f"changing labels of thread {tid}",
             )
-        return LabelsModified(message_ids=message_ids, thread_ids=thread_ids, added=add_ids, removed=remove_ids)
+        names = await self.names_for(add_ids + remove_ids, float("inf"))
+        return LabelsModified(
+            status="modified",
+            message_ids=message_ids,
+            thread_ids=thread_ids,
+            added=names_of(add_ids, names),
+            removed=names_of(remove_ids, names),
+        )
 
     async def _exist(self, message_ids: list[str]) -> list[dict[str, Any]]:
         got = await self._metadata(message_ids, SUMMARY_HEADERS, "checking messages")
@@ -260,7 +272,7 @@ class Gmail(GmailReads):
         return [got[mid] for mid in message_ids]
 
     async def describe_messages(self, message_ids: list[str]) -> list[MessageSummary]:
-        return [self._summary(m) for m in await self._exist(message_ids)]
+        return [self._summary(m, self.cached_names()) for m in await self._exist(message_ids)]
 
     async def trash(
         self, message_ids: list[str], thread_ids: list[str], threads: dict[str, list[str]] | None = None
@@ -280,4 +292,4 @@ class Gmail(GmailReads):
             await self._exec(
                 lambda s, tid=tid: s.users().threads().trash(userId="me", id=tid), f"trashing thread {tid}"
             )
-        return Trashed(message_ids=message_ids, thread_ids=thread_ids)
+        return Trashed(status="trashed", message_ids=message_ids, thread_ids=thread_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from google_mcp.models import Result
@@ -18,9 +18,8 @@ class MessageSummary(Result):
     to: str
     subject: str
     snippet: str
-    labels: list[str]
-    unread: bool
-    has_attachments: bool = Field(description="true for multipart/mixed messages, where attachments live")
+    labels: list[str] = Field(default_factory=list, description="by name, as gmail_modify_labels takes them")
+    has_attachments: bool = Field(default=False, description="true for multipart/mixed messages, where they live")
     account: SkipJsonSchema[str | None] = None  # which linked account (account="all", a shared server)
 
 
@@ -30,32 +29,18 @@ class SearchResult(Result):
     result_size_estimate: int
     next_page_token: str | None = Field(default=None, description="pass as page_token for the next page")
     failed_ids: list[str] = Field(default_factory=list, description="messages that could not be read this time")
-    _label_names: dict[str, str] = PrivateAttr(default_factory=dict)  # for the text: user labels by name
-
-    @property
-    def label_names(self) -> dict[str, str]:
-        return self._label_names
 
     @classmethod
     def across(cls, answers: dict[str, SearchResult], args: dict[str, Any]) -> SearchResult:
-        """One search over several linked accounts: newest first, each message saying whose it is; user
-        labels by name (their ids are each account's own)."""
-        messages: list[MessageSummary] = []
-        names: dict[str, str] = {}
-        for email, found in answers.items():
-            for m in found.messages:
-                labels = [found.label_names.get(x, x) if x.startswith("Label_") else x for x in m.labels]
-                messages.append(m.model_copy(update={"account": email, "labels": labels}))
-            names.update({n: n for n in found.label_names.values()})
+        """One search over several linked accounts: newest first, each message saying whose it is."""
+        messages = [m.model_copy(update={"account": email}) for email, found in answers.items() for m in found.messages]
         messages.sort(key=lambda m: m.date, reverse=True)
-        merged = cls(
+        return cls(
             query=next(iter(answers.values())).query if answers else "",
             messages=messages,
             result_size_estimate=sum(a.result_size_estimate for a in answers.values()),
             failed_ids=[i for a in answers.values() for i in a.failed_ids],
         )
-        merged._label_names = names
-        return merged
 
 
 class AttachmentInfo(Result):
@@ -68,28 +53,28 @@ class AttachmentInfo(Result):
 
 class MessageDetail(Result):
     id: str
-    thread_id: str
-    labels: list[str]
+    thread_id: str | None = Field(default=None, description="absent: the id (a message alone), or said above")
+    labels: list[str] = Field(default_factory=list, description="by name, as gmail_modify_labels takes them")
     date: str
     sender: str
-    to: str
+    to: str = ""
     cc: str = ""
     bcc: str = ""
     reply_to: str = ""
-    subject: str
+    subject: str | None = Field(default=None, description="absent in a conversation: the conversation's")
     rfc822_message_id: str = ""
     body: str
-    body_source: Literal["text/plain", "text/html", "none"]
-    quoted_history_folded: bool
-    total_chars: int
+    body_source: Literal["text/plain", "text/html", "none"] = "text/plain"
+    quoted_history_folded: bool = False
+    total_chars: int | None = Field(default=None, description="the whole body's length, when this is a part")
     next_offset: int | None = Field(default=None, description="where the rest of a cut body begins")
     note: str | None = None
-    attachments: list[AttachmentInfo]
+    attachments: list[AttachmentInfo] = Field(default_factory=list)
 
 
 class ThreadDetail(Result):
     id: str
-    subject: str
+    subject: str = ""
     message_count: int
     messages: list[MessageDetail]
     omitted_ids: list[str] = Field(default_factory=list)
@@ -115,21 +100,21 @@ class SavedAttachment(Result):
 
 
 class SentMessage(Result):
-    status: Literal["sent"] = "sent"
+    status: Literal["sent"]
     id: str
     thread_id: str
     labels: list[str]
 
 
 class DraftCreated(Result):
-    status: Literal["draft_created"] = "draft_created"
+    status: Literal["draft_created"]
     draft_id: str
     message_id: str
     thread_id: str
 
 
 class LabelsModified(Result):
-    status: Literal["modified"] = "modified"
+    status: Literal["modified"]
     message_ids: list[str]
     thread_ids: list[str]
     added: list[str]
@@ -137,6 +122,6 @@ class LabelsModified(Result):
 
 
 class Trashed(Result):
-    status: Literal["trashed"] = "trashed"
+    status: Literal["trashed"]
     message_ids: list[str]
     thread_ids: list[str]

@@ -7,9 +7,10 @@ import contextlib
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -17,6 +18,8 @@ from google_mcp.charsets import text_of
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Files
+from google_mcp.google.gmail_labels import names_of, unknown
+from google_mcp.google.gmail_lines import line
 from google_mcp.google.gmail_models import (
     AttachmentInfo,
     LabelInfo,
@@ -28,27 +31,18 @@ from google_mcp.google.gmail_models import (
     ThreadDetail,
 )
 from google_mcp.google.mailtext import all_attachments, body_text, extract, headers_of, inline_bytes, window
-from google_mcp.google.pages import Cursors, fits
+from google_mcp.google.pages import Cursors, fits, tokens
 from google_mcp.settings import Settings
 
 SUMMARY_HEADERS = ["From", "To", "Subject", "Date", "Content-Type"]
-ALIASES = {
-    "read": "UNREAD",
-    "unread": "UNREAD",
-    "inbox": "INBOX",
-    "archive": "INBOX",
-    "starred": "STARRED",
-    "star": "STARRED",
-    "important": "IMPORTANT",
-    "spam": "SPAM",
-    "trash": "TRASH",
-}
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 INLINE_TEXT_MAX = 32_000
 LABELS_TTL = 600.0
 THREAD_BUDGET = 200_000  # characters of message text in one gmail_get_thread answer
 THREAD_MESSAGES = 100
+PAGE_HEAD = 100  # tokens of a search page's heading: counts, the page token, the columns
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+T = TypeVar("T")
 
 
 def _iso(ms: str | int) -> str:
@@ -105,23 +99,20 @@ class GmailReads:
                 _, rest, estimate, nxt = kept
                 return self._page(asked, rest, [], estimate, nxt, this_page, skip, max_results)
         # the cursor is gone (or never was): list Google's page again and skip what was shown
-        listing = await self._listing(query, min(500, skip + max_results), this_page, include_spam_trash)
+        started = time.monotonic()
+        listing = await self._named(
+            lambda: self._list(query, min(500, skip + max_results), this_page, include_spam_trash)
+        )
         ids = [m["id"] for m in listing.get("messages", [])][skip:]
         got = await self._metadata(ids, SUMMARY_HEADERS, "reading search results") if ids else {}
-        summaries, failed = [], []
-        for mid in ids:
-            item = got.get(mid)
-            if isinstance(item, dict):
-                summaries.append(self._summary(item))
-            else:
-                failed.append(mid)
+        found = [got[mid] for mid in ids if isinstance(got.get(mid), dict)]
+        names = await self.names_for((x for m in found for x in m.get("labelIds", [])), started)
+        summaries = [self._summary(m, names) for m in found]
+        failed = [mid for mid in ids if not isinstance(got.get(mid), dict)]
         estimate = listing.get("resultSizeEstimate", 0)
-        result = self._page(
+        return self._page(
             asked, summaries, failed, estimate, listing.get("nextPageToken"), this_page, skip, max_results
         )
-        if any(label.startswith("Label_") for m in result.messages for label in m.labels):
-            result._label_names = await self.label_names()
-        return result
 
     def _page(
         self,
@@ -135,52 +126,56 @@ class GmailReads:
         max_results: int,
     ) -> SearchResult:
         """One answer's worth of summaries; the rest is kept under a cursor for the next page."""
-        n = fits(summaries, max_results)
+        # cut by the tokens of the lines a model reads (the structured content carries the same, as JSON)
+        n = fits(summaries, max_results, lambda m: tokens(line(m)) + 1, self.settings.answer_tokens - PAGE_HEAD)
         token = nxt
         if n < len(summaries):
             cursor = self._cursors.keep((asked, summaries[n:], estimate, nxt))
             token = f"~{cursor}~{skip + n}~{this_page or ''}"
-        result = SearchResult(
+        return SearchResult(
             query=asked[0],
             messages=summaries[:n],
             result_size_estimate=estimate,
             next_page_token=token,
             failed_ids=failed,
         )
-        if self._names is not None:
-            result._label_names = self._names[1]
-        return result
 
-    async def _listing(
-        self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
-    ) -> dict[str, Any]:
-        """messages.list; the first search also learns the user labels' names, at the same time."""
-        if self._names is not None:
-            return await self._list(query, max_results, page_token, include_spam_trash)
-        listing: dict[str, Any] = {}
+    # label names -----------------------------------------------------------
+    async def _named(self, read: Callable[[], Awaitable[T]]) -> T:
+        """read(); when the user labels' names are not fresh, labels.list beside it, at the same time (so an
+        answer that shows labels by name waits for no second round trip)."""
+        if self._names is not None and self._names[0] >= time.monotonic():
+            return await read()
+        got: list[T] = []
         error: GoogleMCPError | None = None
 
         async def learn() -> None:
-            with contextlib.suppress(GoogleMCPError):  # names only make the text nicer
-                await self.label_names()
+            with contextlib.suppress(GoogleMCPError):  # names only make the answer nicer
+                await self.labels()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(learn)
             try:
-                listing = await self._list(query, max_results, page_token, include_spam_trash)
+                got.append(await read())
             except GoogleMCPError as exc:
                 error = exc
                 tg.cancel_scope.cancel()
         if error is not None:
             raise error
-        return listing
+        return got[0]
 
-    async def label_names(self) -> dict[str, str]:
-        """User labels' names by id, read at most every LABELS_TTL seconds (only to show them)."""
-        if self._names is None or self._names[0] < time.monotonic():
-            await self.labels()
-        assert self._names is not None
-        return self._names[1]
+    async def names_for(self, label_ids: Iterable[str], since: float) -> dict[str, str]:
+        """The user labels' names for an answer showing these labels: read again (once) when one of them is
+        not among the names known (made since they were read), unless they were read after `since`."""
+        names = self._names[1] if self._names else {}
+        read_at = self._names[0] - LABELS_TTL if self._names else -1.0
+        if unknown(label_ids, names) and read_at < since:
+            with contextlib.suppress(GoogleMCPError):
+                await self.labels()
+        return self._names[1] if self._names else {}
+
+    def cached_names(self) -> dict[str, str]:
+        return self._names[1] if self._names else {}
 
     async def _list(
         self, query: str, max_results: int, page_token: str | None, include_spam_trash: bool
@@ -211,7 +206,7 @@ class GmailReads:
             "gmail", [(mid, getter(mid)) for mid in ids], what=what, prepare=lambda s: s.users().messages()
         )
 
-    def _summary(self, m: dict[str, Any]) -> MessageSummary:
+    def _summary(self, m: dict[str, Any], names: dict[str, str]) -> MessageSummary:
         h = headers_of(m.get("payload", {}))
         labels = m.get("labelIds", [])
         return MessageSummary(
@@ -222,13 +217,19 @@ class GmailReads:
             to=h.get("to", ""),
             subject=h.get("subject", ""),
             snippet=m.get("snippet", ""),
-            labels=labels,
-            unread="UNREAD" in labels,
+            labels=names_of(labels, names),
             has_attachments=h.get("content-type", "").lower().startswith("multipart/mixed"),
         )
 
     def _detail(
-        self, m: dict[str, Any], *, max_chars: int, offset: int, include_quoted: bool, returned_headers: bool = False
+        self,
+        m: dict[str, Any],
+        names: dict[str, str],
+        *,
+        max_chars: int,
+        offset: int,
+        include_quoted: bool,
+        returned_headers: bool = False,
     ) -> MessageDetail:
         payload = m.get("payload", {})
         h = headers_of(payload)
@@ -245,8 +246,8 @@ class GmailReads:
             )
         return MessageDetail(
             id=m["id"],
-            thread_id=m["threadId"],
-            labels=m.get("labelIds", []),
+            thread_id=m["threadId"] if m["threadId"] != m["id"] else None,  # a conversation of one: its own
+            labels=names_of(m.get("labelIds", []), names),
             date=_iso(m["internalDate"]),
             sender=h.get("from", ""),
             to=h.get("to", ""),
@@ -258,7 +259,7 @@ class GmailReads:
             body=piece,
             body_source=source,
             quoted_history_folded=folded,
-            total_chars=len(text),
+            total_chars=len(text) if len(piece) < len(text) else None,
             next_offset=nxt,
             note=note,
             attachments=[AttachmentInfo(**a) for a in all_attachments(ex)],
@@ -270,23 +271,41 @@ class GmailReads:
         check_id(message_id, "message_id")
         if max_chars < 200:
             raise InvalidInput("max_chars must be at least 200.")
-        m = await self._exec(
-            lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
-            f"reading message {message_id}",
+        started = time.monotonic()
+        m = await self._named(
+            lambda: self._exec(
+                lambda s: s.users().messages().get(userId="me", id=message_id, format="full"),
+                f"reading message {message_id}",
+            )
         )
+        names = await self.names_for(m.get("labelIds", []), started)
         return self._detail(
-            m, max_chars=max_chars, offset=offset, include_quoted=include_quoted, returned_headers=returned_headers
+            m,
+            names,
+            max_chars=max_chars,
+            offset=offset,
+            include_quoted=include_quoted,
+            returned_headers=returned_headers,
         )
 
     async def get_thread(self, thread_id: str, max_chars_per_message: int, include_quoted: bool) -> ThreadDetail:
         check_id(thread_id, "thread_id")
-        t = await self._exec(
-            lambda s: s.users().threads().get(userId="me", id=thread_id, format="full"), f"reading thread {thread_id}"
+        started = time.monotonic()
+        t = await self._named(
+            lambda: self._exec(
+                lambda s: s.users().threads().get(userId="me", id=thread_id, format="full"),
+                f"reading thread {thread_id}",
+            )
         )
+        names = await self.names_for((x for m in t.get("messages", []) for x in m.get("labelIds", [])), started)
         msgs = [
-            self._detail(m, max_chars=max_chars_per_message, offset=0, include_quoted=include_quoted)
+            self._detail(m, names, max_chars=max_chars_per_message, offset=0, include_quoted=include_quoted)
             for m in t.get("messages", [])
         ]
+        subject = msgs[0].subject or "" if msgs else ""
+        for m in msgs:  # said once, for the conversation
+            m.thread_id = None
+            m.subject = None if m.subject == subject else m.subject
         for m in msgs:
             if m.next_offset is not None:
                 m.note = (
@@ -311,7 +330,7 @@ class GmailReads:
             )
         return ThreadDetail(
             id=t["id"],
-            subject=msgs[0].subject if msgs else "",
+            subject=subject,
             message_count=len(msgs),
             messages=shown,
             omitted_ids=omitted,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from google_mcp import render
+from google_mcp.google.gmail_labels import name_of
 from google_mcp.principal import current_principal
 from google_mcp.record import current_conversation
 from google_mcp.registry import Server
@@ -58,7 +59,7 @@ def register(server: Server, state: AppState, rt: Realtime) -> None:
         )
         async def inbox() -> str:
             found = await state.gmail.search("in:inbox", INBOX_SIZE, None, False)
-            return render.text(found, False, found.label_names)
+            return render.text(found)
 
         @server.resource(
             "gmail://messages/{message_id}",
@@ -81,13 +82,15 @@ def register(server: Server, state: AppState, rt: Realtime) -> None:
             lines = [_heading(entries, lost)]
             added = [e["id"] for e in entries if e["kind"] == "added"]
             found = {m.id: m for m in await state.gmail.describe_messages(added)} if added else {}
+            labels = [c[1:] for e in entries for c in e.get("changed", [])]
+            names = await state.gmail.names_for(labels, float("inf")) if labels else {}
             for e in entries:
                 if e["kind"] == "resync":
                     lines.append(f"{e['at']} too much changed to list: re-read gmail://inbox")
                     continue
                 what = f"{e['at']} {e['kind']} {e['id']}"
                 if e["kind"] == "labels":
-                    what += " " + " ".join(e["changed"])
+                    what += " " + " ".join(c[0] + name_of(c[1:], names) for c in e["changed"])
                 summary = found.get(e["id"])
                 if summary is not None:
                     what += f" from {summary.sender}: {summary.subject}"
@@ -108,7 +111,7 @@ def register(server: Server, state: AppState, rt: Realtime) -> None:
             cal = state.calendar
             ids = [str(c["id"]) for c in await cal.calendars() if c.get("selected", True)]
             found = await cal.list_events(ids or ["primary"], None, None, None, UPCOMING_SIZE, None, None)
-            return render.text(found, False, None)
+            return render.text(found)
 
         @server.resource(
             "calendar://events/{calendar_id}/{event_id}",

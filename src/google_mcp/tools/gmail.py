@@ -12,6 +12,7 @@ from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
 from google_mcp.google import outgoing
 from google_mcp.google.compose import Outgoing
+from google_mcp.google.gmail_labels import names_of
 from google_mcp.google.gmail_models import (
     DraftCreated,
     LabelList,
@@ -205,9 +206,11 @@ async def gmail_modify_labels(
     if "TRASH" in add_ids:
         raise InvalidInput("Moving to the trash is gmail_trash's job; call gmail_trash with these ids instead.")
     lines, threads = await describe(state, message_ids, thread_ids)  # also proves every message exists
+    names = gmail.cached_names()  # read just now, to resolve the labels given
+    adding, removing = ", ".join(names_of(add_ids, names)) or "-", ", ".join(names_of(remove_ids, names)) or "-"
     preview = Preview(
         action="Change labels",
-        summary=f"add {add_ids or '-'}, remove {remove_ids or '-'} on {len(lines)} item(s)",
+        summary=f"add {adding}; remove {removing}; on {len(lines)} item(s)",
         details=lines + (["Reports as spam and moves out of the inbox"] if "SPAM" in add_ids else []),
     )
     op = {
