@@ -155,11 +155,17 @@ class RedisCluster:
         )
 
     def wait_ok(self, wait: float = 30.0) -> None:
-        """Every live node says the cluster is ok and sees the same number of masters."""
+        """Every live node says the cluster is ok, and every live replica has its master's data (until its
+        first sync ends, no write can be acknowledged by a replica: a claim's WAIT would time out)."""
 
         def ok() -> bool:
             for node in self.nodes:
-                if node.alive() and info(node.port, "CLUSTER INFO").get("cluster_state") != "ok":
+                if not node.alive():
+                    continue
+                if info(node.port, "CLUSTER INFO").get("cluster_state") != "ok":
+                    return False
+                replication = info(node.port, "INFO replication")
+                if replication.get("role") == "slave" and replication.get("master_link_status") != "up":
                     return False
             return True
 

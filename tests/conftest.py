@@ -122,6 +122,20 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {"redis_url": request.getfixturevalue("redis_url")}
 
 
+@pytest.fixture(params=["redis", "cluster"])
+def shared_redis_url(request: pytest.FixtureRequest) -> str:
+    """One Redis, then the Redis Cluster: for the Redis-backed behaviours that must hold on both."""
+    return str(request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url"))
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
+def every_store(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """`store_settings`, and the Redis Cluster too: for the few suites that cover the cluster's keys."""
+    if request.param == "memory":
+        return {}
+    return {"redis_url": request.getfixturevalue("redis_url" if request.param == "redis" else "redis_cluster_url")}
+
+
 @pytest.fixture(scope="session")
 def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from mongo_server import MongoServer

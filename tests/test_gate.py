@@ -192,7 +192,7 @@ async def test_previews_show_what_a_person_needs(fresh_sandbox: Any, make_settin
 
 
 async def test_without_elicitation_writes_wait_for_confirm_action(
-    fresh_sandbox: Any, make_settings: Any, emulator: Any, store_settings: dict[str, Any]
+    fresh_sandbox: Any, make_settings: Any, emulator: Any, every_store: dict[str, Any]
 ) -> None:
     url = fresh_sandbox.url
 
@@ -200,7 +200,7 @@ async def test_without_elicitation_writes_wait_for_confirm_action(
         return len(writes(url)) + int(emulator.sent())
 
     start = seen()
-    async with connect(make_settings(url, **store_settings), person=None) as client:
+    async with connect(make_settings(url, **every_store), person=None) as client:
         cases = await write_cases(client)
         held = {}
         for tool, args in cases.items():
@@ -374,7 +374,7 @@ async def test_fifty_concurrent_confirms_send_exactly_once(
 
 
 async def test_an_elicitation_round_begun_on_one_process_finishes_on_another(
-    fresh_sandbox: Any, make_settings: Any, redis_url: str
+    fresh_sandbox: Any, make_settings: Any, shared_redis_url: str
 ) -> None:
     from mcp.shared.exceptions import MCPError
     from mcp.types import ElicitResult
@@ -384,6 +384,7 @@ async def test_an_elicitation_round_begun_on_one_process_finishes_on_another(
     url = fresh_sandbox.url
     key = "a-shared-secret-of-32-characters"
     args = {"to": ["dana@example.com"], "subject": "sealed", "body_text": "x"}
+    redis_url = shared_redis_url
     first = build_server(make_settings(url, state_key=key, redis_url=redis_url))
     same_key = build_server(make_settings(url, state_key=key, redis_url=redis_url))
     other_key = build_server(make_settings(url, state_key="another-secret-of-32-characters!", redis_url=redis_url))

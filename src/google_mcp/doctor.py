@@ -50,9 +50,13 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
         )
     if settings.redis_url is not None:
         try:
-            import redis
+            from google_mcp.redisconn import sync_client
 
-            redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=3).ping()
+            client = sync_client(settings.redis_url.get_secret_value())
+            try:
+                client.ping()
+            finally:
+                client.close()
             out.append((True, "Redis: reachable (pending confirmations are shared)"))
         except Exception as exc:
             out.append((False, f"Redis: unreachable ({type(exc).__name__}); check GOOGLE_MCP_REDIS_URL"))

@@ -114,7 +114,7 @@ class Gate:
         self.record_failures = 0  # entries that could not be recorded (reads go on; writes do not run)
         self.held = metrics.Held()  # the pending actions this process held, for /metrics
         self.store: PendingStore = (
-            RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl)
+            RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl, settings.redis_claim_wait)
             if settings.redis_url is not None
             else MemoryStore(settings.pending_ttl)
         )
@@ -330,7 +330,7 @@ class Gate:
     async def _finish(self, record: PendingRecord, status: Status, result: Any = None, error: str | None = None) -> str:
         """Record how an action ended. If the store is gone, say so; never suggest doing it again."""
         try:
-            await self.store.finish(record.session_id, status, result, error)
+            await self.store.finish(record.session_id, record.user_id, status, result, error)
         except StoreUnavailable:
             log.error("gate: could not record that %s ended %s", record.session_id, status)
             return (
@@ -360,13 +360,13 @@ class Gate:
                 "approved", tool, who, where, required=True, status="executing", approved_by=via, confirmation_id=cid
             )
         except RecordUnavailable as exc:
-            await self.store.release(cid)
+            await self.store.release(cid, who)
             again = self._again(record, " once the record is back")
             return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
         try:
-            result = await leased(self.store, cid, executor(state, record.op))
+            result = await leased(self.store, record, executor(state, record.op))
         except NotSent as exc:
-            await self.store.release(cid)
+            await self.store.release(cid, who)
             again = self._again(record, "")
             await self.note("not_sent", tool, who, where, confirmation_id=cid, error=str(exc))
             return WriteOutcome(status="failed", message=f"{exc} {again}", **common)

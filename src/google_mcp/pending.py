@@ -184,17 +184,17 @@ class PendingStore(Protocol):
         """Move an awaiting record of this owner and kind to `to`; a claim to "executing" takes the lease."""
         ...
 
-    async def renew(self, session_id: str) -> None:
+    async def renew(self, session_id: str, user_id: str) -> None:
         """Keep the lease of an executing record alive for another LEASE seconds."""
         ...
 
-    async def running(self, session_id: str) -> bool:
+    async def running(self, session_id: str, user_id: str) -> bool:
         """Whether the record's lease is alive: the confirmation executing it is still at work."""
         ...
 
-    async def release(self, session_id: str) -> None: ...
+    async def release(self, session_id: str, user_id: str) -> None: ...
     async def finish(
-        self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None
+        self, session_id: str, user_id: str, status: Status, result: dict[str, Any] | None, error: str | None
     ) -> None: ...
     async def awaiting(self, user_id: str, kind: Kind | None = "pending") -> list[PendingRecord]: ...
     async def asking(self, key: str) -> str | None: ...
@@ -258,17 +258,17 @@ class MemoryStore:
                 self._leases[session_id] = time.monotonic() + LEASE
             return "claimed"
 
-    async def renew(self, session_id: str) -> None:
+    async def renew(self, session_id: str, user_id: str) -> None:
         with self._lock:
             record = self._records.get(session_id)
             if record is not None and record.status == "executing":
                 self._leases[session_id] = time.monotonic() + LEASE
 
-    async def running(self, session_id: str) -> bool:
+    async def running(self, session_id: str, user_id: str) -> bool:
         with self._lock:
             return self._leases.get(session_id, 0.0) > time.monotonic()
 
-    async def release(self, session_id: str) -> None:
+    async def release(self, session_id: str, user_id: str) -> None:
         with self._lock:
             record = self._records[session_id]
             self._leases.pop(session_id, None)
@@ -276,7 +276,9 @@ class MemoryStore:
                 record.status, record.updated_at = "awaiting_confirmation", iso(time.time())
                 self._waiting.setdefault(record.user_id, set()).add(session_id)
 
-    async def finish(self, session_id: str, status: Status, result: dict[str, Any] | None, error: str | None) -> None:
+    async def finish(
+        self, session_id: str, user_id: str, status: Status, result: dict[str, Any] | None, error: str | None
+    ) -> None:
         with self._lock:
             record = self._records[session_id]
             self._leases.pop(session_id, None)
@@ -305,22 +307,3 @@ class MemoryStore:
 
     async def close(self) -> None:
         return None
-
-
-def redis_client(url: str) -> Any:
-    """The one way this package talks to Redis: a dead pooled connection (after a Redis restart) is
-    replaced and the command tried once more, instead of reporting Redis as unreachable."""
-    import redis.asyncio as aioredis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    return aioredis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=5,
-        socket_connect_timeout=3,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
-        health_check_interval=10,
-    )

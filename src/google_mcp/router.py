@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from google_mcp import progress
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound, RouterUnavailable
 from google_mcp.models import AskResult, PendingInfo, RoutedCall
-from google_mcp.pending import new_id, redis_client
+from google_mcp.pending import new_id
 from google_mcp.record import RecordUnavailable, in_conversation, leave_conversation, now_iso
+from google_mcp.redisconn import redis_client
 
 if TYPE_CHECKING:
     from google_mcp.registry import Registrar, Server

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     confirmation: Literal["standard", "strict"] = "standard"
     auto_approve: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: SecretStr | None = None
+    redis_claim_wait: float = Field(
+        default=1.0,
+        ge=0,
+        description="on a Redis Cluster: seconds a claim waits for a replica to hold it before anything is sent "
+        "(0: it does not wait, for a cluster without replicas)",
+    )
     pending_ttl: int = 3600
     conversations_max: int = Field(
         default=1000,

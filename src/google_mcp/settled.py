@@ -26,7 +26,7 @@ T = TypeVar("T")
 CHECK = "Check Gmail, Calendar, Docs, Slack or the texts sent before asking again; it is never re-run by itself."
 
 
-async def leased(store: PendingStore, cid: str, work: Awaitable[T]) -> T:
+async def leased(store: PendingStore, record: PendingRecord, work: Awaitable[T]) -> T:
     """Carry out an approved write while renewing its claim's lease: a confirmation racing this one
     waits for the outcome while the lease lives, and reports `unknown` once it lapses (this process died)."""
 
@@ -34,9 +34,9 @@ async def leased(store: PendingStore, cid: str, work: Awaitable[T]) -> T:
         while True:
             await anyio.sleep(LEASE / 5)
             try:
-                await store.renew(cid)
+                await store.renew(record.session_id, record.user_id)
             except StoreUnavailable as exc:
-                log.warning("gate: the lease of %s was not renewed: %s", cid, exc)
+                log.warning("gate: the lease of %s was not renewed: %s", record.session_id, exc)
 
     failure: Exception | None = None
     async with anyio.create_task_group() as tg:
@@ -57,7 +57,7 @@ async def outcome_of(store: PendingStore, record: PendingRecord, wait: float) ->
     still being carried out (its lease alive) then. Polled with backoff: a send takes a second or so."""
     deadline, pause = time.monotonic() + wait, 0.01
     while record.status == "executing":
-        if not await store.running(record.session_id):
+        if not await store.running(record.session_id, record.user_id):
             # the lease ends when the outcome is written, too: only a record still executing was interrupted
             again = await store.get(record.session_id, record.user_id)
             return (again or record), False

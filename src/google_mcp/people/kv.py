@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from google_mcp.redisconn import redis_client
+
 PREFIX = "google_mcp:people:"
 PURGE_EVERY = 3600.0
 
@@ -26,8 +28,6 @@ class KV(Protocol):
 
 class RedisKV:
     def __init__(self, url: str) -> None:
-        from google_mcp.pending import redis_client
-
         self.redis = redis_client(url)
 
     async def get(self, key: str) -> dict[str, Any] | None:

@@ -13,6 +13,8 @@ import json
 import time
 from typing import Any, Protocol
 
+from google_mcp.redisconn import redis_client, tag
+
 PREFIX = "google_mcp:rt:"
 MESSAGE_NUMBER = "msgno:"  # + a calendar channel id: the highest message number it has delivered
 LOG_SIZE = 500  # changes kept per log
@@ -39,14 +41,15 @@ _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# append ARGV (JSON entries) to the log KEYS[1] with sequence numbers from KEYS[2]; keep the newest
+# append ARGV[2..] (JSON entries) to the log KEYS[1] with sequence numbers from KEYS[2]; keep the
+# newest ARGV[1]. Both keys carry the log's hash tag: on a Redis Cluster they are in one slot.
 _APPEND = """
 local last = 0
-for i = 1, #ARGV do
+for i = 2, #ARGV do
   last = redis.call('INCR', KEYS[2])
   redis.call('RPUSH', KEYS[1], last .. ' ' .. ARGV[i])
 end
-redis.call('LTRIM', KEYS[1], -tonumber(KEYS[3]), -1)
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
 return last
 """
 
@@ -141,8 +144,6 @@ class RedisStore:
     """The deployment's real-time state, shared by every process on the same Redis."""
 
     def __init__(self, url: str) -> None:
-        from google_mcp.pending import redis_client
-
         self.redis = redis_client(url)
         self._advance = self.redis.register_script(_ADVANCE)
         self._swap = self.redis.register_script(_SWAP)
@@ -182,12 +183,15 @@ class RedisStore:
         return bool(await self.redis.delete(PREFIX + "dirty:" + key))
 
     async def append(self, log: str, entries: list[dict[str, Any]]) -> int:
-        keys = [PREFIX + "log:" + log, PREFIX + "seq:" + log, str(LOG_SIZE)]
-        return int(await self._append(keys=keys, args=[json.dumps(e) for e in entries]))
+        keys = [PREFIX + "log:" + tag(log), PREFIX + "seq:" + tag(log)]
+        return int(await self._append(keys=keys, args=[LOG_SIZE, *(json.dumps(e) for e in entries)]))
 
     async def since(self, log: str, seq: int) -> tuple[list[dict[str, Any]], int]:
-        rows = await self.redis.lrange(PREFIX + "log:" + log, 0, -1)
-        last = int(await self.redis.get(PREFIX + "seq:" + log) or 0)
+        async with self.redis.pipeline(transaction=True) as pipe:  # one slot: the log and its number agree
+            pipe.lrange(PREFIX + "log:" + tag(log), 0, -1)
+            pipe.get(PREFIX + "seq:" + tag(log))
+            rows, got = await pipe.execute()
+        last = int(got or 0)
         out = []
         for row in rows:
             n, _, body = row.partition(" ")

@@ -1,7 +1,9 @@
 """'This resource changed', to every client that asked, on every process: the 2026-07-28
 `subscriptions/listen` streams (the SDK's subscription bus) and sessions that sent the 2025
 `resources/subscribe`. With Redis the bus runs over Redis pub/sub, so an update published by the process
-a push landed on reaches clients connected to any other; without it, in process.
+a push landed on reaches clients connected to any other; without it, in process. On a Redis Cluster it runs
+over sharded pub/sub (SPUBLISH/SSUBSCRIBE): each person's updates go through one of SHARDS channels, spread
+over the masters, and every process listens to all of them on the master that owns each.
 
 On a server many people use, an update has an owner (the person whose mail or calendar changed) and
 reaches only that person's subscriptions: `gmail://inbox` is everyone's URI, but each person's inbox.
@@ -9,6 +11,7 @@ reaches only that person's subscriptions: `gmail://inbox` is everyone's URI, but
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -21,10 +24,12 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, S
 
 from google_mcp import metrics
 from google_mcp.principal import current_principal
+from google_mcp.redisconn import is_cluster, redis_client, subscriber_client
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "google_mcp:updates"
+SHARDS = 8  # on a cluster: the channels updates are spread over (`google_mcp:updates:{0}` …)
 
 
 @dataclass(frozen=True)
@@ -38,47 +43,94 @@ def owner_of(event: ServerEvent) -> str | None:
     return getattr(event, "owner", None)
 
 
+def shard_channel(owner: str | None) -> str:
+    """The shard channel that carries one person's updates on a cluster (its slot decides the master)."""
+    n = int.from_bytes(hashlib.sha256((owner or "").encode()).digest()[:4], "big") % SHARDS
+    return f"{CHANNEL}:{{{n}}}"
+
+
 class RedisBus:
     """A `SubscriptionBus` over Redis pub/sub: resource updates go through Redis to every process (this
     one included) and are handed to local listeners as they arrive; other events stay local."""
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as aioredis
-
-        from google_mcp.pending import redis_client
-
+        self.url = url
+        self.cluster = is_cluster(url)
         self.redis = redis_client(url)
         # the subscriber waits for messages indefinitely: no read timeout on its connection
-        self._listen = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3)
+        self._listen = None if self.cluster else subscriber_client(url)
         self.local = InMemorySubscriptionBus()
 
     async def publish(self, event: ServerEvent) -> None:
         if isinstance(event, ResourceUpdated):
-            await self.redis.publish(CHANNEL, json.dumps({"uri": event.uri, "owner": owner_of(event)}))
+            owner = owner_of(event)
+            body = json.dumps({"uri": event.uri, "owner": owner})
+            if self.cluster:
+                await self.redis.spublish(shard_channel(owner), body)
+            else:
+                await self.redis.publish(CHANNEL, body)
         else:
             await self.local.publish(event)
 
     def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
         return self.local.subscribe(listener)
 
+    async def _deliver(self, data: str) -> None:
+        got = json.loads(data)
+        await self.local.publish(Owned(uri=str(got["uri"]), owner=got.get("owner")))
+
     async def run(self) -> None:
         """Deliver what arrives from Redis until cancelled; reconnect after Redis goes away."""
+        if self.cluster:
+            async with anyio.create_task_group() as tg:
+                for n in range(SHARDS):
+                    tg.start_soon(self._run_shard, f"{CHANNEL}:{{{n}}}")
+            return
         from redis.exceptions import RedisError
 
+        assert self._listen is not None
         while True:
             try:
                 async with self._listen.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            got = json.loads(message["data"])
-                            await self.local.publish(Owned(uri=str(got["uri"]), owner=got.get("owner")))
+                            await self._deliver(message["data"])
             except (RedisError, OSError, ValueError) as exc:
                 log.warning("updates: Redis subscription lost (%s); reconnecting", type(exc).__name__)
                 await anyio.sleep(1)
 
+    async def _run_shard(self, channel: str) -> None:
+        """One shard channel, on the master that owns its slot: followed there again when the slot moves
+        (the master answers SUNSUBSCRIBE) or the master goes away (a failover promotes its replica)."""
+        from redis.exceptions import RedisError
+
+        while True:
+            try:
+                await self.redis.initialize()
+                node = self.redis.get_node_from_key(channel)
+                listener = subscriber_client(self.url, (node.host, node.port))
+                try:
+                    async with listener.pubsub() as pubsub:
+                        await pubsub.ssubscribe(channel)
+                        async for message in pubsub.listen():
+                            if message.get("type") == "smessage":
+                                await self._deliver(message["data"])
+                finally:
+                    await listener.aclose()
+                log.info("updates: %s moved to another master; following it", channel)
+                await anyio.sleep(0.1)
+            except (RedisError, OSError, ValueError) as exc:
+                log.warning("updates: Redis subscription to %s lost (%s); reconnecting", channel, type(exc).__name__)
+                await anyio.sleep(0.5)
+            try:
+                await self.redis.nodes_manager.initialize()
+            except (RedisError, OSError) as exc:
+                log.warning("updates: the cluster's layout could not be read (%s)", type(exc).__name__)
+
     async def close(self) -> None:
-        await self._listen.aclose()
+        if self._listen is not None:
+            await self._listen.aclose()
         await self.redis.aclose()
 
 
