@@ -174,7 +174,7 @@ class RedisCluster:
     def master_of(self, key: str) -> Node:
         """The live master that serves key now (the others answer MOVED)."""
         for node in self.nodes:
-            if node.alive() and node.role() == "master" and not _command(node.port, "GET", key).startswith(b"-"):
+            if node.alive() and node.role() == "master" and not _command(node.port, "EXISTS", key).startswith(b"-"):
                 return node
         raise RuntimeError(f"no live master serves {key}")
 

@@ -204,8 +204,8 @@ async def test_twenty_confirmations_racing_a_slow_send_all_report_the_one_send(
     assert sends(url) == 1
 
 
-async def test_the_person_approves_or_refuses_over_http(fresh_sandbox: Any, redis_url: str) -> None:
-    server = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=redis_url, GOOGLE_MCP_CONFIRMATION="strict")
+async def test_the_person_approves_or_refuses_over_http(fresh_sandbox: Any, shared_redis_url: str) -> None:
+    server = _serve(fresh_sandbox.url, GOOGLE_MCP_REDIS_URL=shared_redis_url, GOOGLE_MCP_CONFIRMATION="strict")
     try:
         yes = await _hold(server, "alpha-token", "approve me")
         no = await _hold(server, "alpha-token", "refuse me")

@@ -355,7 +355,7 @@ def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> 
 
 
 async def test_a_person_signed_in_on_one_process_is_served_by_another(
-    fresh_sandbox: Any, tmp_path: Any, redis_url: str
+    fresh_sandbox: Any, tmp_path: Any, shared_redis_url: str
 ) -> None:
     """Two processes behind one address share Redis and the grants' key: a token from one works on the
     other, as the same person with the same pending actions; nothing of theirs is in the SQLite file."""
@@ -364,7 +364,7 @@ async def test_a_person_signed_in_on_one_process_is_served_by_another(
     common = {
         "GOOGLE_MCP_OAUTH": "true",
         "GOOGLE_MCP_PUBLIC_URL": public,
-        "GOOGLE_MCP_REDIS_URL": redis_url,
+        "GOOGLE_MCP_REDIS_URL": shared_redis_url,
         "GOOGLE_MCP_PEOPLE_KEY": "r8cJ4tN0a6qj7k0l3Xh2cJ1n9Yp5Ww8Zs4Vb6Qe2Tf0=",
         "GOOGLE_MCP_PEOPLE_FILE": str(tmp_path / "unused.sqlite3"),
     }

@@ -170,9 +170,9 @@ async def test_pushes_reach_subscribers_of_both_eras(fresh_sandbox: Any, tmp_pat
 
 
 async def test_a_push_to_another_process_reaches_this_ones_clients(
-    fresh_sandbox: Any, tmp_path: Any, redis_url: str
+    fresh_sandbox: Any, tmp_path: Any, shared_redis_url: str
 ) -> None:
-    url = fresh_sandbox.url
+    url, redis_url = fresh_sandbox.url, shared_redis_url
     receiver = watching(tmp_path, url, free_port(), GOOGLE_MCP_REDIS_URL=redis_url)
     client_side = Served.http(url, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "a.json"), GOOGLE_MCP_REDIS_URL=redis_url)
     try:

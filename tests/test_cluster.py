@@ -1,0 +1,192 @@
+"""The gate on a Redis Cluster of three masters and three replicas: racing confirmations spread over two
+processes send once, and a claim survives the failover of the master that holds it (the claim is made
+durable on a replica before anything is sent, or refused)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+import redis
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from helpers import control
+from mcp_helpers import call, connect, writes
+from redis_cluster import Node, RedisCluster, info
+from served import Served
+
+pytestmark = pytest.mark.anyio
+TOKEN = "alpha-token"
+
+
+def sends(url: str) -> int:
+    return len([w for w in writes(url) if w["path"].endswith("/messages/send") and w["status"] < 300])
+
+
+def _client(server: Served, http: httpx2.AsyncClient) -> Client:
+    return Client(streamable_http_client(server.url + "/mcp", http_client=http), mode="legacy")  # type: ignore[arg-type]
+
+
+async def test_fifty_confirmations_racing_over_two_processes_on_a_cluster_send_once(
+    fresh_sandbox: Any, redis_cluster_url: str
+) -> None:
+    url = fresh_sandbox.url
+    a = Served.http(url, GOOGLE_MCP_AUTH_TOKEN=TOKEN, GOOGLE_MCP_REDIS_URL=redis_cluster_url)
+    b = Served.http(url, GOOGLE_MCP_AUTH_TOKEN=TOKEN, GOOGLE_MCP_REDIS_URL=redis_cluster_url)
+    outcomes: list[dict[str, Any]] = []
+    try:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http,
+            _client(a, http) as client_a,
+            _client(b, http) as client_b,
+        ):
+            held = await call(client_a, "gmail_send", {"to": ["dana@example.com"], "subject": "once", "body_text": "x"})
+            cid = held["confirmation_id"]
+
+            async def confirm(client: Client) -> None:
+                outcomes.append(await call(client, "confirm_action", {"confirmation_id": cid}))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(25):
+                    tg.start_soon(confirm, client_a)
+                    tg.start_soon(confirm, client_b)
+    finally:
+        a.stop()
+        b.stop()
+    assert [o["status"] for o in outcomes] == ["done"] * 50, [o["message"] for o in outcomes]
+    assert len({o["result"]["id"] for o in outcomes}) == 1
+    assert sends(url) == 1
+
+
+# failover ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A cluster of this module's own: its tests kill and stop nodes."""
+    with RedisCluster(tmp_path_factory.mktemp("own-cluster")) as cluster:
+        yield cluster
+
+
+def _probe(cluster: RedisCluster) -> Any:
+    return redis.RedisCluster(host="127.0.0.1", port=cluster.live().port, decode_responses=True)
+
+
+def _record_key(cluster: RedisCluster, cid: str) -> str:
+    """The action's key as the store names it: `google_mcp:pending:{its owner}:ID` (found, not assumed)."""
+    probe = _probe(cluster)
+    try:
+        (key,) = probe.scan_iter(match=f"google_mcp:pending:*:{cid}")
+        return str(key)
+    finally:
+        probe.close()
+
+
+def _replica_of(cluster: RedisCluster, master: Node) -> Node:
+    port = int(info(master.port, "INFO replication")["slave0"].split("port=")[1].split(",")[0])
+    return next(node for node in cluster.nodes if node.port == port)
+
+
+async def _wait_status(cluster: RedisCluster, key: str, status: str) -> None:
+    probe = _probe(cluster)
+    try:
+        with anyio.fail_after(10):
+            while probe.hget(key, "status") != status:
+                await anyio.sleep(0.02)
+    finally:
+        probe.close()
+
+
+def _cut_off(master: Node, replica: Node) -> None:
+    """From now on the master's writes do not reach its replica: the replica is stopped (a stopped process's
+    kernel would still take in the replication stream, so its link is also closed from the master's side)."""
+    os.kill(replica.pid, signal.SIGSTOP)
+    node = redis.Redis(host="127.0.0.1", port=master.port)
+    try:
+        assert node.client_kill_filter(_type="replica") == 1
+    finally:
+        node.close()
+
+
+def _fail_over(cluster: RedisCluster, master: Node, replica: Node) -> None:
+    """kill -9 the master; its replica takes over (forced: it may have been paused past the node timeout);
+    the old master comes back as the replica of the new one, so claims can be made durable again."""
+    os.kill(master.pid, signal.SIGKILL)
+    master.proc.wait(5)
+    os.kill(replica.pid, signal.SIGCONT)
+    cluster_command(replica.port, "CLUSTER", "FAILOVER", "TAKEOVER")
+    cluster.wait_ok()
+    cluster.restart(master)
+    cluster.wait_ok()
+
+
+def cluster_command(port: int, *args: str) -> None:
+    node = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        assert node.execute_command(*args) in (True, b"OK", "OK")
+    finally:
+        node.close()
+
+
+async def test_a_claim_no_replica_holds_is_refused_so_a_failover_cannot_send_twice(
+    fresh_sandbox: Any, make_settings: Any, own_cluster: RedisCluster
+) -> None:
+    """The replica is cut off, so the master acknowledges a claim the replica never gets; then the master
+    dies and the replica is promoted. Without the wait for a replica, the action was sent, forgotten by the
+    promoted replica, and sent again by the next confirmation."""
+    url = fresh_sandbox.url
+    settings = make_settings(url, redis_url=own_cluster.url, redis_claim_wait=0.3)
+    async with connect(settings, person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "durable", "body_text": "x"})
+        cid = held["confirmation_id"]
+        master = own_cluster.master_of(_record_key(own_cluster, cid))
+        replica = _replica_of(own_cluster, master)
+        _cut_off(master, replica)
+        try:
+            first = await client.call_tool("confirm_action", {"confirmation_id": cid})
+            waiting = await call(client, "list_pending_actions")  # refused: released, still waiting
+        finally:
+            _fail_over(own_cluster, master, replica)
+        sent_before_failover = sends(url)
+        assert [x["confirmation_id"] for x in waiting["actions"]] == [cid]
+        listed = await call(client, "list_pending_actions")  # on the promoted replica: still waiting
+        assert [x["confirmation_id"] for x in listed["actions"]] == [cid]
+        done = await call(client, "confirm_action", {"confirmation_id": cid})
+        again = await call(client, "confirm_action", {"confirmation_id": cid})
+    assert sends(url) == 1, "the action was sent twice: the promoted replica never had the first claim"
+    assert sent_before_failover == 0
+    refused = first.content[0].text  # type: ignore[union-attr]
+    assert first.is_error and "No Redis replica confirmed this claim" in refused and "still waiting" in refused
+    assert done["status"] == "done" and again["status"] == "done" and "not run again" in again["message"]
+
+
+async def test_the_master_holding_a_claim_killed_mid_send_still_one_send(
+    fresh_sandbox: Any, make_settings: Any, own_cluster: RedisCluster
+) -> None:
+    url = fresh_sandbox.url
+    settings = make_settings(url, redis_url=own_cluster.url, confirm_wait=0.5)
+    async with connect(settings, person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "mid-send", "body_text": "x"})
+        cid = held["confirmation_id"]
+        key = _record_key(own_cluster, cid)
+        master = own_cluster.master_of(key)
+        replica = _replica_of(own_cluster, master)
+        control(url, "/_sandbox/faults", {"path_regex": "/messages/send$", "delay_ms": 1500, "count": 1})
+        first: dict[str, Any] = {}
+
+        async def confirm() -> None:
+            first.update(await call(client, "confirm_action", {"confirmation_id": cid}))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(confirm)
+            await _wait_status(own_cluster, key, "executing")  # claimed; the send is on the wire
+            await anyio.to_thread.run_sync(_fail_over, own_cluster, master, replica)
+        second = await call(client, "confirm_action", {"confirmation_id": cid})
+    assert first["status"] == "done"
+    # the promoted replica held the claim: the second confirmation found it taken and sent nothing
+    assert second["status"] in ("done", "executing", "unknown"), second
+    assert sends(url) == 1
