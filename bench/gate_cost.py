@@ -1,9 +1,11 @@
 """The gate's own cost: hold a write (pending action) and confirm it, without any Google call.
 
-    python bench/gate_cost.py [--n 2000]
+    python bench/gate_cost.py [--n 2000] [--cluster]
 
 Measures `Gate.hold` + `Gate.confirm` with a plan whose call returns at once, on the in-process
-store and on a private redis-server started for the run. Prints p50/p99 in milliseconds as JSON.
+store and on a private redis-server started for the run. With --cluster, also on a private Redis Cluster
+(three masters, three replicas, deploy/redis_cluster.py): with the claim made durable on a replica (WAIT 1,
+the default) and without (GOOGLE_MCP_REDIS_CLAIM_WAIT=0). Prints p50/p99 in milliseconds as JSON.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -61,6 +65,7 @@ async def measure(settings: Settings, n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--cluster", action="store_true", help="also on a Redis Cluster, with and without WAIT")
     args = parser.parse_args()
     import google_mcp.gate as gate_module
 
@@ -89,7 +94,22 @@ def main() -> None:
                 proc.wait()
     else:
         out["redis"] = "redis-server not installed"
+    if args.cluster:
+        out.update(on_cluster(args.n))
     print(json.dumps(out, indent=2))
+
+
+def on_cluster(n: int) -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).parent.parent / "deploy"))
+    from redis_cluster import RedisCluster
+
+    with tempfile.TemporaryDirectory() as tmp, RedisCluster(Path(tmp)) as cluster:
+        out: dict[str, Any] = {}
+        for name, wait in (("cluster", 1.0), ("cluster_no_wait", 0.0)):
+            settings = Settings(_env_file=None, redis_url=cluster.url, redis_claim_wait=wait)  # type: ignore[arg-type]
+            out[name] = anyio.run(measure, settings, n)
+        out["wait_p50_ms"] = round(out["cluster"]["p50_ms"] - out["cluster_no_wait"]["p50_ms"], 3)
+        return out
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ SMOKE = {
     "call_latency.py": ["--n", "3"],
     "capacity.py": ["--n", "2"],
     "cold_start.py": ["--runs", "1"],
-    "gate_cost.py": ["--n", "5"],
+    "gate_cost.py": ["--n", "5", "--cluster"],
     "per_call.py": ["--n", "3"],
     "realtime_latency.py": ["--n", "2", "--poll", "0.5"],
     "record_cost.py": ["--n", "5"],

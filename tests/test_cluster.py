@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,8 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from helpers import control
 from mcp_helpers import call, connect, writes
-from redis_cluster import Node, RedisCluster, info
-from served import Served
+from redis_cluster import Node, RedisCluster, free_ports, info
+from served import EXE, Served, _env
 
 pytestmark = pytest.mark.anyio
 TOKEN = "alpha-token"
@@ -37,7 +39,9 @@ async def test_fifty_confirmations_racing_over_two_processes_on_a_cluster_send_o
     fresh_sandbox: Any, redis_cluster_url: str
 ) -> None:
     url = fresh_sandbox.url
-    a = Served.http(url, GOOGLE_MCP_AUTH_TOKEN=TOKEN, GOOGLE_MCP_REDIS_URL=redis_cluster_url)
+    # one process is given two seed nodes, the first of them down: it starts from the second
+    seeds = redis_cluster_url.replace("://", f"://127.0.0.1:{free_ports(1)[0]},")
+    a = Served.http(url, GOOGLE_MCP_AUTH_TOKEN=TOKEN, GOOGLE_MCP_REDIS_URL=seeds)
     b = Served.http(url, GOOGLE_MCP_AUTH_TOKEN=TOKEN, GOOGLE_MCP_REDIS_URL=redis_cluster_url)
     outcomes: list[dict[str, Any]] = []
     try:
@@ -62,6 +66,18 @@ async def test_fifty_confirmations_racing_over_two_processes_on_a_cluster_send_o
     assert [o["status"] for o in outcomes] == ["done"] * 50, [o["message"] for o in outcomes]
     assert len({o["result"]["id"] for o in outcomes}) == 1
     assert sends(url) == 1
+
+
+def test_the_doctor_reaches_a_cluster_and_says_what_a_malformed_cluster_url_lacks(
+    redis_cluster_url: str, tmp_path: Path
+) -> None:
+    def doctor(redis_url: str) -> str:
+        env = _env(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"), GOOGLE_MCP_REDIS_URL=redis_url)
+        return subprocess.run([EXE, "doctor"], env=env, capture_output=True, text=True, timeout=30).stdout
+
+    assert "Redis Cluster: reachable" in doctor(redis_cluster_url)
+    said = doctor("redis+cluster://127.0.0.1")
+    assert "Redis: unreachable (InvalidInput)" in said and "GOOGLE_MCP_REDIS_URL" in said
 
 
 # failover ----------------------------------------------------------------------------------------------

@@ -50,14 +50,16 @@ def checks(settings: Settings) -> list[tuple[bool, str]]:
         )
     if settings.redis_url is not None:
         try:
-            from google_mcp.redisconn import sync_client
+            from google_mcp.redisconn import is_cluster, sync_client
 
-            client = sync_client(settings.redis_url.get_secret_value())
+            url = settings.redis_url.get_secret_value()
+            client = sync_client(url)
             try:
                 client.ping()
             finally:
                 client.close()
-            out.append((True, "Redis: reachable (pending confirmations are shared)"))
+            kind = "Redis Cluster" if is_cluster(url) else "Redis"
+            out.append((True, f"{kind}: reachable (pending confirmations are shared)"))
         except Exception as exc:
             out.append((False, f"Redis: unreachable ({type(exc).__name__}); check GOOGLE_MCP_REDIS_URL"))
     else:
