@@ -172,7 +172,16 @@ def subscriber_client(url: str, node: tuple[str, int] | None = None) -> Any:
 
     if node is None:
         return aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3)
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
     host, port = node
     return aioredis.Redis(
-        host=host, port=port, decode_responses=True, socket_connect_timeout=3, **_cluster_kwargs(parse_cluster(url))
+        host=host,
+        port=port,
+        decode_responses=True,
+        socket_connect_timeout=3,
+        # no retries of its own (they back off for seconds): the caller finds the channel's new master
+        retry=Retry(NoBackoff(), 0),
+        **_cluster_kwargs(parse_cluster(url)),
     )
