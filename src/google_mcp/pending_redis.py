@@ -34,7 +34,7 @@ from google_mcp.pending import (
     as_claim,
     iso,
 )
-from google_mcp.redisconn import claim_durably, is_cluster, redis_client, tag
+from google_mcp.redisconn import claim_durably, is_cluster, redis_client, tag, unavailable
 
 LEASED = "google_mcp:lease:"
 
@@ -122,11 +122,9 @@ class RedisStore:
         self._release = self._redis.register_script(_RELEASE)
 
     async def _call(self, coro: Any) -> Any:
-        import redis.exceptions
-
         try:
             return await coro
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+        except unavailable() as exc:
             raise StoreUnavailable(
                 f"The confirmation store (Redis) is unreachable ({type(exc).__name__}); nothing was done. "
                 "Try again once it is back."
@@ -165,11 +163,9 @@ class RedisStore:
         args = [user_id, repr(time.time()), iso(time.time()), to, kind, session_id, int(LEASE * 1000)]
         if to != "executing" or self._claim_wait <= 0:
             return as_claim(str(await self._call(self._claim(keys=keys, args=args))))
-        import redis.exceptions
-
         try:
             result, replicas = await claim_durably(self._redis, _CLAIM, keys, args, self._claim_wait)
-        except redis.exceptions.RedisError as exc:
+        except unavailable() as exc:
             raise StoreUnavailable(
                 f"The confirmation store (Redis Cluster) did not answer the claim ({type(exc).__name__}), "
                 "so nothing was sent. If the action is still waiting, try again in a moment."

@@ -51,6 +51,23 @@ def parse_cluster(url: str) -> ClusterURL:
     return ClusterURL(seeds, unquote(username) or None, unquote(password) or None, CLUSTER_SCHEMES[scheme.lower()])
 
 
+def unavailable() -> tuple[type[BaseException], ...]:
+    """The errors that mean Redis cannot answer now (down, unreachable, or a cluster between masters),
+    as opposed to a mistake in what was asked."""
+    from redis import exceptions
+
+    return (
+        exceptions.ConnectionError,
+        exceptions.TimeoutError,
+        exceptions.ClusterError,  # the cluster is down, or the slot's master is
+        exceptions.SlotNotCoveredError,
+        exceptions.TryAgainError,
+        exceptions.AskError,  # MOVED/ASK beyond the client's retries: a slot still moving
+        exceptions.ReadOnlyError,  # a write reached a master that has just become a replica
+        OSError,
+    )
+
+
 def _cluster_kwargs(found: ClusterURL) -> dict[str, Any]:
     return {"username": found.username, "password": found.password, "ssl": found.tls}
 
@@ -120,27 +137,8 @@ async def claim_durably(cluster: Any, script: str, keys: list[str], args: list[A
     pair is sent again to the new owner of the slot, for about two seconds; then the error is raised."""
     import anyio
     from redis.asyncio.cluster import PipelineCommand
-    from redis.exceptions import (
-        AskError,
-        ClusterDownError,
-        MovedError,
-        RedisError,
-        SlotNotCoveredError,
-        TryAgainError,
-    )
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    moving = (
-        AskError,
-        ClusterDownError,
-        MovedError,
-        SlotNotCoveredError,
-        TryAgainError,
-        RedisConnectionError,
-        RedisTimeoutError,
-        OSError,
-    )
+    moving = unavailable()
     pause, attempt = 0.05, 1
     while True:
         try:
@@ -161,7 +159,7 @@ async def claim_durably(cluster: Any, script: str, keys: list[str], args: list[A
             # the slot moved or its master is gone: learn the cluster's layout again, then retry
             await anyio.sleep(pause)
             pause, attempt = min(pause * 2, 0.5), attempt + 1
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*moving):
                 await cluster.nodes_manager.initialize()
 
 
