@@ -102,7 +102,11 @@ async def test_a_write_becomes_a_pending_action_and_nothing_is_sent(fresh_sandbo
     assert len([w for w in writes(fresh_sandbox.url) if w["path"].endswith("/messages/send")]) == 1
 
 
-async def test_a_follow_up_resolves_the_second_one(fresh_sandbox: Any, make_settings: Any) -> None:
+async def test_a_follow_up_resolves_the_second_one(
+    fresh_sandbox: Any, make_settings: Any, every_store: dict[str, Any]
+) -> None:
+    """The conversation is kept in process, in Redis or on a Redis Cluster (with the pending TTL)."""
+
     def script(body: dict[str, Any], n: int) -> Any:
         responses = function_responses(body)
         ask = last_user_text(body)
@@ -117,7 +121,7 @@ async def test_a_follow_up_resolves_the_second_one(fresh_sandbox: Any, make_sett
         return text("You have three unread emails.")
 
     with GeminiStandIn(script) as gemini:
-        async with connect(_settings(make_settings, fresh_sandbox.url, gemini), person=None) as client:
+        async with connect(_settings(make_settings, fresh_sandbox.url, gemini, **every_store), person=None) as client:
             first = await tool(client, "ask", {"request": "show my unread mail"})
             second_id = (await tool(client, "gmail_search", {"query": "is:unread", "max_results": 3}))["messages"][1]
             follow = await tool(
