@@ -4,10 +4,14 @@ durable on a replica before anything is sent, or refused)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
+import time
+import warnings
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ import redis
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from helpers import control
+from helpers import control, gmail
 from mcp_helpers import call, connect, writes
 from redis_cluster import Node, RedisCluster, free_ports, info
 from served import EXE, Served, _env
@@ -128,15 +132,26 @@ def _cut_off(master: Node, replica: Node) -> None:
         node.close()
 
 
-def _fail_over(cluster: RedisCluster, master: Node, replica: Node) -> None:
-    """kill -9 the master; its replica takes over (forced: it may have been paused past the node timeout);
-    the old master comes back as the replica of the new one, so claims can be made durable again."""
+def _fail_over(cluster: RedisCluster, master: Node, replica: Node, back: bool = True) -> None:
+    """kill -9 the master; its replica takes over (forced: it may have been stopped past the node timeout);
+    then (`back`) the old master returns as the replica of the new one, so claims can be made durable again."""
     os.kill(master.pid, signal.SIGKILL)
     master.proc.wait(5)
     os.kill(replica.pid, signal.SIGCONT)
     cluster_command(replica.port, "CLUSTER", "FAILOVER", "TAKEOVER")
     cluster.wait_ok()
-    cluster.restart(master)
+    if back:
+        _rejoin(cluster, master)
+
+
+def _rejoin(cluster: RedisCluster, node: Node) -> None:
+    """Start a killed master again; it comes back as a master from its config file, learns it was replaced
+    and turns replica: wait for that and for its first sync, or a claim's WAIT finds no replica."""
+    cluster.restart(node)
+    deadline = time.monotonic() + 30
+    while not (node.role() == "slave" and info(node.port, "INFO replication").get("master_link_status") == "up"):
+        assert time.monotonic() < deadline, "the old master did not rejoin as a replica"
+        time.sleep(0.05)  # polling a process we started; it offers no event to wait on
     cluster.wait_ok()
 
 
@@ -206,3 +221,60 @@ async def test_the_master_holding_a_claim_killed_mid_send_still_one_send(
     # the promoted replica held the claim: the second confirmation found it taken and sent nothing
     assert second["status"] in ("done", "executing", "unknown"), second
     assert sends(url) == 1
+
+
+def _spublishes(cluster: RedisCluster) -> dict[int, int]:
+    """SPUBLISH calls so far, per live master."""
+    out = {}
+    for node in cluster.nodes:
+        if node.alive() and node.role() == "master":
+            stats = info(node.port, "INFO commandstats").get("cmdstat_spublish", "calls=0")
+            out[node.port] = int(stats.split("calls=")[1].split(",")[0])
+    return out
+
+
+def _deliver(url: str, subject: str) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "dana.whitfield@example.com", "alex.morgan@example.com", subject
+    msg.set_content("x")
+    raw = base64.urlsafe_b64encode(msg.as_bytes()).decode()
+    gmail(url).users().messages().insert(userId="me", body={"raw": raw, "labelIds": ["INBOX", "UNREAD"]}).execute()
+
+
+async def test_updates_reach_subscribers_again_right_after_the_bus_channels_master_fails_over(
+    fresh_sandbox: Any, make_settings: Any, own_cluster: RedisCluster
+) -> None:
+    url = fresh_sandbox.url
+    told: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        root = getattr(message, "root", message)
+        if getattr(root, "method", "") == "notifications/resources/updated":
+            told.append(str(root.params.uri))
+            arrived.set()
+
+    settings = make_settings(url, poll_seconds=0.2, redis_url=own_cluster.url)
+    async with connect(settings, "legacy", message_handler=on_message) as client:
+        with warnings.catch_warnings():  # the 2025 call is deprecated in the 2026 SDK, and still served
+            warnings.simplefilter("ignore")
+            await client.subscribe_resource("gmail://inbox")
+        await anyio.sleep(0.5)  # the poller has read the mailbox once: a baseline
+        before = _spublishes(own_cluster)
+        _deliver(url, "before the failover")
+        with anyio.fail_after(5):
+            await arrived.wait()
+        # the master that carried the update (its channel is this person's) dies; its replica takes over
+        after = _spublishes(own_cluster)
+        (port,) = [p for p in after if after[p] > before.get(p, 0)]
+        master = next(node for node in own_cluster.nodes if node.port == port)
+        replica = _replica_of(own_cluster, master)
+        await anyio.to_thread.run_sync(_fail_over, own_cluster, master, replica, False)
+        try:
+            arrived = anyio.Event()
+            _deliver(url, "after the failover")
+            with anyio.fail_after(3):  # the listener follows the channel at once (no backoff of seconds)
+                await arrived.wait()
+        finally:
+            _rejoin(own_cluster, master)
+    assert told[-1] == "gmail://inbox"

@@ -15,6 +15,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
 from google_mcp.errors import GoogleMCPError
+from google_mcp.redisconn import unavailable
 
 if TYPE_CHECKING:
     from google_mcp.realtime.sync import Sync
@@ -55,3 +56,5 @@ async def _read(state: AppState, sync: Sync) -> None:
                 await sync.calendar(str(cal["id"]))
     except GoogleMCPError as exc:
         log.warning("poll: %s", exc)
+    except unavailable() as exc:  # Redis restarting, or a cluster's master failing over: the next tick
+        log.warning("poll: Redis did not answer (%s); trying again at the next tick", type(exc).__name__)

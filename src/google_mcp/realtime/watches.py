@@ -20,6 +20,7 @@ from google_mcp.errors import GoogleMCPError, InvalidInput
 from google_mcp.models import Result
 from google_mcp.realtime.store import MESSAGE_NUMBER
 from google_mcp.realtime.sync import HISTORY
+from google_mcp.redisconn import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -195,12 +196,15 @@ class Watches:
 
     async def run(self, every: float) -> None:
         while True:
-            if self._settings.watch:
-                try:
-                    await self.boot()
-                except GoogleMCPError as exc:
-                    log.warning("watches: GOOGLE_MCP_WATCH could not open a watch (%s); trying again", exc)
-            await self.renew_due()
+            try:
+                if self._settings.watch:
+                    try:
+                        await self.boot()
+                    except GoogleMCPError as exc:
+                        log.warning("watches: GOOGLE_MCP_WATCH could not open a watch (%s); trying again", exc)
+                await self.renew_due()
+            except unavailable() as exc:  # Redis restarting, or a cluster's master failing over
+                log.warning("watches: Redis did not answer (%s); trying again at the next tick", type(exc).__name__)
             await anyio.sleep(every)
 
     async def shutdown(self) -> None:
