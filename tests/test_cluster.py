@@ -195,6 +195,43 @@ async def test_a_claim_no_replica_holds_is_refused_so_a_failover_cannot_send_twi
     assert done["status"] == "done" and again["status"] == "done" and "not run again" in again["message"]
 
 
+def _caught_up(master: Node) -> None:
+    """Wait until the master's replica has acknowledged everything the master has written so far."""
+    deadline = time.monotonic() + 10
+    while True:
+        replication = info(master.port, "INFO replication")
+        acked = int(replication["slave0"].split("offset=")[1].split(",")[0])
+        if acked >= int(replication["master_repl_offset"]):
+            return
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.02)  # polling a process we started; it offers no event to wait on
+
+
+async def test_a_claim_waits_for_a_replica_to_hold_the_claim_itself_not_an_earlier_write(
+    fresh_sandbox: Any, make_settings: Any, own_cluster: RedisCluster
+) -> None:
+    """The replica holds everything up to the claim and then stops answering: its link stays up, so a WAIT
+    sent down any other connection (whose last write the replica has) would count it and let the send go."""
+    url = fresh_sandbox.url
+    settings = make_settings(url, redis_url=own_cluster.url, redis_claim_wait=0.3)
+    async with connect(settings, person=None) as client:
+        held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "held", "body_text": "x"})
+        cid = held["confirmation_id"]
+        master = own_cluster.master_of(_record_key(own_cluster, cid))
+        replica = _replica_of(own_cluster, master)
+        _caught_up(master)
+        os.kill(replica.pid, signal.SIGSTOP)
+        try:
+            first = await client.call_tool("confirm_action", {"confirmation_id": cid})
+        finally:
+            os.kill(replica.pid, signal.SIGCONT)
+        assert sends(url) == 0, "sent although no replica held the claim"
+        assert first.is_error and "No Redis replica confirmed this claim" in first.content[0].text  # type: ignore[union-attr]
+        _caught_up(master)
+        done = await call(client, "confirm_action", {"confirmation_id": cid})
+    assert done["status"] == "done" and sends(url) == 1
+
+
 async def test_the_master_holding_a_claim_killed_mid_send_still_one_send(
     fresh_sandbox: Any, make_settings: Any, own_cluster: RedisCluster
 ) -> None:
