@@ -115,7 +115,8 @@ class GoogleMCPServer(MCPServer[AppState]):
         every call goes into the record, in its session's conversation."""
         entered = in_conversation(self.conversation_of(context))
         try:
-            result = await self._call_tool(name, arguments, context)
+            with self.state.drain.working():  # a drain lets it finish
+                result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
             await self._record_call(name, arguments, None, str(exc))
             raise
@@ -273,11 +274,22 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     add_chat_route(server, state, router)
     server.refuse_unknown_arguments()
 
+    from google_mcp.health import Readiness, health_report
+
+    readiness = Readiness(state)
+
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> Response:
-        from google_mcp.health import health_report
-
         report = await health_report(state)
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @server.custom_route("/health/live", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def live(request: Request) -> Response:
+        return JSONResponse({"live": True, "draining": state.drain.draining})
+
+    @server.custom_route("/health/ready", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def ready(request: Request) -> Response:
+        report = await readiness.report()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return server
