@@ -138,6 +138,8 @@ class Topology:
     _haproxy: subprocess.Popen[bytes] | None = None
     _redis: subprocess.Popen[bytes] | None = None
     _cluster: Any = None
+    state_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # seals elicitation state
+    approval_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # the person's, for /confirm
 
     @property
     def url(self) -> str:
@@ -204,8 +206,8 @@ class Topology:
             **_base_env(),
             "GOOGLE_MCP_SANDBOX_URL": self.sandbox_url,
             "GOOGLE_MCP_REDIS_URL": self.redis_url,
-            "GOOGLE_MCP_STATE_KEY": secrets.token_urlsafe(32),
-            "GOOGLE_MCP_APPROVAL_KEY": secrets.token_urlsafe(32),
+            "GOOGLE_MCP_STATE_KEY": self.state_key,
+            "GOOGLE_MCP_APPROVAL_KEY": self.approval_key,
             "GOOGLE_MCP_PUBLIC_URL": self.url,
             "GOOGLE_MCP_DRAIN_SECONDS": str(self.drain_seconds),
             "GOOGLE_MCP_DOWNLOAD_DIR": str(self.workdir / "downloads"),
@@ -278,13 +280,13 @@ class Topology:
         }
 
     def stop(self) -> None:
-        for backend in self.servers:  # each drains (in parallel), then HAProxy, the sandbox and Redis go
+        _stop(self._haproxy)  # nothing new comes in; then each backend drains (in parallel)
+        for backend in self.servers:
             if backend.alive():
                 assert backend.proc is not None
                 backend.proc.terminate()
         for backend in self.servers:
             _stop(backend.proc, self.drain_seconds + 15)
-        _stop(self._haproxy)
         _stop(self._sandbox)
         _stop(self._redis)
         if self._cluster is not None:
