@@ -242,13 +242,20 @@ async def _confirm_while_stopping(topology: Topology, victim: str, delay_ms: int
     return cid, outcome
 
 
-async def test_sigterm_while_a_confirm_executes_lets_it_finish_then_exits(balanced: Topology) -> None:
+async def test_sigterm_while_a_confirm_executes_lets_it_finish_and_hands_its_watch_over(balanced: Topology) -> None:
     wait_up(balanced, {"b2", "b3"})
+    async with client(balanced.backend("b2").url, "2026-07-28", elicitation_callback=Person()) as c:
+        assert (await call(c, "gmail_watch"))["status"] == "done"  # opened by b2, the one that stops
     cid, outcome = await _confirm_while_stopping(balanced, "b2", delay_ms=2000)
     assert outcome["status"] == "done", outcome
     assert sends(balanced) == 1
     async with httpx2.AsyncClient(headers=approve(balanced)) as http:
         assert (await http.get(f"{balanced.url}/confirm/{cid}")).json()["status"] == "done"
+    stops = [r for r in writes(balanced.sandbox_url) if r["path"].endswith("/stop")]
+    assert stops == []  # left open: Google still pushes to the balancer
+    async with client(balanced.url, "2026-07-28", elicitation_callback=Person()) as c:
+        stopped = await call(c, "gmail_unwatch")  # another backend has its state, from Redis
+    assert stopped["status"] == "done" and stopped["result"]["status"] == "stopped", stopped
 
 
 async def test_sigterm_past_the_drain_bound_records_the_action_unknown(balanced: Topology) -> None:

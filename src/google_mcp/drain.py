@@ -87,7 +87,7 @@ class Refusing:
         if scope["method"] == "DELETE":  # a client closing its session
             await self.app(scope, receive, send)
             return
-        if scope["method"] != "POST" or not scope.get("path", "").startswith("/mcp"):
+        if scope["method"] != "POST" or not scope.get("path", "").startswith(("/mcp", "/messages/")):
             await _refusal()(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
