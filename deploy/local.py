@@ -244,8 +244,8 @@ class Topology:
         wanted = {b.name for b in self.servers if b.env.get("GOOGLE_MCP_REDIS_URL") == self.redis_url}
         wait_for(lambda: self.up() >= wanted, 30, "HAProxy did not see the backends up")
 
-    def stats(self) -> dict[str, str]:
-        """Each backend's status as HAProxy sees it (UP, DOWN, ...)."""
+    def counters(self) -> dict[str, dict[str, str]]:
+        """HAProxy's figures for each backend (its stats CSV row: status, hrsp_5xx, wretr, wredis, ...)."""
         status, body = _get(f"http://127.0.0.1:{self.stats_port}/stats;csv")
         if status != 200:
             return {}
@@ -255,8 +255,12 @@ class Topology:
         for row in rows[1:]:
             cells = dict(zip(head, row.split(","), strict=False))
             if cells.get("pxname") == "google_mcp" and cells.get("svname") not in ("FRONTEND", "BACKEND"):
-                out[cells["svname"]] = cells.get("status", "")
+                out[cells["svname"]] = cells
         return out
+
+    def stats(self) -> dict[str, str]:
+        """Each backend's status as HAProxy sees it (UP, DOWN, ...)."""
+        return {name: row.get("status", "") for name, row in self.counters().items()}
 
     def up(self) -> set[str]:
         return {name for name, status in self.stats().items() if status == "UP"}
