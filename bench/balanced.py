@@ -7,6 +7,8 @@ For each Redis mode and each backend count (1, 3) it starts the balanced layout 
 (2026-07-28) MCP clients through the balancer for `--seconds`, each looping over a read (gmail_search) and
 a gated write (gmail_send held, then confirm_action: the pending store in Redis, one send to the sandbox).
 Prints calls per second, p50 and p99 per configuration, and the ratios (3 backends / 1, cluster / single).
+Gmail's per-user pacing is off (GOOGLE_MCP_GMAIL_QUOTA_UNITS=0): each backend paces on its own bucket, so
+with it on, one person's calls would measure the pacing, and three backends would pace three times as fast.
 
 What two cores can show: the cost of the balancer and of Redis on a call, and that three backends do
 not lose or slow anything; not how throughput scales: the load generator, HAProxy, three backends,
@@ -37,8 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start(backends: int, redis: str, workdir: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     script = str(ROOT / "deploy" / "local.py")
+    layout = ["--backends", str(backends), "--redis", redis, "--workdir", str(workdir)]
+    unpaced = ["--env", "GOOGLE_MCP_GMAIL_QUOTA_UNITS=0"]  # the server's cost, not Gmail's per-user pacing
     proc = subprocess.Popen(
-        [sys.executable, script, "--backends", str(backends), "--redis", redis, "--workdir", str(workdir)],
+        [sys.executable, script, *layout, *unpaced],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -320,7 +320,11 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="the sandbox's added latency")
     parser.add_argument("--drain-seconds", type=float, default=20)
     parser.add_argument("--workdir", type=Path, help="logs, the record, Redis's folder (default: a temporary one)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="GOOGLE_MCP_X=V", help="a setting for every backend (repeat)"
+    )
     args = parser.parse_args()
+    extra = dict(pair.split("=", 1) for pair in args.env)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="google-mcp-local-"))
     topology = Topology(
         workdir,
@@ -330,6 +334,7 @@ def main() -> None:
         mongodb_url=args.mongodb_url,
         latency_ms=args.latency_ms,
         drain_seconds=args.drain_seconds,
+        env=extra,
     )
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
