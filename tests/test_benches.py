@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 SMOKE = {
     "answer_size.py": [],
+    "balanced.py": ["--seconds", "1", "--clients", "2"],
     "call_latency.py": ["--n", "3"],
     "capacity.py": ["--n", "2"],
     "cold_start.py": ["--runs", "1"],

@@ -113,6 +113,7 @@ class Gate:
         self.journal: Journal = journal if journal is not None else Off()
         self.record_failures = 0  # entries that could not be recorded (reads go on; writes do not run)
         self.held = metrics.Held()  # the pending actions this process held, for /metrics
+        self.executing: dict[str, PendingRecord] = {}  # approved actions being carried out by this process
         self.store: PendingStore = (
             RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl, settings.redis_claim_wait)
             if settings.redis_url is not None
@@ -363,6 +364,7 @@ class Gate:
             await self.store.release(cid, who)
             again = self._again(record, " once the record is back")
             return WriteOutcome(status="failed", message=f"{exc} So nothing was done. {again}", **common)
+        self.executing[cid] = record
         try:
             result = await leased(self.store, record, executor(state, record.op))
         except NotSent as exc:
@@ -386,6 +388,8 @@ class Gate:
             # unknown outcome: it stays "executing" and is never re-run by itself
             log.exception("gate: %s crashed while executing %s", tool, cid)
             raise
+        finally:
+            self.executing.pop(cid, None)
         done = result.dump()
         log.info("gate: %s executed (confirmed via %s)", tool, via)
         note = await self._finish(record, "done", done)
@@ -426,6 +430,22 @@ class Gate:
                 confirmation_id=confirmation_id,
             )
         return settled(*await outcome_of(self.store, record, self.settings.confirm_wait), asked="cancel")
+
+    async def interrupted(self, why: str) -> list[str]:
+        """The process stops with actions still executing (a drain's bound passed): each is recorded
+        `unknown`, in the store and the record, rather than left to a lapsing lease. The ids."""
+        stopped = list(self.executing.values())
+        for record in stopped:
+            await self._finish(record, "unknown", error=why)
+            await self.note(
+                "unknown",
+                record.tool,
+                record.user_id,
+                self._where(record),
+                confirmation_id=record.session_id,
+                error=why,
+            )
+        return [r.session_id for r in stopped]
 
     async def pending(self, principal: str) -> list[PendingRecord]:
         return await self.store.awaiting(principal)

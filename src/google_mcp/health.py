@@ -1,4 +1,5 @@
-"""GET /health: the state of Google credentials and of each configured backing service, without secrets."""
+"""GET /health: the state of Google credentials and of each configured backing service, without secrets;
+/health/live and /health/ready for a balancer."""
 
 from __future__ import annotations
 
@@ -36,3 +37,40 @@ async def health_report(state: AppState) -> dict[str, Any]:
         services["router"] = router.conversations.health()
     ok = all(s.get("ok", True) for s in services.values())
     return {"status": "ok" if ok else "degraded", "version": __version__, "services": services}
+
+
+READY_FOR = 1.0  # seconds a readiness answer is reused: a balancer's checks cost one look a second
+READY_WITHIN = 2.0  # seconds the look may take; slower is not ready
+
+
+class Readiness:
+    """GET /health/ready: Redis (the pending store) and the record answer, within READY_WITHIN seconds,
+    and the process is not draining. The answer is kept READY_FOR seconds, so checks stay cheap."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._at = -READY_FOR
+        self._report: dict[str, Any] = {}
+        self._lock = anyio.Lock()
+
+    async def report(self) -> dict[str, Any]:
+        if self.state.drain.draining:
+            return {"ready": False, "reason": "draining: this server is shutting down"}
+        async with self._lock:  # many checks at once: one look
+            if anyio.current_time() - self._at >= READY_FOR:
+                self._report = await self._look()
+                self._at = anyio.current_time()
+            return self._report
+
+    async def _look(self) -> dict[str, Any]:
+        gate = self.state.gate
+        found: dict[str, Any] = {}
+        with anyio.move_on_after(READY_WITHIN):
+            found["pending_store"] = bool((await gate.store.health()).get("ok"))
+            found["record"] = bool((await gate.journal.health()).get("ok", True))
+        for part in ("pending_store", "record"):
+            found.setdefault(part, False)  # it did not answer in time
+        down = [part for part, ok in found.items() if not ok]
+        if down:
+            return {"ready": False, "reason": f"not answering: {', '.join(down)}", **found}
+        return {"ready": True, **found}

@@ -24,15 +24,24 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from google_mcp.drain import Refusing
 from google_mcp.limits import BodyLimit, SessionLimits
-from google_mcp.serving import bind, http_protocol, serve_announced
+from google_mcp.serving import (
+    CLOSE_STREAMS,
+    Signalled,
+    bind,
+    drain_then_exit,
+    draining_server,
+    http_protocol,
+    serve_announced,
+)
 from google_mcp.settings import LOOPBACK, Settings
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from google_mcp.models import AskResult
+    from google_mcp.models import AskResult, WriteOutcome
     from google_mcp.registry import Server
     from google_mcp.state import AppState
 
@@ -118,7 +127,7 @@ class Guard:
         if self.people is not None:
             await self._people(scope, receive, send, headers, path)
             return
-        if not self.tokens or path in ("/health", "/hooks/gmail", "/hooks/calendar"):  # pushes prove themselves
+        if not self.tokens or path in OPEN:
             await self.app(scope, receive, send)
             return
         principal = self._principal(headers)
@@ -163,6 +172,7 @@ class Guard:
         await self._as(found, scope, receive, send)
 
 
+OPEN = ("/health", "/health/live", "/health/ready", "/hooks/gmail", "/hooks/calendar")  # pushes prove themselves
 PERSONAL = ("/chat", "/confirm/")  # our routes that act for a person
 CORS_PATHS = ("/chat", "/approve/")  # what a browser front end on GOOGLE_MCP_CORS_ORIGINS may call
 
@@ -212,7 +222,8 @@ def build_http_app(server: Server, state: AppState, settings: Settings, transpor
 
         sse = front(sse, settings, auth)
     if transport == "sse":
-        return Guard(BodyLimit(SessionLimits(sse, settings, lambda: None, people), settings), settings, people)
+        limited = BodyLimit(SessionLimits(sse, settings, lambda: None, people), settings)
+        return Guard(Refusing(limited, state.drain, settings.max_mcp_body_bytes), settings, people)
     streamable = server.streamable_http_app(
         transport_security=security,
         host=settings.host,
@@ -231,7 +242,7 @@ def build_http_app(server: Server, state: AppState, settings: Settings, transpor
             await streamable(scope, receive, send)
 
     sessions = SessionLimits(app, settings, lambda: server.session_manager, people)
-    return Guard(BodyLimit(sessions, settings), settings, people)
+    return Guard(Refusing(BodyLimit(sessions, settings), state.drain, settings.max_mcp_body_bytes), settings, people)
 
 
 async def serve_http(server: Server, state: AppState, settings: Settings, transport: str) -> None:
@@ -242,23 +253,34 @@ async def serve_http(server: Server, state: AppState, settings: Settings, transp
     app = build_http_app(server, state, settings, transport)
     protocol = http_protocol(settings.http_header_timeout, settings.http_body_timeout)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", http=protocol
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        http=protocol,
+        timeout_graceful_shutdown=CLOSE_STREAMS,
     )
-    runner = uvicorn.Server(config)
+    term = Signalled()
+    runner = draining_server(config, term.set)
     paths = "/sse" if transport == "sse" else "/mcp and /sse"
 
     def announce(url: str) -> None:
         print(f"google-mcp listening on {url} ({paths})", file=sys.stderr, flush=True)
 
+    async def drain() -> None:
+        await term.wait()
+        await drain_then_exit(runner, state.drain, state.gate.interrupted, settings.drain_seconds)
+
     if not settings.metrics_address:
-        await serve_announced(runner, announce, sock)
+        await serve_announced(runner, announce, sock, also=drain)
         return
     from google_mcp.metrics_http import serve_metrics
 
     async with anyio.create_task_group() as tg:
         metrics_runner = await tg.start(serve_metrics, state, settings)
         try:
-            await serve_announced(runner, announce, sock)
+            await serve_announced(runner, announce, sock, also=drain)
         finally:
             metrics_runner.should_exit = True
 
@@ -315,10 +337,8 @@ def add_confirm_routes(server: Server, state: AppState) -> None:
             return JSONResponse({"error": "Give ?confirmed=true or ?confirmed=false."}, status_code=400)
         cid, who = request.path_params["confirmation_id"], current_principal()
         try:
-            if answer == "true":
-                outcome = await state.gate.confirm(state, cid, who, via="the person with the approval key (/confirm)")
-            else:
-                outcome = await state.gate.cancel(cid, who, "declined")
+            with state.drain.working():
+                outcome = await _decide(cid, who, answer == "true")
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
         except StoreUnavailable as exc:
@@ -326,6 +346,11 @@ def add_confirm_routes(server: Server, state: AppState) -> None:
         except GoogleMCPError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
         return JSONResponse(outcome.model_dump(mode="json"))
+
+    async def _decide(cid: str, who: str, confirmed: bool) -> WriteOutcome:
+        if confirmed:
+            return await state.gate.confirm(state, cid, who, via="the person with the approval key (/confirm)")
+        return await state.gate.cancel(cid, who, "declined")
 
 
 class Asks(Protocol):

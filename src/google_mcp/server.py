@@ -126,7 +126,7 @@ class GoogleMCPServer(MCPServer[AppState]):
         # a label per tool we have: names a client makes up must not grow the metrics without bound
         label = name if self._tool_manager.get_tool(name) is not None else "unknown_tool"
         try:
-            with metrics.timed(label):
+            with metrics.timed(label), self.state.drain.working():  # a drain lets it finish
                 result = await self._call_tool(name, arguments, context)
         except ToolError as exc:
             metrics.CALLS.labels(label, "error").inc()
@@ -290,11 +290,22 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     add_metrics_route(server, state)
     server.refuse_unknown_arguments()
 
+    from google_mcp.health import Readiness, health_report
+
+    readiness = Readiness(state)
+
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(request: Request) -> Response:
-        from google_mcp.health import health_report
-
         report = await health_report(state)
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @server.custom_route("/health/live", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def live(request: Request) -> Response:
+        return JSONResponse({"live": True, "draining": state.drain.draining})
+
+    @server.custom_route("/health/ready", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def ready(request: Request) -> Response:
+        report = await readiness.report()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return server

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1, description="largest request body on every route but /mcp and /messages"
     )
     max_mcp_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest body on /mcp and /messages")
+    drain_seconds: float = Field(
+        default=20, ge=0, description="after SIGTERM: seconds the calls running may take to finish before the exit"
+    )
 
     metrics_address: str | None = Field(
         default=None,

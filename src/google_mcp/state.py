@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from google_mcp.drain import Drain
+
 if TYPE_CHECKING:
     from google_mcp.gate import Gate
     from google_mcp.google.calendar import Calendar
@@ -73,6 +75,7 @@ class AppState:
     _slack: Slack | None = None
     _sms: Sms | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    drain: Drain = field(default_factory=Drain)  # SIGTERM: finish what runs, take nothing new
 
     def start_sandbox(self) -> None:
         """Begin seeding the in-process sandbox in the background, so start-up does not wait for it."""

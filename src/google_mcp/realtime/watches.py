@@ -12,6 +12,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import anyio
 from pydantic import Field
@@ -21,6 +22,7 @@ from google_mcp.models import Result
 from google_mcp.realtime.store import MESSAGE_NUMBER
 from google_mcp.realtime.sync import HISTORY
 from google_mcp.redisconn import unavailable
+from google_mcp.settings import LOOPBACK
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -207,8 +209,23 @@ class Watches:
                 log.warning("watches: Redis did not answer (%s); trying again at the next tick", type(exc).__name__)
             await anyio.sleep(every)
 
+    def handed_over(self) -> bool:
+        """Behind a balancer (GOOGLE_MCP_PUBLIC_URL is not this process's own address) with Redis, a stopping
+        backend leaves its watches open: Google pushes to the balancer, another backend answers, and since
+        their state is in Redis, whichever backend renews first renews them (`renew_due`)."""
+        s = self._settings
+        if s.redis_url is None or not s.public_url:
+            return False
+        public = urlsplit(s.public_url)
+        own = public.port == s.port and (public.hostname == s.host or {public.hostname, s.host} <= set(LOOPBACK))
+        return not own
+
     async def shutdown(self) -> None:
-        """Stop what this process opened: Google should not push to an address nobody answers."""
+        """Stop what this process opened: Google should not push to an address nobody answers (unless the
+        watches are handed over to the other backends)."""
+        if self.handed_over():
+            log.info("watches: %s left open for the other backends", ", ".join(sorted(self.opened)) or "none")
+            return
         for key in sorted(self.opened):
             try:
                 if key == "watch:gmail":
