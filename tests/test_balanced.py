@@ -24,6 +24,7 @@ from mcp.types import ElicitResult
 
 from helpers import control
 from local import Topology, free_port
+from redis_cluster import flush
 from mcp_helpers import Person, call, writes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("balanced")]
@@ -32,17 +33,16 @@ GOOD = {"b1", "b2", "b3"}
 
 
 @pytest.fixture(scope="module")
-def topology(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[Topology]:
-    """Switch to the cluster: `redis_url=request.getfixturevalue("redis_cluster").url`."""
-    if redis_server.proc is None:
-        redis_server.start()
-    redis_server.flush()
+def topology(tmp_path_factory: pytest.TempPathFactory, redis_cluster: Any) -> Iterator[Topology]:
+    """Three backends (and a fourth whose Redis is gone) behind HAProxy, on a Redis Cluster of three masters
+    and three replicas."""
+    flush(redis_cluster)
     dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     with Topology(
         tmp_path_factory.mktemp("balanced"),
         backends=4,
         redis="url",
-        redis_url=redis_server.url,
+        redis_url=redis_cluster.url,
         drain_seconds=8,
         backend_env={"b3": {"GOOGLE_MCP_DRAIN_SECONDS": "1"}, "b4": {"GOOGLE_MCP_REDIS_URL": dead}},
     ).start() as running:
