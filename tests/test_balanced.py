@@ -24,8 +24,8 @@ from mcp.types import ElicitResult
 
 from helpers import control
 from local import Topology, free_port
-from redis_cluster import flush
 from mcp_helpers import Person, call, writes
+from redis_cluster import flush
 
 pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("balanced")]
 MAIL = {"to": ["dana@example.com"], "body_text": "through the balancer"}
@@ -44,7 +44,10 @@ def topology(tmp_path_factory: pytest.TempPathFactory, redis_cluster: Any) -> It
         redis="url",
         redis_url=redis_cluster.url,
         drain_seconds=8,
-        backend_env={"b3": {"GOOGLE_MCP_DRAIN_SECONDS": "1"}, "b4": {"GOOGLE_MCP_REDIS_URL": dead}},
+        backend_env={
+            "b3": {"GOOGLE_MCP_DRAIN_SECONDS": "1", "GOOGLE_MCP_AUTO_APPROVE": "gmail_create_draft"},
+            "b4": {"GOOGLE_MCP_REDIS_URL": dead},
+        },
     ).start() as running:
         yield running
 
@@ -287,3 +290,34 @@ async def test_sigterm_past_the_drain_bound_records_the_action_unknown(balanced:
         while sends(balanced) < 1:
             await anyio.sleep(0.1)
     assert sends(balanced) == 1
+
+
+async def test_sigterm_past_the_drain_bound_records_an_auto_approved_write_unknown(balanced: Topology) -> None:
+    """A write the operator lets run without asking has no pending action: only the record knows it ran.
+    When the drain's bound passes during it, the record says `unknown`, not nothing."""
+    b3 = balanced.backend("b3")
+    if not b3.alive():  # another test stopped it
+        b3.start()
+    wait_up(balanced, {"b1", "b3"})
+    control(balanced.sandbox_url, "/_sandbox/faults", {"path_regex": "/drafts$", "delay_ms": 5000})
+    subject = "drafted while b3 stops"
+
+    def steps(entries: list[dict[str, Any]]) -> list[str]:
+        """This test's draft's steps, oldest first (only b3 runs drafts without asking)."""
+        return [e["step"] for e in sorted(entries, key=lambda e: e["timestamp"]) if e["action"] == "gmail_create_draft"]
+
+    async with client(b3.url, "2026-07-28") as on_b3, client(balanced.url, "2026-07-28") as elsewhere:
+
+        async def draft() -> None:
+            with contextlib.suppress(Exception):  # past the bound the process goes, mid-answer
+                await on_b3.call_tool("gmail_create_draft", {**MAIL, "subject": subject})
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(draft)
+            with anyio.fail_after(10):  # approved, written ahead, and now at Google
+                while "approved" not in steps((await call(elsewhere, "activity_log", {}))["entries"]):
+                    await anyio.sleep(0.05)
+            b3.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        assert b3.proc is not None and b3.proc.wait(30) == 0
+        log = steps((await call(elsewhere, "activity_log", {"tool": "gmail_create_draft"}))["entries"])
+    assert log[:2] == ["approved", "unknown"], log

@@ -114,6 +114,7 @@ class Gate:
         self.record_failures = 0  # entries that could not be recorded (reads go on; writes do not run)
         self.held = metrics.Held()  # the pending actions this process held, for /metrics
         self.executing: dict[str, PendingRecord] = {}  # approved actions being carried out by this process
+        self.direct: dict[object, tuple[str, str]] = {}  # auto-approved writes being carried out: tool, person
         self.store: PendingStore = (
             RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl, settings.redis_claim_wait)
             if settings.redis_url is not None
@@ -251,6 +252,8 @@ class Gate:
             await self.note("approved", tool, principal, required=True, status="executing", approved_by=how)
         except RecordUnavailable as exc:
             return WriteOutcome(status="failed", tool=tool, message=f"{exc} So nothing was done.", preview=plan.preview)
+        running = object()
+        self.direct[running] = (tool, principal)  # a drain that cannot wait for it records it unknown
         try:
             result = await self.executors[tool](state, plan.op)
         except OutcomeUnknown as exc:
@@ -259,6 +262,8 @@ class Gate:
         except GoogleMCPError as exc:
             await self.note("failed", tool, principal, error=str(exc))
             raise
+        finally:
+            self.direct.pop(running, None)
         await self.note("done", tool, principal, result=result.dump())
         log.info("gate: %s executed (%s)", tool, how)
         return WriteOutcome(
@@ -445,7 +450,9 @@ class Gate:
                 confirmation_id=record.session_id,
                 error=why,
             )
-        return [r.session_id for r in stopped]
+        for tool, principal in list(self.direct.values()):  # auto-approved: no pending action, only the record
+            await self.note("unknown", tool, principal, error=why)
+        return [r.session_id for r in stopped] + [f"{tool} (auto-approved)" for tool, _ in self.direct.values()]
 
     async def pending(self, principal: str) -> list[PendingRecord]:
         return await self.store.awaiting(principal)
