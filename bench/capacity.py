@@ -52,6 +52,12 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / TICK  # utime + stime
 
 
+def rss_mb(pid: int) -> float:
+    """The backend's resident memory after the work, in MiB."""
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
 def redis_info(port: int) -> dict[str, int]:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"INFO all\r\n")
@@ -185,12 +191,14 @@ def main() -> None:
             work = anyio.run(confirms_and_searches, backend.url, meter, args.n)
             pushing(sandbox.url, backend.url)
             work["push"] = pushes(sandbox.url, meter, args.n)
+            rss = rss_mb(backend.proc.pid)
         finally:
             if backend is not None:
                 backend.stop()
             redis.stop()
             sandbox.stop()
-    report: dict[str, Any] = {"n": args.n, "idle_per_s": {k: round(v, 3) for k, v in idle.items() if k != "wall_s"}}
+    quiet = {k: round(v, 3) for k, v in idle.items() if k != "wall_s"}
+    report: dict[str, Any] = {"n": args.n, "backend_rss_mb": rss, "idle_per_s": quiet}
     for kind, got in work.items():
         seconds = got.pop("wall_s")
         n = args.n
