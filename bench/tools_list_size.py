@@ -25,7 +25,10 @@ ELSEWHERE = {  # Slack and SMS are on once configured; no request is made to lis
 
 def listing(groups: str) -> list[dict[str, object]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOOGLE_MCP_")} | ELSEWHERE
-    server = StdioServer([EXE, "serve", "--sandbox", *(["--tools", groups] if groups else [])], env)
+    # a sandbox URL that is never contacted (listing tools asks Google nothing): the same tools as --sandbox,
+    # without building an in-process sandbox's seed first
+    where = ["--sandbox-url", "http://127.0.0.1:9"]
+    server = StdioServer([EXE, "serve", *where, *(["--tools", groups] if groups else [])], env)
     server.request(INIT)
     server.notify({"jsonrpc": "2.0", "method": "notifications/initialized"})
     line = server.request({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})

@@ -18,6 +18,28 @@ def _env(**extra: str) -> dict[str, str]:
     return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", "GOOGLE_MCP_LOG_FILE": record, **extra}
 
 
+def doctor(**env: str) -> str:
+    """`google-mcp doctor`'s report with the environment a served process gets, through the CLI's own entry
+    point in this process (as a process of its own it paid ~1.5 s of interpreter and SDK start-up a report)."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from google_mcp.cli import main
+
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        for key in [k for k in os.environ if k.startswith("GOOGLE_MCP_")]:
+            patch.delenv(key)
+        for key, value in _env(**env).items():
+            if key.startswith("GOOGLE_MCP_"):
+                patch.setenv(key, value)
+        with contextlib.suppress(SystemExit):
+            main(["doctor"])
+    return out.getvalue()
+
+
 class Served:
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(

@@ -322,19 +322,10 @@ async def test_chat_acts_for_the_person_whose_token_it_carries(fresh_sandbox: An
 
 
 def test_doctor_says_where_people_sign_in_and_what_is_missing(tmp_path: Any) -> None:
-    import subprocess
-
-    from served import EXE, _env
+    from served import doctor as report
 
     def doctor(**env: str) -> str:
-        done = subprocess.run(
-            [EXE, "doctor"],
-            env=_env(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"), GOOGLE_MCP_OAUTH="true", **env),
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        return done.stdout
+        return report(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"), GOOGLE_MCP_OAUTH="true", **env)
 
     plain = doctor(GOOGLE_MCP_PUBLIC_URL="https://mcp.example.com")
     assert "sign in with their own Google accounts at https://mcp.example.com/authorize" in plain

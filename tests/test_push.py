@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -29,7 +28,8 @@ from google_mcp.server import build_server
 from helpers import calendar, control, gmail
 from mcp_helpers import Person, call, connect
 from redis_server import free_port
-from served import EXE, Served, _env
+from served import Served
+from served import doctor as report
 
 pytestmark = pytest.mark.anyio
 
@@ -380,11 +380,7 @@ async def test_watches_pass_the_gate_and_are_renewed_before_they_lapse(fresh_san
 
 def test_doctor_says_which_real_time_mode_is_on_and_what_is_missing(tmp_path: Any) -> None:
     def doctor(**env: str) -> str:
-        token = str(tmp_path / "none.json")
-        done = subprocess.run(
-            [EXE, "doctor"], env=_env(GOOGLE_MCP_TOKEN_FILE=token, **env), capture_output=True, text=True, timeout=30
-        )
-        return done.stdout
+        return report(GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "none.json"), **env)
 
     assert "Real time: off (set GOOGLE_MCP_PUBLIC_URL" in doctor()
     assert "set GOOGLE_MCP_PUBLIC_URL too" in doctor(GOOGLE_MCP_WATCH="gmail")

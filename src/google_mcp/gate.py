@@ -53,7 +53,7 @@ from google_mcp.pending import (
 )
 from google_mcp.pending_redis import RedisStore
 from google_mcp.principal import current_principal
-from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation, now_iso
+from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation
 from google_mcp.settled import leased, outcome_of, settled
 
 if TYPE_CHECKING:
@@ -141,8 +141,7 @@ class Gate:
         """One step of an action into the record. `required`: the write-ahead entry of an approval, without
         which the write does not run; otherwise a failure is counted (in /health) and logged."""
         entry = {"tool_type": tool.split("_", 1)[0], "action": tool, "step": step, "status": step, **fields}
-        entry = {k: v for k, v in entry.items() if v is not None}
-        entry["timestamp"] = now_iso()
+        entry = {k: v for k, v in entry.items() if v is not None}  # time-stamped by the record as it takes it
         try:
             await self.journal.append(conversation or current_conversation(), principal, entry, durable=required)
         except RecordUnavailable as exc:

@@ -122,25 +122,22 @@ class GoogleMCPServer(MCPServer[AppState]):
     ) -> CallToolResult | InputRequiredResult:
         """Every tool refuses arguments it does not know, and every failure reads as something to act on;
         every call goes into the record, in its session's conversation."""
-        entered = in_conversation(self.conversation_of(context))
+        entered = in_conversation(self.conversation_of(context))  # found once: it costs a few attribute probes
         # a label per tool we have: names a client makes up must not grow the metrics without bound
         label = name if self._tool_manager.get_tool(name) is not None else "unknown_tool"
         try:
-            with metrics.timed(label), self.state.drain.working():  # a drain lets it finish
-                result = await self._call_tool(name, arguments, context)
-        except ToolError as exc:
-            metrics.CALLS.labels(label, "error").inc()
-            await self._record_call(name, arguments, None, str(exc))
-            raise
+            try:
+                with metrics.timed(label), self.state.drain.working():  # a drain lets it finish
+                    result = await self._call_tool(name, arguments, context)
+            except ToolError as exc:
+                metrics.CALLS.labels(label, "error").inc()
+                await self._record_call(name, arguments, None, str(exc))
+                raise
+            metrics.CALLS.labels(label, self._outcome(name, result)).inc()
+            if isinstance(result, CallToolResult):
+                await self._record_call(name, arguments, result, None)
         finally:
             leave_conversation(entered)
-        metrics.CALLS.labels(label, self._outcome(name, result)).inc()
-        if isinstance(result, CallToolResult):
-            entered = in_conversation(self.conversation_of(context))
-            try:
-                await self._record_call(name, arguments, result, None)
-            finally:
-                leave_conversation(entered)
         return result
 
     async def _call_tool(

@@ -6,12 +6,14 @@ tool_actions: [{tool_type, action, step, parameters, status, result, approved_by
 timestamp}], created_at, updated_at}`. Kept in MongoDB when GOOGLE_MCP_MONGODB_URL is set, otherwise in
 an embedded SQLite file; both keep GOOGLE_MCP_LOG_RETENTION_DAYS days. Appends are atomic (no
 read-modify-write), so several processes can write to one conversation. Every entry passes through
-redaction (redact.py: an allow-list) on its way in, whoever wrote it.
+redaction (redact.py: an allow-list) on its way in, whoever wrote it: the store's writer redacts it, off
+the caller's path, before anything of it is stored (writer.py).
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,7 +26,6 @@ __all__ = [  # Kind, RecordUnavailable and now_iso live in base.py, where the st
     "Kind",
     "Off",
     "RecordUnavailable",
-    "Redacted",
     "current_conversation",
     "in_conversation",
     "leave_conversation",
@@ -56,8 +57,9 @@ class Journal(Protocol):
     async def append(
         self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
     ) -> None:
-        """Queue an entry (written within moments, in a batch). `durable`: written and committed before this
-        returns, with everything queued before it, or RecordUnavailable (record/writer.py)."""
+        """Queue an entry (redacted and written within moments, in a batch). `durable`: written and committed
+        before this returns, with everything queued before it, or RecordUnavailable (record/writer.py).
+        The entry, and what it holds, belongs to the record once handed over: not changed afterwards."""
 
     async def actions(
         self,
@@ -98,41 +100,14 @@ class Off:
         return None
 
 
-class Redacted:
-    """A store behind redaction: nothing reaches it that the allow-list (record/redact.py) does not let
-    through as text, whoever writes the entry (the gate, a direct call, the router)."""
-
-    def __init__(self, store: Journal, full: bool) -> None:
-        self.store, self.full = store, full
-
-    async def append(
-        self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
-    ) -> None:
-        await self.store.append(conversation, user, redact.entry(entry, self.full), kind, durable=durable)
-
-    async def actions(self, user: str, **filters: Any) -> list[dict[str, Any]]:
-        return await self.store.actions(user, **filters)
-
-    async def conversation(self, conversation_id: str, user: str) -> dict[str, Any] | None:
-        return await self.store.conversation(conversation_id, user)
-
-    async def health(self) -> dict[str, Any]:
-        return await self.store.health()
-
-    async def close(self) -> None:
-        await self.store.close()
-
-
 def open_journal(settings: Settings) -> Journal:
     if settings.log == "off":
         return Off()
-    store: Journal
+    redacts = functools.partial(redact.entry, full=settings.log_content == "full")  # every store redacts
     if settings.mongodb_url is not None:
         from google_mcp.record.mongo import MongoJournal
 
-        store = MongoJournal(settings.mongodb_url.get_secret_value(), settings.log_retention_days)
-    else:
-        from google_mcp.record.sqlite import SqliteJournal
+        return MongoJournal(settings.mongodb_url.get_secret_value(), settings.log_retention_days, redacts)
+    from google_mcp.record.sqlite import SqliteJournal
 
-        store = SqliteJournal(settings.log_file, settings.log_retention_days)
-    return Redacted(store, full=settings.log_content == "full")
+    return SqliteJournal(settings.log_file, settings.log_retention_days, redacts)

@@ -23,8 +23,8 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
-from google_mcp.record.base import Kind, RecordUnavailable, now_iso
-from google_mcp.record.writer import BatchWriter, Pending, Unwritten
+from google_mcp.record.base import Kind, RecordUnavailable
+from google_mcp.record.writer import BatchWriter, Pending, Redact, Unwritten
 
 COLLECTION = "conversations"
 BUCKET = 200
@@ -38,7 +38,7 @@ def _unavailable(what: str, exc: Exception) -> RecordUnavailable:
 
 
 class MongoJournal:
-    def __init__(self, url: str, retention_days: int) -> None:
+    def __init__(self, url: str, retention_days: int, redact: Redact) -> None:
         self.url, self.retention = url, timedelta(days=retention_days)
         # The URL goes to pymongo as it is: a replica set's (mongodb://h1,h2,h3/db?replicaSet=rs0) works unchanged.
         # Acknowledged by a majority of the set, so an entry survives the primary's failover (on a replica set
@@ -58,7 +58,7 @@ class MongoJournal:
         self._docs = self._client.get_default_database("google_mcp")[COLLECTION]
         self._writes: Collection[dict[str, Any]] | None = None  # the writer thread's, made on its first batch
         self._writer_client: MongoClient[dict[str, Any]] | None = None
-        self._writer = BatchWriter("mongodb", self._write_batch)
+        self._writer = BatchWriter("mongodb", self._write_batch, redact)
 
     def _prepare(self) -> Collection[dict[str, Any]]:
         if self._writes is not None:
@@ -87,7 +87,6 @@ class MongoJournal:
     async def append(
         self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
     ) -> None:
-        entry = {**entry, "timestamp": entry.get("timestamp") or now_iso()}
         await self._writer.append(conversation, user, entry, kind, durable)
 
     def _write_batch(self, batch: list[Pending], durable: bool) -> None:

@@ -24,8 +24,8 @@ from typing import Any
 
 import anyio.to_thread
 
-from google_mcp.record.base import Kind, RecordUnavailable, now_iso
-from google_mcp.record.writer import BatchWriter, Pending
+from google_mcp.record.base import Kind, RecordUnavailable
+from google_mcp.record.writer import BatchWriter, Pending, Redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -39,15 +39,16 @@ CREATE INDEX IF NOT EXISTS entries_by_user ON entries (user_id, timestamp);
 CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
 """
 PURGE_EVERY = 3600.0
+_body = json.JSONEncoder(separators=(",", ":")).encode  # made once (json.dumps with options makes one per call)
 
 
 class SqliteJournal:
-    def __init__(self, path: Path, retention_days: int) -> None:
+    def __init__(self, path: Path, retention_days: int, redact: Redact) -> None:
         self.path, self.retention = path, timedelta(days=retention_days)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
-        self._writer = BatchWriter("sqlite", self._write_batch)
+        self._writer = BatchWriter("sqlite", self._write_batch, redact)
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -84,7 +85,6 @@ class SqliteJournal:
     async def append(
         self, conversation: str, user: str, entry: dict[str, Any], kind: Kind = "action", *, durable: bool = False
     ) -> None:
-        entry = {**entry, "timestamp": entry.get("timestamp") or now_iso()}
         await self._writer.append(conversation, user, entry, kind, durable)
 
     def _write_batch(self, batch: list[Pending], durable: bool) -> None:
@@ -101,7 +101,7 @@ class SqliteJournal:
                 p.entry["timestamp"],
                 p.entry.get("action"),
                 p.entry.get("status"),
-                json.dumps(p.entry),
+                _body(p.entry),
             )
             for p in batch
         ]

@@ -1,6 +1,10 @@
-"""One writer per journal: entries are queued on the caller's path (a lock and a list append, no I/O, no
-thread hop) and written in batches by one background thread, so that a call pays almost nothing for its
-entry and the store pays one transaction (SQLite) or one bulk write (MongoDB) per batch, not per entry.
+"""One writer per journal: entries are queued on the caller's path (the clock read, a lock and a list
+append: no I/O, no thread hop, no copy) and written in batches by one background thread, so that a call
+pays almost nothing for its entry and the store pays one transaction (SQLite) or one bulk write (MongoDB)
+per batch, not per entry. What an entry needs before it is stored is done by the writer too, just before
+the batch is written: redaction (the store's `redact`, record/redact.py: nothing reaches a store
+unredacted) and the time stamp's text (from the clock read on the caller's path). An entry handed over
+therefore belongs to the record: the caller does not change it, or what it holds, afterwards.
 
 When an entry is written:
 - an ordinary entry within WINDOW seconds, or sooner when BATCH entries are waiting;
@@ -27,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -47,8 +52,15 @@ class Pending:
     conversation: str
     user: str
     kind: Kind
-    entry: dict[str, Any]
+    entry: dict[str, Any]  # as handed over until the writer prepares it, then as the store keeps it
     durable: bool
+    at: float  # when it was handed over (time.time()): its time stamp unless it brings one
+    ready: bool = False  # redacted and stamped
+
+
+def stamp(at: float) -> str:
+    """The record's time stamp (the text of base.now_iso) of a time.time() reading."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="microseconds")
 
 
 class Unwritten(Exception):
@@ -62,11 +74,13 @@ class Unwritten(Exception):
 # Writes one batch; `durable` when it carries a durable entry (the store then commits to stable storage).
 # Raises Unwritten for what it could not write (any other exception means: nothing was written).
 WriteBatch = Callable[[list[Pending], bool], None]
+# An entry as the store may keep it (record/redact.py): a new dict, the one handed over left as it was.
+Redact = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class BatchWriter:
-    def __init__(self, name: str, write: WriteBatch) -> None:
-        self._name, self._write = name, write
+    def __init__(self, name: str, write: WriteBatch, redact: Redact) -> None:
+        self._name, self._write, self._redact = name, write, redact
         self._cond = threading.Condition()
         self._queue: deque[Pending] = deque()  # entries kept for a retry come first, in their order
         self._seq = 0  # the last entry's number
@@ -89,10 +103,12 @@ class BatchWriter:
 
     def put(self, conversation: str, user: str, entry: dict[str, Any], kind: Kind, durable: bool) -> tuple[int, int]:
         """Queue an entry: its number and, for a durable one, a flush ticket (else 0)."""
+        at = time.time()
         with self._cond:
             self._seq += 1
-            self._queue.append(Pending(self._seq, conversation, user, kind, entry, durable))
-            self._trim()
+            self._queue.append(Pending(self._seq, conversation, user, kind, entry, durable, at))
+            if len(self._queue) > KEEP:
+                self._trim()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=f"google-mcp-record-{self._name}", daemon=True)
                 self._thread.start()
@@ -192,7 +208,26 @@ class BatchWriter:
                 raise
             self._complete(batch, failure, stopping)
 
+    def _prepare(self, batch: list[Pending]) -> list[Pending]:
+        """Redact and stamp the entries not yet prepared (a batch kept for a retry was); an entry that
+        redaction fails on is never stored as it is: it is lost (a durable one: its write does not run)."""
+        ready: list[Pending] = []
+        for p in batch:
+            if not p.ready:
+                try:
+                    entry = self._redact(p.entry)
+                    entry["timestamp"] = entry.get("timestamp") or stamp(p.at)
+                except Exception:
+                    log.exception("record: an entry could not be redacted")
+                    with self._cond:
+                        self._lost([p], "the entry could not be redacted")
+                    continue
+                p.entry, p.ready = entry, True
+            ready.append(p)
+        return ready
+
     def _attempt(self, batch: list[Pending]) -> tuple[str, list[Pending]] | None:
+        batch = self._prepare(batch)
         if not batch:
             return None
         try:

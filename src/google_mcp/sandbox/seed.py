@@ -193,7 +193,21 @@ def _text_part(text: str, subtype: str, charset: str) -> MIMEBase:
     return part
 
 
-def build_message(
+_built: dict[str, bytes] = {}  # build_message's answers: a reset builds the same mail again (dates move by day)
+
+
+def build_message(*args: Any, **kwargs: Any) -> bytes:
+    """A seed message's bytes (see _build_message), made once per process for the same arguments."""
+    key = repr((args, sorted(kwargs.items())))
+    found = _built.get(key)
+    if found is None:
+        if len(_built) > 4096:  # days go by in a long-lived process
+            _built.clear()
+        found = _built[key] = _build_message(*args, **kwargs)
+    return found
+
+
+def _build_message(
     sender: tuple[str, str],
     to: list[tuple[str, str]],
     subject: str,
