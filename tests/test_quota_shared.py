@@ -104,3 +104,16 @@ async def test_without_redis_answering_searches_pace_in_the_process_and_say_so_o
     assert [r["path"] for r in requests(url) if r["status"] == 429] == []  # paced all the same
     said = [r.getMessage() for r in caplog.records if r.name == "google_mcp.google.pacing"]
     assert len(said) == 1 and "pacing Gmail's quota in this process alone" in said[0]
+
+
+def test_without_the_cluster_answering_the_window_is_kept_in_the_process(
+    make_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    nobody = f"redis+cluster://127.0.0.1:{free_port()},127.0.0.1:{free_port()}"  # no node listens there
+    pacing = Pacing(
+        make_settings("http://127.0.0.1:9", gmail_quota_units=RATE, gmail_quota_window=60, redis_url=nobody)
+    )
+    with caplog.at_level(logging.WARNING, logger="google_mcp.google.pacing"):
+        waits = [pacing.wait_for("ann@example.com", 5_000) for _ in range(12)]
+    assert waits[:11] == [0.0] * 11 and 59.0 < waits[11] <= 60.0  # 57,000 units a minute, paced here
+    assert len([r for r in caplog.records if r.name == "google_mcp.google.pacing"]) == 1

@@ -70,24 +70,31 @@ class Pacing:
     """One server's quota windows, one per Google account: in Redis when it is configured, else here."""
 
     def __init__(self, settings: Settings) -> None:
+        from redis.exceptions import RedisClusterException, RedisError
+
         self.rate = settings.gmail_quota_units * quota.MARGIN
         self.seconds = settings.gmail_quota_window
         self._local: OrderedDict[str, quota.Window] = OrderedDict()
         self._lock = threading.Lock()
-        self._script: Any = None
+        self._url = settings.redis_url.get_secret_value() if settings.redis_url is not None and self.rate else None
+        self._script: Any = None  # made on first use: a cluster's client asks its seeds for the layout at once
+        self._failures: tuple[type[BaseException], ...] = (*unavailable(), RedisError, RedisClusterException)
         self._redis_back_at = 0.0  # while Redis failed: when to ask it again
-        if settings.redis_url is not None and self.rate:
-            client = sync_client(settings.redis_url.get_secret_value(), timeout=REDIS_TIMEOUT)
-            self._script = client.register_script(CHARGE)
+
+    def _charge(self, key: str, cost: float) -> float:
+        """Charge the window in Redis: the wait, in seconds."""
+        if self._script is None:
+            assert self._url is not None
+            self._script = sync_client(self._url, timeout=REDIS_TIMEOUT).register_script(CHARGE)
+        micros = self._script(keys=[key, key + ":totals"], args=[cost, self.rate * self.seconds, self.seconds * 1000])
+        return max(0, int(micros)) / 1_000_000
 
     def wait_for(self, account: str, cost: float) -> float:
         """Seconds until `cost` units fit in the account's window, charged as of then."""
-        if self._script is not None and time.monotonic() >= self._redis_back_at:
-            key = f"google_mcp:quota:{tag(account)}"  # one hash tag: on a cluster, both keys in one slot
-            budget = self.rate * self.seconds
-            try:
-                micros = self._script(keys=[key, key + ":totals"], args=[cost, budget, self.seconds * 1000])
-            except unavailable() as exc:
+        if self._url is not None and time.monotonic() >= self._redis_back_at:
+            try:  # one hash tag: on a cluster, both keys in one slot
+                wait = self._charge(f"google_mcp:quota:{tag(account)}", cost)
+            except self._failures as exc:  # whatever Redis answers, a read is never failed for its pacing
                 with self._lock:
                     first = self._redis_back_at == 0.0
                     self._redis_back_at = time.monotonic() + RETRY_REDIS_AFTER
@@ -97,7 +104,7 @@ class Pacing:
                 if self._redis_back_at:
                     self._redis_back_at = 0.0
                     log.warning("Redis answers again: Gmail's quota is paced across processes again")
-                return max(0, int(micros)) / 1_000_000
+                return wait
         with self._lock:
             window = self._local.pop(account, None) or quota.Window(self.rate, self.seconds)
             self._local[account] = window  # most recently charged last
