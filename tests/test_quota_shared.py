@@ -4,6 +4,7 @@ paces to one window in Redis, instead of each spending the whole quota alone."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import anyio
@@ -56,8 +57,8 @@ async def test_two_servers_for_one_account_share_its_quota_and_google_refuses_no
     shown = await two_servers_search_at_once(url, make_settings, redis_url, 150)
     made = requests(url)
     assert shown == [150, 150]
-    assert len([r for r in made if r["batch"] and "/messages/" in r["path"]]) == 300
-    assert [r["path"] for r in made if r["status"] == 429] == []  # paced together, not refused
+    assert [(r["path"], r["status"]) for r in made if r["status"] != 200] == []  # paced together, none refused
+    assert len([r for r in made if r["batch"] and "/messages/" in r["path"]]) >= 300  # 1,510 units in all
 
 
 async def test_on_the_cluster_two_servers_share_the_quota_too(
@@ -90,6 +91,29 @@ def test_the_window_in_redis_is_gmails_minute_per_account_for_every_process(
     for key in ("google_mcp:quota:{ann@example.com}", "google_mcp:quota:{ann@example.com}:totals"):
         assert 60_000 < keys.pttl(key) <= 121_000
     assert keys.zcard("google_mcp:quota:{ann@example.com}") == n + 2
+
+
+@pytest.mark.parametrize("where", ["redis", "cluster"])
+def test_charges_from_many_threads_of_two_processes_fill_the_window_exactly_once(
+    where: str, request: pytest.FixtureRequest, make_settings: Any
+) -> None:
+    redis_url = request.getfixturevalue("redis_url" if where == "redis" else "redis_cluster_url")
+    settings = make_settings("http://127.0.0.1:9", gmail_quota_units=250, redis_url=redis_url)
+    processes = [Pacing(settings), Pacing(settings)]
+    waits: list[float] = []
+
+    def charge(pacing: Pacing) -> None:
+        for _ in range(25):
+            waits.append(pacing.wait_for("ann@example.com", 100))
+
+    threads = [threading.Thread(target=charge, args=(processes[i % 2],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(waits) == 200
+    assert waits.count(0.0) == 142  # 14,250 units a minute (Google's 15,000 less the margin): 142 charges of 100
+    assert all(55.0 < w <= 60.0 for w in waits if w)
 
 
 async def test_without_redis_answering_searches_pace_in_the_process_and_say_so_once(

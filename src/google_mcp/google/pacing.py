@@ -83,10 +83,12 @@ class Pacing:
 
     def _charge(self, key: str, cost: float) -> float:
         """Charge the window in Redis: the wait, in seconds."""
-        if self._script is None:
-            assert self._url is not None
-            self._script = sync_client(self._url, timeout=REDIS_TIMEOUT).register_script(CHARGE)
-        micros = self._script(keys=[key, key + ":totals"], args=[cost, self.rate * self.seconds, self.seconds * 1000])
+        with self._lock:
+            if self._script is None:
+                assert self._url is not None
+                self._script = sync_client(self._url, timeout=REDIS_TIMEOUT).register_script(CHARGE)
+            script = self._script
+        micros = script(keys=[key, key + ":totals"], args=[cost, self.rate * self.seconds, self.seconds * 1000])
         return max(0, int(micros)) / 1_000_000
 
     def wait_for(self, account: str, cost: float) -> float:
