@@ -20,6 +20,7 @@ SMOKE = {
     "cold_start.py": ["--runs", "1"],
     "gate_cost.py": ["--n", "5", "--cluster"],
     "per_call.py": ["--n", "3"],
+    "quota_pacing.py": ["--searches", "2", "--charges", "20"],
     "realtime_latency.py": ["--n", "1", "--poll", "0.2"],
     "record_cost.py": ["--n", "5", "--rounds", "1", "--clients", "3"],
     "requests_made.py": ["--latency-ms", "0"],

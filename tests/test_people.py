@@ -29,6 +29,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull,
 
 from gemini_standin import GeminiStandIn, function_responses, text
 from gemini_standin import call as gemini_call
+from google_mcp.redisconn import sync_client
 from helpers import control
 from mcp_helpers import call, fails
 from redis_server import free_port
@@ -370,6 +371,8 @@ async def test_a_person_signed_in_on_one_process_is_served_by_another(
             async with Client(streamable_http_client(second.url + "/mcp", http_client=http), mode="legacy") as other:  # type: ignore[arg-type]
                 mail = subjects(await call(other, "gmail_search", {"query": "in:inbox"}))
                 assert mail == {"Jordan: salary review", "Jordan: your appointment"}
+                # Gmail's quota was charged to Jordan's Google account's window, shared in Redis
+                assert sync_client(shared_redis_url).zcard(f"google_mcp:quota:{{{JORDAN}}}") >= 2
                 listed = await call(other, "list_pending_actions")
                 assert [a["confirmation_id"] for a in listed["actions"]] == [held["confirmation_id"]]
                 done = await call(other, "confirm_action", {"confirmation_id": held["confirmation_id"]})

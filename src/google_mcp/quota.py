@@ -1,7 +1,8 @@
 """Gmail's per-user quota, as Google publishes it: units per method, 15,000 units per user per minute (250 a
 second on average, short bursts allowed).
 
-The client paces big reads with it (rather than collect 429s); the sandbox charges the same units.
+The client paces big reads with it (rather than collect 429s): this window in each process, or the same
+window kept in Redis and shared by every process (google/pacing.py). The sandbox charges the same units.
 """
 
 from __future__ import annotations

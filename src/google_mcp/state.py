@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from google_mcp.google.client import GoogleClient
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
+    from google_mcp.google.pacing import Pacing
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
     from google_mcp.people.grants import Grants
@@ -72,6 +73,7 @@ class AppState:
     people: Grants | None = None  # a server many people use: whose Google grant serves a request
     _own: _Google | None = None
     _people_google: dict[str, _Google] = field(default_factory=dict)
+    _pacing: Pacing | None = None  # Gmail's quota windows, one per Google account, for every client here
     _slack: Slack | None = None
     _sms: Sms | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -144,9 +146,12 @@ class AppState:
         with self._lock:
             if google.client is None:
                 from google_mcp.google.client import GoogleClient
+                from google_mcp.google.pacing import Pacing
 
+                if self._pacing is None:
+                    self._pacing = Pacing(self.settings)
                 if google.person is None:
-                    google.client = GoogleClient(self.settings, sandbox_url=None)
+                    google.client = GoogleClient(self.settings, sandbox_url=None, pacing=self._pacing)
                 else:
                     people, person, email = self.people, google.person, google.account
                     assert people is not None and email is not None
@@ -156,6 +161,8 @@ class AppState:
                         credentials=lambda: people.credentials(person, email),
                         on_revoked=lambda: people.revoked(person, email),
                         on_rotated=lambda token: people.rotated(person, email, token),
+                        account=email,
+                        pacing=self._pacing,
                     )
             client = google.client
         if client.sandbox_url is None and (self.settings.sandbox or self.settings.sandbox_url):

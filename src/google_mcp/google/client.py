@@ -14,6 +14,7 @@ import stamina
 
 from google_mcp import metrics, progress, quota
 from google_mcp.google.failures import RETRYABLE, Unrepeatable, is_timeout, reason_of, retry_after, status_of, translate
+from google_mcp.google.pacing import OWN_ACCOUNT, Pacing
 from google_mcp.google.transport import Transport
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ class GoogleClient:
         credentials: Callable[[], Credentials] | None = None,
         on_revoked: Callable[[], None] | None = None,
         on_rotated: Callable[[str], None] | None = None,
+        account: str = OWN_ACCOUNT,
+        pacing: Pacing | None = None,
     ) -> None:
         self.settings = settings
         self.sandbox_url = sandbox_url
@@ -98,20 +101,15 @@ class GoogleClient:
         self._local = threading.local()
         self._saved_token: str | None = None
         self._saved_refresh: str | None = None
-        # Gmail's per-user quota: big reads wait for it rather than collect 429s
-        self._quota = (
-            quota.Window(settings.gmail_quota_units * quota.MARGIN, settings.gmail_quota_window)
-            if settings.gmail_quota_units
-            else None
-        )
-        self._quota_lock = threading.Lock()
+        # Gmail's per-user quota (per Google account): big reads wait for it rather than collect 429s
+        self._account = account
+        self._pacing = pacing if pacing is not None else Pacing(settings)
 
     def _pace(self, cost: int) -> None:
         """Wait (in this worker thread) until Gmail's quota has room for `cost` units."""
-        if self._quota is None or not cost:
+        if not self._pacing.rate or not cost:
             return
-        with self._quota_lock:
-            delay = self._quota.wait_for(cost)
+        delay = self._pacing.wait_for(self._account, cost)
         if delay > 0:
             metrics.QUOTA_WAITS.inc()
             metrics.QUOTA_WAIT_SECONDS.inc(delay)
