@@ -315,3 +315,19 @@ async def test_updates_reach_subscribers_again_right_after_the_bus_channels_mast
         finally:
             _rejoin(own_cluster, master)
     assert told[-1] == "gmail://inbox"
+
+
+async def test_a_server_whose_cluster_does_not_answer_starts_reads_and_says_what_is_down(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    """No seed of the cluster answers: the server still starts and reads; a write is refused as the store
+    being unreachable, with nothing sent (the update bus keeps trying in the background)."""
+    url = fresh_sandbox.url
+    nobody = f"redis+cluster://127.0.0.1:{free_ports(1)[0]}"
+    settings = make_settings(url, redis_url=nobody, gmail_quota_units=0)
+    async with connect(settings, person=None) as client:
+        found = await call(client, "gmail_search", {"max_results": 2})
+        held = await client.call_tool("gmail_send", {"to": ["dana@example.com"], "subject": "s", "body_text": "x"})
+    assert len(found["messages"]) == 2
+    assert held.is_error and "unreachable" in held.content[0].text  # type: ignore[union-attr]
+    assert writes(url) == []

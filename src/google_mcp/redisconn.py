@@ -60,6 +60,7 @@ def unavailable() -> tuple[type[BaseException], ...]:
         exceptions.ConnectionError,
         exceptions.TimeoutError,
         exceptions.ClusterError,  # the cluster is down, or the slot's master is
+        exceptions.RedisClusterException,  # no seed node answers (not a RedisError)
         exceptions.SlotNotCoveredError,
         exceptions.TryAgainError,
         exceptions.AskError,  # MOVED/ASK beyond the client's retries: a slot still moving

@@ -103,7 +103,7 @@ class RedisBus:
     async def _run_shard(self, channel: str) -> None:
         """One shard channel, on the master that owns its slot: followed there again when the slot moves
         (the master answers SUNSUBSCRIBE) or the master goes away (a failover promotes its replica)."""
-        from redis.exceptions import RedisError
+        from redis.exceptions import RedisClusterException, RedisError
 
         while True:
             try:
@@ -120,12 +120,12 @@ class RedisBus:
                     await listener.aclose()
                 log.info("updates: %s moved to another master; following it", channel)
                 await anyio.sleep(0.1)
-            except (RedisError, OSError, ValueError) as exc:
+            except (RedisError, RedisClusterException, OSError, ValueError) as exc:  # no seed answers, too
                 log.warning("updates: Redis subscription to %s lost (%s); reconnecting", channel, type(exc).__name__)
                 await anyio.sleep(0.5)
             try:
                 await self.redis.nodes_manager.initialize()
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.warning("updates: the cluster's layout could not be read (%s)", type(exc).__name__)
 
     async def close(self) -> None:
