@@ -109,7 +109,7 @@ class Backend:
     def ready(self) -> bool:
         return _get(self.url + "/health/ready")[0] == 200
 
-    def wait_live(self, seconds: float = 30) -> None:
+    def wait_live(self, seconds: float = 90) -> None:  # a loaded machine (a CI run) starts Python slowly
         def live() -> bool:
             if not self.alive():
                 raise RuntimeError(f"backend {self.name} exited: {self.log.read_text()[-2000:]}")
@@ -242,7 +242,7 @@ class Topology:
                 [exe, "-db", "-f", str(CONFIG)], stdout=out, stderr=subprocess.STDOUT, env=env
             )
         wanted = {b.name for b in self.servers if b.env.get("GOOGLE_MCP_REDIS_URL") == self.redis_url}
-        wait_for(lambda: self.up() >= wanted, 30, "HAProxy did not see the backends up")
+        wait_for(lambda: self.up() >= wanted, 90, "HAProxy did not see the backends up")
 
     def counters(self) -> dict[str, dict[str, str]]:
         """HAProxy's figures for each backend (its stats CSV row: status, hrsp_5xx, wretr, wredis, ...)."""

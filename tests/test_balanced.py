@@ -237,9 +237,13 @@ async def _confirm_while_stopping(topology: Topology, victim: str, delay_ms: int
                 seen.answers.clear()
                 before = retried(topology, victim)
                 backend.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
-                async with anyio.create_task_group() as burst:  # some reach it before HAProxy's next check
-                    for _ in range(9):
-                        burst.start_soon(call, c, "gmail_list_labels")
+                # calls keep coming until HAProxy's check takes the backend out: those that reach it while it
+                # drains are refused with 503 and retried on another backend
+                with anyio.fail_after(20):
+                    while victim in topology.up() or retried(topology, victim) == before:
+                        async with anyio.create_task_group() as burst:
+                            for _ in range(6):
+                                burst.start_soon(call, c, "gmail_list_labels")
             assert victim not in seen.backends and all(status < 400 for status, _ in seen.answers), seen.answers
             refusals = retried(topology, victim) - before
             with anyio.fail_after(5):
