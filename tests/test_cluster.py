@@ -176,6 +176,7 @@ async def test_a_claim_no_replica_holds_is_refused_so_a_failover_cannot_send_twi
         cid = held["confirmation_id"]
         master = own_cluster.master_of(_record_key(own_cluster, cid))
         replica = _replica_of(own_cluster, master)
+        _caught_up(master)  # the replica has the pending action itself (replication is asynchronous)
         _cut_off(master, replica)
         try:
             first = await client.call_tool("confirm_action", {"confirmation_id": cid})
