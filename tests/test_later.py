@@ -165,6 +165,12 @@ def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+async def fresh(client: Client, held: str) -> list[dict[str, Any]]:
+    """The pending actions, once one other than the held one waits."""
+    found = (await call(client, "list_pending_actions"))["actions"]
+    return found if any(a["confirmation_id"] != held for a in found) else []
+
+
 async def test_a_reply_whose_conversation_gained_a_message_is_not_sent_and_a_fresh_preview_waits(
     fresh_sandbox: Any, make_settings: Any, where: dict[str, Any]
 ) -> None:
@@ -182,11 +188,7 @@ async def test_a_reply_whose_conversation_gained_a_message_is_not_sent_and_a_fre
         ).execute()
         clock.value = T0 + 10
         with anyio.fail_after(10):
-            while (
-                (waiting := (await call(client, "list_pending_actions"))["actions"]) != []
-                and waiting[0]["confirmation_id"] == out["confirmation_id"]
-                or not waiting
-            ):
+            while not (waiting := await fresh(client, out["confirmation_id"])):
                 await anyio.sleep(0.02)
         assert sends(url) == []
         assert len(waiting) == 1 and waiting[0]["confirmation_id"] != out["confirmation_id"]
