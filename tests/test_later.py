@@ -196,3 +196,42 @@ async def test_a_reply_whose_conversation_gained_a_message_is_not_sent_and_a_fre
         assert await steps(client, out["confirmation_id"]) == ["held", "scheduled", "stale"]
         told = await call(client, "confirm_action", {"confirmation_id": out["confirmation_id"]})
         assert told["status"] == "failed" and "changed since the preview" in told["message"]
+
+
+@pytest.mark.parametrize(("after", "grace", "ends"), [(120, 600, "sent_late"), (1000, 600, "returned")])
+async def test_a_desktop_restarted_across_the_due_time_sends_late_within_the_grace_and_asks_again_past_it(
+    fresh_sandbox: Any, make_settings: Any, tmp_path: Path, after: float, grace: float, ends: str
+) -> None:
+    url, clock = fresh_sandbox.url, Clock()
+    settings = make_settings(
+        url,
+        undo_seconds=60,
+        schedule_grace=grace,
+        schedule_file=tmp_path / "s.sqlite3",
+        log_file=tmp_path / "r.sqlite3",
+    )
+    async with session(settings, clock) as client:  # the desktop's server, then it stops (the laptop closes)
+        out = await approve(client)
+        assert out["status"] == "scheduled"
+    assert sends(url) == []
+    clock.value = T0 + 60 + after
+    async with session(settings, clock) as client:  # started again, `after` seconds past the due time
+        cid = out["confirmation_id"]
+        await until_step(client, cid, ends)
+        if ends == "sent_late":
+            assert len(sends(url)) == 1
+            log = await call(client, "activity_log", {"tool": "gmail_send"})
+            assert next(e for e in log["entries"] if e["step"] == "sent_late")["status"] == "sent_late"
+        else:
+            with anyio.fail_after(10):
+                while not (waiting := await fresh(client, cid)):
+                    await anyio.sleep(0.02)
+            assert len(waiting) == 1 and "goes_at" not in waiting[0]  # back to the person, to approve again
+            told = await call(client, "confirm_action", {"confirmation_id": cid})
+            assert told["status"] == "failed" and "no server was running then" in told["message"]
+            clock.value += 100
+            await clock.passes()
+            assert sends(url) == []
+            again = await call(client, "confirm_action", {"confirmation_id": waiting[0]["confirmation_id"]})
+            assert again["status"] == "scheduled"  # the undo window holds it again, from now
+        assert await steps(client, cid) == ["held", "scheduled", ends]

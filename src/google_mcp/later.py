@@ -29,6 +29,7 @@ from google_mcp.record import RecordUnavailable
 from google_mcp.schedule import Clock, Scheduled, Scheduler, ScheduleStore, State, SystemClock
 from google_mcp.schedule_local import LocalSchedule
 from google_mcp.schedule_redis import RedisSchedule
+from google_mcp.settled import CHECK
 
 if TYPE_CHECKING:
     from google_mcp.settings import Settings
@@ -160,32 +161,59 @@ class Later:
         """Stop a held action if it has not started; None when it is not in the schedule."""
         found = await self.store.cancel(principal, cid)
         item = await self.store.get(principal, cid) if found is not None else None
-        if found is None or item is None:
+        if item is None:
             return None
-        common: dict[str, Any] = {"tool": item.tool, "preview": Preview(**item.preview), "confirmation_id": cid}
-        zone = item.op.get(ZONE)
         if found == "cancelled":
             await self._settle(item, "cancelled", None, None)
             await self.gate.note("cancelled", item.tool, principal, item.conversation, confirmation_id=cid)
-            return WriteOutcome(status="cancelled", message="Cancelled before it went; nothing was sent.", **common)
-        if found in ("sent", "sent_late"):
-            when = said(item.ran_at or item.due, zone)
+            return WriteOutcome(
+                status="cancelled", message="Cancelled before it went; nothing was sent.", **self._common(item)
+            )
+        return self._told(item, "cancel")
+
+    async def confirmed(self, cid: str, principal: str) -> WriteOutcome | None:
+        """What became of an approved action held for later, asked about again; None when it is not one."""
+        item = await self.store.get(principal, cid)
+        return self._told(item, "confirm") if item is not None else None
+
+    @staticmethod
+    def _common(item: Scheduled) -> dict[str, Any]:
+        return {"tool": item.tool, "preview": Preview(**item.preview), "confirmation_id": item.id}
+
+    def _told(self, item: Scheduled, asked: str) -> WriteOutcome:
+        common, zone = self._common(item), item.op.get(ZONE)
+        if item.state in ("scheduled", "claimed"):
+            return WriteOutcome(
+                status="scheduled",
+                message=f"Already approved; it goes at {said(item.due, zone)}. "
+                f"cancel_action(confirmation_id='{item.id}') stops it until then.",
+                **common,
+            )
+        if item.state in ("sent", "sent_late"):
+            too_late = "Too late to cancel: it" if asked == "cancel" else "It"
             return WriteOutcome(
                 status="done",
-                message=f"Too late to cancel: it was already sent at {when}.",
+                message=f"{too_late} was already sent at {said(item.ran_at or item.due, zone)}; not sent again.",
                 result=item.result,
                 **common,
             )
-        if found == "sending":
+        if item.state == "sending":
             return WriteOutcome(
                 status="executing",
                 message="It is being sent right now, too late to cancel; activity_log shows how it ended.",
                 **common,
             )
-        message = f"It did not go ({found}): {item.error}. Nothing to cancel."
-        if found == "unknown":
-            return WriteOutcome(status="unknown", message=message, **common)
-        return WriteOutcome(status="failed", message=message, **common)
+        if item.state == "cancelled":
+            return WriteOutcome(status="cancelled", message="It was cancelled; nothing was sent.", **common)
+        if item.state == "returned":
+            why = (
+                f"It was not sent: it was to go at {said(item.due, zone)}, but no server was running then and the "
+                "grace period passed. It waits for the person's approval again (list_pending_actions)."
+            )
+            return WriteOutcome(status="failed", message=why, **common)
+        if item.state == "unknown":
+            return WriteOutcome(status="unknown", message=f"{item.error} {CHECK}", **common)
+        return WriteOutcome(status="failed", message=f"It did not go: {item.error}", **common)
 
     async def listed(self, principal: str) -> list[PendingInfo]:
         return [

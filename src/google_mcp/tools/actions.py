@@ -20,8 +20,9 @@ def register(server: Server) -> None:
     ) -> WriteOutcome:
         """Carry out a pending action, only after the person has seen its preview and said yes. Runs exactly
         what the preview showed, once."""
-        state = app(ctx)
-        return await state.gate.confirm(state, confirmation_id, current_principal(), via="model")
+        state, principal = app(ctx), current_principal()
+        held = await state.later().confirmed(confirmation_id, principal)  # approved already, held for later
+        return held or await state.gate.confirm(state, confirmation_id, principal, via="model")
 
     @server.tool(
         title="Cancel a pending action",
