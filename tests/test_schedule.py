@@ -94,6 +94,7 @@ async def test_a_scheduled_action_runs_once_at_its_time_and_not_before(store: Sc
     assert await one_pass(scheduler) == 0
     clock.value = T0 + 59.9
     assert await one_pass(scheduler) == 0
+    assert await store.claim("ana@example.com", "a1", T0 + 59.9, LEASE) == 0  # not even asked directly
     assert seen.runs == []
     clock.value = T0 + 60
     assert await one_pass(scheduler) == 1
