@@ -165,6 +165,22 @@ async def test_cancel_stops_it_until_the_send_starts_then_says_it_is_sent(store:
     assert await store.listed(owner) == []
 
 
+async def test_a_cancel_after_the_claim_but_before_the_send_stops_it(store: ScheduleStore) -> None:
+    class CancelsTheOther(Recorder):
+        async def run(self, item: Scheduled) -> dict[str, Any]:
+            other = "u2" if item.id == "u1" else "u1"
+            assert await store.cancel(item.owner, other) == "cancelled"  # claimed in the same batch, not started
+            return await super().run(item)
+
+    seen = CancelsTheOther()
+    await store.add(item("u1", T0))
+    await store.add(item("u2", T0))
+    assert await one_pass(Scheduler(store, seen, Clock(), concurrency=1)) == 2  # both claimed; one runs at a time
+    assert len(seen.runs) == 1 and [s for _, s, _ in seen.outcomes] == ["sent"]
+    states = {i: s.state for i in ("u1", "u2") if (s := await store.get("ana@example.com", i))}
+    assert sorted(states.values()) == ["cancelled", "sent"]
+
+
 async def test_due_within_the_grace_goes_sent_late_and_past_it_comes_back(store: ScheduleStore) -> None:
     clock, seen = Clock(), Recorder()
     scheduler = Scheduler(store, seen, clock, grace=600)
