@@ -83,7 +83,7 @@ async def steps(client: Client, cid: str) -> list[str]:
 
 async def until_step(client: Client, cid: str, step: str) -> None:
     with anyio.fail_after(10):
-        while step not in await steps(client, cid):
+        while step not in await steps_of(client, cid):
             await anyio.sleep(0.02)
 
 
@@ -235,3 +235,37 @@ async def test_a_desktop_restarted_across_the_due_time_sends_late_within_the_gra
             again = await call(client, "confirm_action", {"confirmation_id": waiting[0]["confirmation_id"]})
             assert again["status"] == "scheduled"  # the undo window holds it again, from now
         assert await steps(client, cid) == ["held", "scheduled", ends]
+
+
+async def test_a_slack_post_and_a_text_with_send_at_go_once_at_their_time(
+    fresh_sandbox: Any, make_settings: Any, emulator: Any, tmp_path: Path
+) -> None:
+    clock = Clock()
+    posts, texts = len(emulator.posts()), len(emulator.texts())
+    settings = make_settings(fresh_sandbox.url, schedule_file=tmp_path / "s.sqlite3")
+    async with session(settings, clock) as client:
+        zone = (await call(client, "calendar_list_calendars"))["calendars"][0]["time_zone"]
+        at = {"send_at": "2030-03-18T08:00"}
+        post = await call(client, "slack_post_message", {"channel": "launch", "text": "Standup at 9:30", **at})
+        text = await call(client, "sms_send", {"to": "+14155550123", "text": "Running late", **at})
+        for held in (post, text):
+            assert (
+                f"Goes at: 2030-03-18 08:00:00 {zone} (held until then; cancel_action stops it)"
+                in (held["preview"]["details"])
+            )
+            out = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+            assert out["status"] == "scheduled"
+        clock.value = _ts(out["expires_at"]) - 0.5
+        await clock.passes()
+        assert len(emulator.posts()) == posts and len(emulator.texts()) == texts  # not before their time
+        clock.value += 0.5
+        for held in (post, text):
+            await until_step(client, held["confirmation_id"], "sent")
+        clock.value += 100
+        await clock.passes()
+    assert len(emulator.posts()) == posts + 1 and len(emulator.texts()) == texts + 1
+
+
+async def steps_of(client: Client, cid: str) -> list[str]:
+    log = await call(client, "activity_log")
+    return [e["step"] for e in reversed(log["entries"]) if e.get("confirmation_id") == cid]
