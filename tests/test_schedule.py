@@ -94,7 +94,7 @@ async def test_a_scheduled_action_runs_once_at_its_time_and_not_before(store: Sc
     assert await one_pass(scheduler) == 0
     clock.value = T0 + 59.9
     assert await one_pass(scheduler) == 0
-    assert await store.claim("ana@example.com", "a1", T0 + 59.9, LEASE) == 0  # not even asked directly
+    assert (await store.claim("ana@example.com", "a1", T0 + 59.9, LEASE))[0] == 0  # not even asked directly
     assert seen.runs == []
     clock.value = T0 + 60
     assert await one_pass(scheduler) == 1
@@ -132,10 +132,10 @@ async def test_two_schedulers_racing_on_one_store_run_each_action_once(store_spe
 async def test_a_stale_token_can_neither_start_nor_finish_the_send(store: ScheduleStore) -> None:
     owner = "ana@example.com"
     await store.add(item("s1", T0))
-    first = await store.claim(owner, "s1", T0, LEASE)
+    first = (await store.claim(owner, "s1", T0, LEASE))[0]
     assert first > 0
-    assert await store.claim(owner, "s1", T0 + 1, LEASE) == 0  # the lease lives: not claimable
-    second = await store.claim(owner, "s1", T0 + LEASE + 1, LEASE)  # the first claimer went quiet
+    assert (await store.claim(owner, "s1", T0 + 1, LEASE))[0] == 0  # the lease lives: not claimable
+    second = (await store.claim(owner, "s1", T0 + LEASE + 1, LEASE))[0]  # the first claimer went quiet
     assert second > first
     assert not await store.sending(owner, "s1", first, T0 + LEASE + 2, LEASE)
     assert not await store.renew(owner, "s1", first, T0 + LEASE + 2, LEASE)
@@ -152,11 +152,11 @@ async def test_cancel_stops_it_until_the_send_starts_then_says_it_is_sent(store:
     await store.add(item("c2", T0 + 10))
     assert [s.id for s in await store.listed(owner)] == ["c1", "c2"]
     assert await store.cancel(owner, "c1") == "cancelled"
-    token = await store.claim(owner, "c2", T0 + 10, LEASE)
+    token = (await store.claim(owner, "c2", T0 + 10, LEASE))[0]
     assert await store.cancel(owner, "c2") == "cancelled"  # claimed, not yet sending: still stoppable
     assert not await store.sending(owner, "c2", token, T0 + 10, LEASE)
     await store.add(item("c3", T0 + 10))
-    token = await store.claim(owner, "c3", T0 + 10, LEASE)
+    token = (await store.claim(owner, "c3", T0 + 10, LEASE))[0]
     assert await store.sending(owner, "c3", token, T0 + 10, LEASE)
     assert await store.cancel(owner, "c3") == "sending"
     assert await store.finish(owner, "c3", token, "sent", None, None)

@@ -120,9 +120,9 @@ class ScheduleStore(Protocol):
         """(owner, id) of actions that may be claimable now: due and not claimed, or with a lapsed lease."""
         ...
 
-    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> int:
-        """The new fencing token (> 0), or 0 if it is not claimable. A `sending` one whose lease lapsed
-        becomes `unknown` here (-1)."""
+    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> tuple[int, Scheduled | None]:
+        """The new fencing token (> 0) and the action as claimed, or 0 if it is not claimable. A `sending`
+        one whose lease lapsed becomes `unknown` here (-1, with the action)."""
         ...
 
     async def sending(self, owner: str, item_id: str, token: int, now: float, lease: float) -> bool:
@@ -208,8 +208,7 @@ class Scheduler:
         for owner, item_id in await self.store.due(now, self.batch):
             if (owner, item_id) in self.held:
                 continue
-            token = await self.store.claim(owner, item_id, now, self.lease)
-            item = await self.store.get(owner, item_id) if token != 0 else None
+            token, item = await self.store.claim(owner, item_id, now, self.lease)
             if item is None:
                 continue
             if token < 0:  # interrupted while sending

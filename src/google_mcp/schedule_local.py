@@ -85,27 +85,27 @@ class LocalSchedule:
         found: list[tuple[str, str]] = await self._run(due)
         return found
 
-    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> int:
-        def claim() -> int:
+    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> tuple[int, Scheduled | None]:
+        def claim() -> tuple[int, Scheduled | None]:
             row = self._row(owner, item_id)
             if row is None:
-                return 0
+                return 0, None
             if (row.state == "scheduled" and row.due <= now) or (row.state == "claimed" and row.lease <= now):
                 self._db.execute(
                     "UPDATE schedule SET state='claimed', token=token+1, lease=? WHERE owner=? AND id=?",
                     (now + lease, owner, item_id),
                 )
-                return row.token + 1
+                return row.token + 1, self._row(owner, item_id)
             if row.state == "sending" and row.lease <= now:
                 self._db.execute(
                     "UPDATE schedule SET state='unknown', error=? WHERE owner=? AND id=?",
                     (_INTERRUPTED, owner, item_id),
                 )
-                return -1
-            return 0
+                return -1, self._row(owner, item_id)
+            return 0, None
 
-        token: int = await self._run(claim)
-        return token
+        found: tuple[int, Scheduled | None] = await self._run(claim)
+        return found
 
     async def _move(self, sql: str, args: tuple[Any, ...], owner: str, item_id: str, token: int, *allowed: str) -> bool:
         def move() -> bool:

@@ -27,22 +27,23 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 
-# KEYS[1] the action; ARGV: now, lease. Returns the new token, 0 (not claimable) or -1 (lapsed mid-send).
+# KEYS[1] the action; ARGV: now, lease. Returns the new token (or -1: lapsed mid-send) and the action's fields;
+# or 0 (not claimable) and its state.
 _CLAIM = """
 local f = redis.call('HMGET', KEYS[1], 'state', 'due', 'lease')
 local state, due, lease, now = f[1], tonumber(f[2]), tonumber(f[3] or '0'), tonumber(ARGV[1])
-if not state then return 0 end
+if not state then return {0, ''} end
 if (state == 'scheduled' and due <= now) or (state == 'claimed' and lease <= now) then
   local token = redis.call('HINCRBY', KEYS[1], 'token', 1)
   redis.call('HSET', KEYS[1], 'state', 'claimed', 'lease', tostring(now + tonumber(ARGV[2])))
-  return token
+  return {token, redis.call('HGETALL', KEYS[1])}
 end
 if state == 'sending' and lease <= now then
   redis.call('HSET', KEYS[1], 'state', 'unknown',
     'error', 'The server sending it stopped before it could record the outcome: it may or may not have gone.')
-  return -1
+  return {-1, redis.call('HGETALL', KEYS[1])}
 end
-return 0
+return {0, state}
 """
 
 # KEYS[1] the action; ARGV: token, now, lease. The fence: only the current token's holder starts the send.
@@ -146,16 +147,17 @@ class RedisSchedule:
         found = [tuple(m.split(SEP, 1)) for members in rows for m in members]
         return [(o, i) for o, i in found][: limit * 2]
 
-    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> int:
-        token = int(await self._call(self._claim(keys=[item_key(owner, item_id)], args=[repr(now), repr(lease)])))
+    async def claim(self, owner: str, item_id: str, now: float, lease: float) -> tuple[int, Scheduled | None]:
+        found = await self._call(self._claim(keys=[item_key(owner, item_id)], args=[repr(now), repr(lease)]))
+        token, rest = int(found[0]), found[1]
         member = f"{owner}{SEP}{item_id}"
         if token > 0:  # the due index shows it again only once the lease has lapsed
             await self._call(self._redis.zadd(shard_key(owner), {member: now + lease}, xx=True))
-        else:  # not claimable: ended, cancelled, or held by a live lease (then its score is the lease's end)
-            row = await self.get(owner, item_id)
-            if row is None or row.state not in ("scheduled", "claimed", "sending"):
-                await self._call(self._redis.zrem(shard_key(owner), member))
-        return token
+        elif token == 0 and rest not in ("scheduled", "claimed", "sending"):  # ended or cancelled (or gone)
+            await self._call(self._redis.zrem(shard_key(owner), member))
+        if token == 0:
+            return 0, None
+        return token, Scheduled.load(dict(zip(rest[::2], rest[1::2], strict=True)))
 
     async def sending(self, owner: str, item_id: str, token: int, now: float, lease: float) -> bool:
         keys = [item_key(owner, item_id)]
