@@ -56,3 +56,31 @@ async def test_a_held_send_outlives_the_process_that_accepted_it_and_goes_once_f
     assert len(sent(url)) == 1
     went = datetime.fromisoformat(sent(url)[0]["time"]).timestamp()
     assert went >= due - 1  # not before its time (the due time is said to the second)
+
+
+async def test_the_person_undoes_a_held_send_out_of_band_and_nothing_goes(fresh_sandbox: Any, tmp_path: Any) -> None:
+    url, key = fresh_sandbox.url, "the-persons-own-approval-key"
+    server = Served.http(
+        url,
+        GOOGLE_MCP_AUTH_TOKEN=TOKEN,
+        GOOGLE_MCP_APPROVAL_KEY=key,
+        GOOGLE_MCP_UNDO_SECONDS="30",
+        GOOGLE_MCP_SCHEDULE_FILE=str(tmp_path / "schedule.sqlite3"),
+    )
+    person = {"Authorization": f"Bearer {TOKEN}", "X-Approval-Key": key}
+    try:
+        async with httpx2.AsyncClient(headers=person, timeout=30) as http:
+            async with _client(server, http) as client:
+                held = await call(client, "gmail_send", {"to": ["dana@example.com"], "subject": "x", "body_text": "y"})
+            cid = held["confirmation_id"]
+            yes = (await http.post(f"{server.url}/confirm/{cid}?confirmed=true")).json()
+            assert yes["status"] == "scheduled" and f"cancel_action(confirmation_id='{cid}')" in yes["message"]
+            undo = (await http.post(f"{server.url}/confirm/{cid}?confirmed=false")).json()  # approve --decline
+            assert undo["status"] == "cancelled" and "nothing was sent" in undo["message"]
+            async with _client(server, http) as client:
+                after = await call(client, "confirm_action", {"confirmation_id": cid})
+                listed = await call(client, "list_pending_actions")
+    finally:
+        server.stop()
+    assert after["status"] == "cancelled" and listed["actions"] == []
+    assert sent(url) == []
