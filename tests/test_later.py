@@ -17,7 +17,7 @@ from mcp import Client
 
 from google_mcp.server import build_server
 from helpers import gmail
-from mcp_helpers import call, fails, writes
+from mcp_helpers import Person, call, fails, writes
 
 pytestmark = pytest.mark.anyio
 T0 = 1_900_000_000.0  # 2030-03-17 17:46:40 UTC
@@ -269,3 +269,18 @@ async def test_a_slack_post_and_a_text_with_send_at_go_once_at_their_time(
 async def steps_of(client: Client, cid: str) -> list[str]:
     log = await call(client, "activity_log")
     return [e["step"] for e in reversed(log["entries"]) if e.get("confirmation_id") == cid]
+
+
+async def test_a_person_who_says_yes_in_their_client_gets_the_undo_window_too(
+    fresh_sandbox: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    url, clock, person = fresh_sandbox.url, Clock(), Person()
+    settings = make_settings(url, undo_seconds=10, schedule_file=tmp_path / "s.sqlite3")
+    async with Client(build_server(settings, clock), mode="auto", elicitation_callback=person) as client:
+        out = await call(client, "gmail_send", MAIL)
+        assert person.asked and out["status"] == "scheduled" and "cancel_action" in out["message"]
+        clock.value = T0 + 10
+        await until_step(client, out["confirmation_id"], "sent")
+        log = await call(client, "activity_log", {"tool": "gmail_send"})
+        sent = next(e for e in log["entries"] if e["step"] == "sent")
+        assert sent["result"]["id"] and len(sends(url)) == 1

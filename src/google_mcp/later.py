@@ -245,7 +245,14 @@ class Later:
         await self._settle(item, ENDED.get(state, "failed"), result, detail)
         late_by = round(late, 1) if state == "sent_late" else None
         await self.gate.note(
-            state, item.tool, item.owner, item.conversation, confirmation_id=item.id, error=detail, late_seconds=late_by
+            state,
+            item.tool,
+            item.owner,
+            item.conversation,
+            confirmation_id=item.id,
+            error=detail,
+            result=result,
+            late_seconds=late_by,
         )
         if state == "stale":  # as the gate at confirmation: nothing ran, a fresh preview waits for the person
             await self._again(item, f"{detail} Here is a fresh preview.")
