@@ -21,6 +21,7 @@ from google_mcp.errors import TargetChanged
 from google_mcp.schedule import LATE, LEASE, Scheduled, Scheduler, ScheduleStore, State
 from google_mcp.schedule_local import LocalSchedule
 from google_mcp.schedule_redis import RedisSchedule
+from redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 WORKER = str(Path(__file__).parent / "schedule_worker.py")
@@ -279,3 +280,30 @@ async def test_kill_9_before_the_send_leaves_it_to_another_process_and_during_it
     assert set(states.values()) == {"sent_late"}  # LEASE + 1 s after their time
     for other in states:  # each of the others sent exactly once, by the second process
         assert [x for x in found if x.startswith(f"sent {other} ")] == [f"sent {other} {second.pid}"]
+
+
+async def test_a_store_that_fails_mid_send_leaves_the_action_to_its_lease_and_the_scheduler_running(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    store = RedisSchedule(server.url)
+
+    class StopsRedis(Recorder):
+        async def run(self, item: Scheduled) -> dict[str, Any]:
+            assert server.proc is not None
+            server.proc.kill()  # Redis is gone once the send went: its outcome cannot be written
+            server.proc.wait(10)
+            return await super().run(item)
+
+    seen = StopsRedis()
+    try:
+        await store.add(item("f1", T0))
+        scheduler = Scheduler(store, seen, Clock())
+        assert await one_pass(scheduler) == 1  # ends quietly: no error escapes to the server
+        assert seen.runs == ["f1"] and seen.outcomes == [] and scheduler.held == {}
+    finally:
+        await store.close()
+        if server.proc is not None and server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait(10)

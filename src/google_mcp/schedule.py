@@ -237,6 +237,8 @@ class Scheduler:
         try:
             async with self.limit:
                 await self._send(item, token)
+        except GoogleMCPError as exc:  # the store failed us: the lease lapses, and the rule for that applies
+            log.error("schedule: %s left to its lease: %s", item.id, exc)
         finally:
             self.held.pop((item.owner, item.id), None)
 
