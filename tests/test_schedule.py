@@ -307,3 +307,28 @@ async def test_a_store_that_fails_mid_send_leaves_the_action_to_its_lease_and_th
         if server.proc is not None and server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait(10)
+
+
+async def test_a_scheduler_that_stops_gives_back_what_it_claimed_and_did_not_start(store: ScheduleStore) -> None:
+    started = anyio.Event()
+
+    class Blocks(Recorder):
+        async def run(self, item: Scheduled) -> dict[str, Any]:
+            self.runs.append(item.id)
+            started.set()
+            await anyio.sleep_forever()
+            raise AssertionError("never")
+
+    clock, blocked = Clock(), Blocks()
+    for n in range(3):
+        await store.add(item(f"b{n}", T0))
+    async with anyio.create_task_group() as tg:
+        await tg.start(Scheduler(store, blocked, clock, concurrency=1).serve)
+        await started.wait()
+        tg.cancel_scope.cancel()  # the server stops (SIGTERM, drain): one is mid-send, two wait their turn
+    states = {f"b{n}": s.state for n in range(3) if (s := await store.get("ana@example.com", f"b{n}"))}
+    assert states.pop(blocked.runs[0]) == "sending"  # may have gone: never given back, never re-run
+    assert set(states.values()) == {"scheduled"}
+    other = Recorder()
+    await one_pass(Scheduler(store, other, clock))  # another process, at once: no lease to wait out
+    assert sorted(other.runs) == sorted(states)

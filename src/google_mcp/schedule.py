@@ -130,6 +130,10 @@ class ScheduleStore(Protocol):
         ...
 
     async def renew(self, owner: str, item_id: str, token: int, now: float, lease: float) -> bool: ...
+    async def release(self, owner: str, item_id: str, token: int) -> bool:
+        """Give back a claim that has not started sending (the process is stopping): due again at once."""
+        ...
+
     async def finish(
         self, owner: str, item_id: str, token: int, state: State, result: dict[str, Any] | None, error: str | None
     ) -> bool: ...
@@ -201,6 +205,14 @@ class Scheduler:
                 if started < self.batch:
                     await anyio.sleep(self.tick)
 
+    async def give_back(self, held: Held) -> None:
+        """Stopping: a claim that has not started sending goes back, for another process to send now (one
+        already sending is not: the store refuses, and it ends `unknown` when its lease lapses)."""
+        try:
+            await self.store.release(held.item.owner, held.item.id, held.token)
+        except GoogleMCPError as exc:
+            log.warning("schedule: %s left to its lease: %s", held.item.id, exc)
+
     async def pass_once(self, tg: Any) -> int:
         """Claim what is due now and start each (in `tg`); how many were claimed."""
         now = self.clock.now()
@@ -239,6 +251,10 @@ class Scheduler:
                 await self._send(item, token)
         except GoogleMCPError as exc:  # the store failed us: the lease lapses, and the rule for that applies
             log.error("schedule: %s left to its lease: %s", item.id, exc)
+        except anyio.get_cancelled_exc_class():  # stopping: not started, it goes back for another process now
+            with anyio.CancelScope(shield=True):
+                await self.give_back(held)
+            raise
         finally:
             self.held.pop((item.owner, item.id), None)
 

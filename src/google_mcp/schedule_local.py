@@ -126,6 +126,10 @@ class LocalSchedule:
         sql = "UPDATE schedule SET lease=?"
         return await self._move(sql, (now + lease,), owner, item_id, token, "claimed", "sending")
 
+    async def release(self, owner: str, item_id: str, token: int) -> bool:
+        sql = "UPDATE schedule SET state='scheduled', lease=0"
+        return await self._move(sql, (), owner, item_id, token, "claimed")
+
     async def finish(
         self, owner: str, item_id: str, token: int, state: State, result: dict[str, Any] | None, error: str | None
     ) -> bool:

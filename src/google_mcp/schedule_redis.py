@@ -63,6 +63,14 @@ redis.call('HSET', KEYS[1], 'lease', tostring(tonumber(ARGV[2]) + tonumber(ARGV[
 return 1
 """
 
+# KEYS[1] the action; ARGV: token. A claim not yet sending goes back to waiting; returns its due time.
+_RELEASE = """
+local f = redis.call('HMGET', KEYS[1], 'state', 'token', 'due')
+if f[1] ~= 'claimed' or f[2] ~= ARGV[1] then return '' end
+redis.call('HSET', KEYS[1], 'state', 'scheduled', 'lease', '0')
+return f[3]
+"""
+
 # KEYS[1] the action, KEYS[2] its owner's index; ARGV: token, state, result, error, keep, id
 _FINISH = """
 local f = redis.call('HMGET', KEYS[1], 'state', 'token')
@@ -104,6 +112,7 @@ class RedisSchedule:
         self._claim = self._redis.register_script(_CLAIM)
         self._sending = self._redis.register_script(_SENDING)
         self._renew = self._redis.register_script(_RENEW)
+        self._release = self._redis.register_script(_RELEASE)
         self._finish = self._redis.register_script(_FINISH)
         self._cancel = self._redis.register_script(_CANCEL)
         self.ops = 0  # Redis commands sent (a pipeline counts each command), for the bench
@@ -170,6 +179,12 @@ class RedisSchedule:
             member = f"{owner}{SEP}{item_id}"
             await self._call(self._redis.zadd(shard_key(owner), {member: now + lease}, xx=True))
         return ok
+
+    async def release(self, owner: str, item_id: str, token: int) -> bool:
+        due = str(await self._call(self._release(keys=[item_key(owner, item_id)], args=[token])))
+        if due:
+            await self._call(self._redis.zadd(shard_key(owner), {f"{owner}{SEP}{item_id}": float(due)}, xx=True))
+        return bool(due)
 
     async def finish(
         self, owner: str, item_id: str, token: int, state: State, result: dict[str, Any] | None, error: str | None
