@@ -30,13 +30,23 @@ _INTERRUPTED = "The server sending it stopped before it could record the outcome
 
 
 class LocalSchedule:
+    """Opened on first use, and again after `close` (a server's lifespan may be entered again)."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_TABLE)
-        self._db.execute(_INDEX)
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_TABLE)
+            conn.execute(_INDEX)
+            self._conn = conn
+        return self._conn
 
     def _tx(self, fn: Any, *args: Any) -> Any:
         with self._lock:
@@ -162,4 +172,6 @@ class LocalSchedule:
 
     async def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
