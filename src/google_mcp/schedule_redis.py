@@ -123,7 +123,7 @@ class RedisSchedule:
             return await coro
         except unavailable() as exc:
             raise StoreUnavailable(
-                f"The schedule (Redis) is unreachable ({type(exc).__name__}); nothing was sent. "
+                f"The schedule (Redis) is unreachable ({type(exc).__name__}); nothing was done. "
                 "Try again once it is back."
             ) from None
 
