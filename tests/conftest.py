@@ -66,6 +66,7 @@ def make_settings(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> An
             "attachment_roots": [home],
             "token_file": home / "token.json",
             "log_file": home / "record.sqlite3",
+            "schedule_file": home / "schedule.sqlite3",
             "retry_wait_initial": 0.01,
             "retry_wait_max": 0.05,
             "http_timeout": 5.0,

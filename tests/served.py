@@ -15,7 +15,14 @@ EXE = str(Path(sys.executable).parent / "google-mcp")
 def _env(**extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     record = f"/tmp/google-mcp-test-record-{os.getpid()}.sqlite3"  # the activity record, away from the user's
-    return {**keep, "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads", "GOOGLE_MCP_LOG_FILE": record, **extra}
+    schedule = f"/tmp/google-mcp-test-schedule-{os.getpid()}.sqlite3"  # held sends, away from the user's
+    return {
+        **keep,
+        "GOOGLE_MCP_DOWNLOAD_DIR": "/tmp/google-mcp-test-downloads",
+        "GOOGLE_MCP_LOG_FILE": record,
+        "GOOGLE_MCP_SCHEDULE_FILE": schedule,
+        **extra,
+    }
 
 
 def doctor(**env: str) -> str:

@@ -26,6 +26,7 @@ SMOKE = {
     "requests_made.py": ["--latency-ms", "0"],
     "router_overhead.py": ["--n", "2"],
     "sandbox_latency.py": ["--gets", "5", "--batches", "2"],
+    "schedule.py": ["--n", "50", "--window", "1", "--owners", "5"],
     "search_latency.py": ["--runs", "1", "--latency-ms", "0"],
     "tools_list_size.py": [],
 }

@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("confirmation_id", help="as the tool gave it (after `--` if it begins with a dash)")
     decide = approve.add_mutually_exclusive_group()
     decide.add_argument("--yes", action="store_true", help="approve without asking")
-    decide.add_argument("--decline", action="store_true", help="decline it")
+    decide.add_argument("--decline", action="store_true", help="decline it (or undo an approved send still held)")
     approve.add_argument("--url", help="the server (default http://GOOGLE_MCP_HOST:GOOGLE_MCP_PORT)")
     approve.add_argument("--token", help="bearer token (default: the first of GOOGLE_MCP_AUTH_TOKEN)")
     approve.set_defaults(func=_approve)

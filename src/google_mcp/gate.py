@@ -20,8 +20,6 @@ checks and takes in the same atomic step as the write.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from google_mcp import metrics
+from google_mcp.elicit import asking_key
 from google_mcp.errors import (
     GoogleMCPError,
     InvalidInput,
@@ -85,24 +84,7 @@ class NoElicitation(BaseModel):
 PlanBuilder = Callable[..., Awaitable[Plan]]
 # The request's state (state.AppState) is opaque here: passed through to builders and executors.
 Executor = Callable[[Any, dict[str, Any]], Awaitable[Result]]
-
-
-def can_elicit(ctx: Any) -> bool:
-    """The client can show the person a form (URL-only elicitation cannot carry a yes/no)."""
-    try:
-        caps = ctx.client_capabilities
-    except (AttributeError, LookupError, ValueError):
-        return False
-    elicitation = getattr(caps, "elicitation", None) if caps is not None else None
-    if elicitation is None:
-        return False
-    form, url = getattr(elicitation, "form", None), getattr(elicitation, "url", None)
-    return form is not None or url is None  # an empty capability means form (the 2025-06-18 shape)
-
-
-def asking_key(principal: str, tool: str, args: dict[str, Any]) -> str:
-    raw = json.dumps([principal, tool, args], sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+Defer = Callable[[Any, PendingRecord, str], Awaitable[WriteOutcome | None]]  # None: run it now
 
 
 class Gate:
@@ -115,6 +97,7 @@ class Gate:
         self.held = metrics.Held()  # the pending actions this process held, for /metrics
         self.executing: dict[str, PendingRecord] = {}  # approved actions being carried out by this process
         self.direct: dict[object, tuple[str, str]] = {}  # auto-approved writes being carried out: tool, person
+        self.defer: Defer | None = None  # send later, the undo window: holds an approved action (later.py)
         self.store: PendingStore = (
             RedisStore(settings.redis_url.get_secret_value(), settings.pending_ttl, settings.redis_claim_wait)
             if settings.redis_url is not None
@@ -318,8 +301,9 @@ class Gate:
         with anyio.CancelScope(shield=True):
             claim = await self.store.claim(confirmation_id, principal, "executing", kind)
             record = await self.store.get(confirmation_id, principal)
-            if claim == "claimed" and record is not None:
-                return await self._execute(state, record, via)
+            if claim == "claimed" and record is not None:  # held for later (later.py), or carried out now
+                deferred = await self.defer(state, record, via) if self.defer is not None else None
+                return deferred or await self._execute(state, record, via)
         if claim == "missing" or record is None:
             raise NotFound(
                 f"No pending action {confirmation_id!r}. Use list_pending_actions to see yours, or call the tool again."

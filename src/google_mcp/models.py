@@ -54,7 +54,9 @@ class Preview(Result):
         return "\n".join([f"{self.action}: {self.summary}", *self.details])
 
 
-Status = Literal["done", "confirmation_required", "declined", "cancelled", "failed", "executing", "unknown"]
+Status = Literal[
+    "done", "confirmation_required", "declined", "cancelled", "failed", "executing", "unknown", "scheduled"
+]
 
 
 class WriteOutcome(Answer):
@@ -82,6 +84,7 @@ class PendingInfo(Result):
     preview: Preview
     created_at: str
     expires_at: str
+    goes_at: str | None = None  # approved, held until then (send later, the undo window)
 
 
 class PendingList(Answer):

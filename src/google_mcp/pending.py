@@ -20,9 +20,21 @@ from typing import Any, Literal, Protocol, get_args
 
 from google_mcp.errors import GoogleMCPError
 
-Status = Literal["awaiting_confirmation", "executing", "done", "failed", "unknown", "stale", "cancelled", "declined"]
+Status = Literal[
+    "awaiting_confirmation", "executing", "done", "failed", "unknown", "stale", "cancelled", "declined", "scheduled"
+]
 Claim = Literal[
-    "claimed", "missing", "expired", "executing", "done", "failed", "unknown", "stale", "cancelled", "declined"
+    "claimed",
+    "missing",
+    "expired",
+    "executing",
+    "done",
+    "failed",
+    "unknown",
+    "stale",
+    "cancelled",
+    "declined",
+    "scheduled",
 ]
 # "pending": waits for confirm_action or /confirm. "elicitation": the person is being asked in their client;
 # only that client's answer to that exact question can approve it.

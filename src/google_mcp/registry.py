@@ -21,8 +21,9 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from google_mcp import progress, render
+from google_mcp.elicit import can_elicit
 from google_mcp.errors import InvalidInput
-from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan, can_elicit
+from google_mcp.gate import Approve, Executor, Gate, NoElicitation, Plan
 from google_mcp.models import WriteOutcome
 from google_mcp.people.channels import require_operator
 from google_mcp.principal import current_principal

@@ -167,7 +167,8 @@ class Router:
     async def _ask_person(self, ctx: Any, plan: Any) -> bool | None:
         """Ask through the client as a direct call would, in the handshake era where a tool may elicit
         mid-call. None when the person cannot be asked here (then the write is held as a pending action)."""
-        from google_mcp.gate import Approve, can_elicit
+        from google_mcp.elicit import can_elicit
+        from google_mcp.gate import Approve
 
         if ctx is None or not can_elicit(ctx) or (ctx.protocol_version or "") >= "2026-07-28":
             return None

@@ -33,9 +33,11 @@ from starlette.responses import JSONResponse, Response
 from google_mcp import __version__, metrics
 from google_mcp.errors import GoogleMCPError, NotFound
 from google_mcp.gate import Gate
+from google_mcp.later import Later
 from google_mcp.principal import current_principal
 from google_mcp.record import PROCESS, in_conversation, leave_conversation, open_journal
 from google_mcp.registry import expected, explain
+from google_mcp.schedule import Clock
 from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
@@ -201,7 +203,8 @@ class GoogleMCPServer(MCPServer[AppState]):
         return tools
 
 
-def build_server(settings: Settings) -> GoogleMCPServer:
+def build_server(settings: Settings, clock: Clock | None = None) -> GoogleMCPServer:
+    """`clock`: what the schedule (send later, the undo window) reads the time from; the tests hold one."""
     from google_mcp.http import add_chat_route, add_confirm_routes
     from google_mcp.metrics_http import add_metrics_route
     from google_mcp.realtime import hooks, resources
@@ -209,6 +212,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
+    later = state.extras["later"] = Later(settings, state.gate, clock)
     extra: dict[str, Any] = {}
     if settings.state_key is not None:
         from mcp.server.mcpserver import RequestStateSecurity
@@ -227,6 +231,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
             async with anyio.create_task_group() as tg:
                 if entered == 1:  # one set of real-time tasks for the server, not one per connection
                     await tg.start(realtime.run)
+                    await tg.start(later.serve, state)
                 try:
                     yield state
                 finally:
@@ -237,6 +242,7 @@ def build_server(settings: Settings) -> GoogleMCPServer:
                 await realtime.close()
                 metrics.process_ended()
                 await state.gate.close()
+                await later.close()
                 await state.gate.journal.close()
                 if "router" in state.extras:
                     await state.extras["router"].close()

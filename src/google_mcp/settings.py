@@ -160,6 +160,19 @@ class Settings(BaseSettings):
     approval_key_file: Path | None = None
     max_pending: int = 25
     max_pending_bytes: int = 64 * 1024 * 1024
+    undo_seconds: float = Field(
+        default=0, ge=0, description="an approved send is held this long, so cancel_action can still stop it (0: off)"
+    )
+    schedule_grace: float = Field(
+        default=3600,
+        ge=0,
+        description="seconds after its time a held send may still go (recorded sent late) when no server ran "
+        "then; past it, it comes back to the person to approve again",
+    )
+    schedule_file: Path = Field(
+        default_factory=lambda: _data_dir() / "schedule.sqlite3",
+        description="where held sends wait when there is no GOOGLE_MCP_REDIS_URL",
+    )
     confirm_wait: float = Field(
         default=15.0,
         ge=0,

@@ -81,6 +81,13 @@ def settled(record: PendingRecord, running: bool, asked: Literal["confirm", "can
             result=record.result,
             **common,
         )
+    if record.status == "scheduled":  # approved and held for later (later.py): the schedule says what became of it
+        when = (record.result or {}).get("goes_at", "its time")
+        return WriteOutcome(
+            status="scheduled",
+            message=f"Already approved: it goes at {when}. cancel_action(confirmation_id='{cid}') stops it until then.",
+            **common,
+        )
     if record.status in ("failed", "stale"):
         return WriteOutcome(
             status="failed", message=f"It did not run earlier and is not retried: {record.error}", **common

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
+    from google_mcp.later import Later
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
     from google_mcp.people.grants import Grants
@@ -78,6 +79,11 @@ class AppState:
     _sms: Sms | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # SIGTERM: finish what runs, take nothing new
+
+    def later(self) -> Later:
+        """The schedule of approved actions held for later (built with the server)."""
+        found: Later = self.extras["later"]
+        return found
 
     def start_sandbox(self) -> None:
         """Begin seeding the in-process sandbox in the background, so start-up does not wait for it."""

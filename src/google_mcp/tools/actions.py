@@ -20,23 +20,31 @@ def register(server: Server) -> None:
     ) -> WriteOutcome:
         """Carry out a pending action, only after the person has seen its preview and said yes. Runs exactly
         what the preview showed, once."""
-        state = app(ctx)
-        return await state.gate.confirm(state, confirmation_id, current_principal(), via="model")
+        state, principal = app(ctx), current_principal()
+        held = await state.later().confirmed(confirmation_id, principal)  # approved already, held for later
+        return held or await state.gate.confirm(state, confirmation_id, principal, via="model")
 
     @server.tool(
         title="Cancel a pending action",
         annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False),
     )
     async def cancel_action(ctx: Ctx, confirmation_id: str) -> WriteOutcome:
-        """Drop a pending action the person does not want; nothing is done."""
-        return await app(ctx).gate.cancel(confirmation_id, current_principal())
+        """Drop a pending action the person does not want, or stop an approved one held for later (send_at, the
+        undo window) before it goes; nothing is done."""
+        state, principal = app(ctx), current_principal()
+        held = await state.later().cancel(confirmation_id, principal)
+        return held or await state.gate.cancel(confirmation_id, principal)
 
     @server.tool(title="List pending actions", annotations=LOCAL_READ)
     async def list_pending_actions(ctx: Ctx) -> PendingList:
-        """List the actions waiting for the person's confirmation, with their previews."""
-        records = await app(ctx).gate.pending(current_principal())
+        """List the actions waiting for the person's confirmation, and the approved ones held for later (with
+        goes_at), with their previews."""
+        state = app(ctx)
+        records = await state.gate.pending(current_principal())
+        held = await state.later().listed(current_principal())
         return PendingList(
-            actions=[
+            actions=held
+            + [
                 PendingInfo(
                     confirmation_id=r.session_id,
                     tool=r.tool,

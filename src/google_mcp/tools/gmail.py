@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from google_mcp.google.gmail_models import (
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.tools.when import SEND_AT, held_until
 from google_mcp.unseen import shown_plainly
 
 
@@ -121,6 +123,8 @@ async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
 
 
 async def send_op(state: AppState, op: dict[str, Any]) -> SentMessage:
+    if op.get("threads"):  # a reply held for later: not into a conversation that changed since the preview
+        await state.gmail.unchanged(op["threads"])
     return await state.gmail.send(op["raw"], op.get("thread_id"), op.get("subject", ""))
 
 
@@ -142,8 +146,9 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
         attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
         reply_to_message_id: str | None = None,
         reply_all: bool = False,
+        send_at: Annotated[str | None, Field(description=SEND_AT)] = None,
     ) -> Plan:
-        return await mail_plan(
+        plan = await mail_plan(
             state,
             draft,
             to=to,
@@ -156,9 +161,19 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
             reply_to_message_id=reply_to_message_id,
             reply_all=reply_all,
         )
+        if send_at is not None:
+            await held_until(state, plan, send_at)
+        tid = plan.op.get("thread_id")
+        if tid and not draft and (send_at is not None or state.settings.undo_seconds > 0):
+            _, ids = await state.gmail.thread_messages(tid)  # held: it goes only into the conversation shown
+            plan.op["threads"] = {tid: ids}
+        return plan
 
     tool.__name__ = tool.__qualname__ = name
     tool.__doc__ = doc
+    if draft:  # a draft is saved now: it has no send_at
+        sig = inspect.signature(tool)
+        tool.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "send_at"])  # type: ignore[attr-defined]
     return tool
 
 

@@ -12,6 +12,7 @@ from google_mcp.messaging.slack import ChannelList, ChannelMessages, Posted, Use
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.tools.when import SEND_AT, held_until
 from google_mcp.unseen import shown_plainly
 
 Channel = Annotated[str, Field(description="#name or id")]
@@ -49,6 +50,7 @@ async def slack_post_message(
     channel: Channel,
     text: str,
     thread_ts: Annotated[str | None, Field(description="reply in this thread")] = None,
+    send_at: Annotated[str | None, Field(description=SEND_AT)] = None,
 ) -> Plan:
     """Post a message to a Slack channel, or reply in a thread."""
     if not text.strip():
@@ -67,7 +69,10 @@ async def slack_post_message(
     details.append(f"Text:\n{shown}")
     preview = Preview(action="Post to Slack", summary=f"#{chosen.name}: {shown[:80]}", details=details)
     why = "the text holds invisible characters" if unseen else ""
-    return Plan(preview, {"channel": chosen.id, "text": text, "thread_ts": thread_ts}, not unseen, why)
+    plan = Plan(preview, {"channel": chosen.id, "text": text, "thread_ts": thread_ts}, not unseen, why)
+    if send_at is not None:
+        await held_until(state, plan, send_at)
+    return plan
 
 
 async def post_op(state: AppState, op: dict[str, Any]) -> Posted:

@@ -13,6 +13,7 @@ from google_mcp.messaging.sms import SmsList, SmsSent, e164
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.tools.when import SEND_AT, held_until
 from google_mcp.unseen import shown_plainly
 
 MAX_SEGMENTS = 10
@@ -35,6 +36,7 @@ async def sms_send(
     state: AppState,
     to: Annotated[str, Field(description="E.164, e.g. +14155550123")],
     text: str,
+    send_at: Annotated[str | None, Field(description=SEND_AT)] = None,
 ) -> Plan:
     """Send a text message (SMS)."""
     number = e164(to)
@@ -55,7 +57,10 @@ async def sms_send(
         details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
     preview = Preview(action="Send a text", summary=f"{number}: {shown[:80]}", details=[*details, f"Text:\n{shown}"])
     why = "the text holds invisible characters" if unseen else ""
-    return Plan(preview, {"to": number, "text": text}, not unseen, why)
+    plan = Plan(preview, {"to": number, "text": text}, not unseen, why)
+    if send_at is not None:
+        await held_until(state, plan, send_at)
+    return plan
 
 
 async def send_op(state: AppState, op: dict[str, Any]) -> SmsSent:
