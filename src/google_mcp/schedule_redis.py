@@ -149,10 +149,13 @@ class RedisSchedule:
         return Scheduled.load(row)
 
     async def due(self, now: float, limit: int) -> list[tuple[str, str]]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for shard in range(SHARDS):
-                pipe.zrangebyscore(f"google_mcp:due:{{d{shard}}}", "-inf", repr(now), start=0, num=limit)
-            rows = await self._call(pipe.execute(), SHARDS)
+        async def read() -> Any:  # a cluster client meets its nodes when the pipeline opens: inside _call too
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for shard in range(SHARDS):
+                    pipe.zrangebyscore(f"google_mcp:due:{{d{shard}}}", "-inf", repr(now), start=0, num=limit)
+                return await pipe.execute()
+
+        rows = await self._call(read(), SHARDS)
         found = [tuple(m.split(SEP, 1)) for members in rows for m in members]
         return [(o, i) for o, i in found][: limit * 2]
 
