@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from .calendar import Calendar
 
 if TYPE_CHECKING:
-    from .seedable import Seedable
+    from .host import Host
 
 ME = ("Alex Morgan", "alex.morgan@example.com")
 PEOPLE = {
@@ -292,7 +292,7 @@ def _newsletter_html(rng: random.Random, brand: str, i: int) -> str:
     )
 
 
-def seed_mailbox(sb: Seedable, full: bool = True) -> None:
+def seed_mailbox(sb: Host, full: bool = True) -> None:
     box = sb.mailbox
     label_ids = {}
     for name, color in USER_LABELS:
@@ -519,7 +519,7 @@ def _at(day: date, hour: int, minute: int, tz: str) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
 
 
-def seed_calendar(sb: Seedable, full: bool = True) -> None:
+def seed_calendar(sb: Host, full: bool = True) -> None:
     store = sb.calendar
     primary = store.add_calendar(Calendar(ME[1], ME[1], "America/New_York", primary=True))
     team = store.add_calendar(
@@ -817,7 +817,7 @@ def seed_calendar(sb: Seedable, full: bool = True) -> None:
 OTHER = ("Jordan Lee", "jordan.lee@example.com")
 
 
-def seed_other(sb: Seedable, full: bool = True) -> None:
+def seed_other(sb: Host, full: bool = True) -> None:
     """The second person's account (the sandbox acts as it): a mailbox, a calendar and nothing in common
     with the first, so that a server many people use can be shown to keep them apart."""
     _small_account(
@@ -836,7 +836,7 @@ def seed_other(sb: Seedable, full: bool = True) -> None:
 PERSONAL = ("Alex Morgan", "alex.personal@example.net")
 
 
-def seed_personal(sb: Seedable, full: bool = True) -> None:
+def seed_personal(sb: Host, full: bool = True) -> None:
     """The first person's personal account, to be linked beside the work one."""
     _small_account(
         sb,
@@ -852,7 +852,7 @@ def seed_personal(sb: Seedable, full: bool = True) -> None:
 
 
 def _small_account(
-    sb: Seedable,
+    sb: Host,
     me: tuple[str, str],
     tz: str,
     mail: list[tuple[tuple[str, str], str, str]],

@@ -12,7 +12,7 @@ from google_mcp.sandbox.docstore import File
 DOC = "application/vnd.google-apps.document"
 
 if TYPE_CHECKING:
-    from .seedable import Seedable
+    from .host import Host
 
 B: dict[str, Any] = {"bold": True}
 IT: dict[str, Any] = {"italic": True}
@@ -51,7 +51,7 @@ def table(rows: list[list[str | d.Paragraph]]) -> d.Table:
     return d.Table([[d.Cell([c if isinstance(c, d.Paragraph) else p(c)]) for c in row] for row in rows])
 
 
-def seed_docs(sb: Seedable, full: bool = True) -> None:
+def seed_docs(sb: Host, full: bool = True) -> None:
     store, now = sb.docs, sb.now()
     if not full:
         return
