@@ -19,8 +19,10 @@ import anyio
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
+from google_mcp.limits import replay
+
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 RETRY_AFTER = 1  # seconds: by then the balancer has another backend for it
 
@@ -104,13 +106,4 @@ class Refusing:
         if more or _starts_work(body):
             await _refusal()(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(body, receive), send)

@@ -190,3 +190,17 @@ class SessionLimits:
             return
         if isinstance(scope, anyio.CancelScope) and scope.deadline != math.inf:  # inf: a request is in flight
             scope.deadline = min(scope.deadline, anyio.current_time() + self.unused)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the app the body already read, whole, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again

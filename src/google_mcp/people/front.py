@@ -21,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from google_mcp.limits import replay
 from google_mcp.people.pages import page
 
 MAX_FORM = 64 * 1024  # a token request is a few hundred bytes
@@ -107,7 +108,7 @@ class FrontDoor:
             body = (body + b"&" if body else b"") + urlencode({"client_id": client_id}).encode()
             kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
             scope = {**scope, "headers": [*kept, (b"content-length", str(len(body)).encode())]}
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
 
 async def _nothing() -> Message:
@@ -123,19 +124,6 @@ def _refused(location: str) -> Response:
         "Nothing was sent to it; start again from your MCP client.</p>"
     )
     return page("This sign-in cannot start", text, 400)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # a disconnect, when it comes
-
-    return again
 
 
 def front_door(app: ASGIApp, resource: str, metadata: Any = None) -> ASGIApp:
