@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import anyio
 from mcp import Client
 from mcp.types import ElicitResult
 
@@ -72,3 +74,22 @@ def writes(url: str) -> list[dict[str, Any]]:
 
 def requests(url: str) -> list[dict[str, Any]]:
     return list(control(url, "/_sandbox/requests")["requests"])
+
+
+async def polled(url: str, *accounts: str, path: str = "/history$", query: str = "", within: float = 15) -> None:
+    """Wait until the poller has read each account's changes once (the sandbox saw a read whose path
+    matches `path`, with `query` among its parameters, carrying the account's token): its baseline is
+    stored, so that a change made now is news. A bounded poll of the sandbox's log, not a guess at how long
+    a first tick takes on a busy machine."""
+    wanted = set(accounts) or {"alex.morgan@example.com"}
+    with anyio.fail_after(within):
+        while True:
+            log = await anyio.to_thread.run_sync(requests, url)
+            seen = {
+                r.get("account")
+                for r in log
+                if re.search(path, r["path"]) and r["status"] == 200 and (not query or query in r["query"])
+            }
+            if wanted <= seen:
+                return
+            await anyio.sleep(0.05)

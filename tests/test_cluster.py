@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from helpers import control, gmail
-from mcp_helpers import call, connect, writes
+from mcp_helpers import call, connect, polled, writes
 from redis_cluster import Node, RedisCluster, free_ports, info
 from served import EXE, Served, _env
 
@@ -297,7 +297,7 @@ async def test_updates_reach_subscribers_again_right_after_the_bus_channels_mast
         with warnings.catch_warnings():  # the 2025 call is deprecated in the 2026 SDK, and still served
             warnings.simplefilter("ignore")
             await client.subscribe_resource("gmail://inbox")
-        await anyio.sleep(0.5)  # the poller has read the mailbox once: a baseline
+        await polled(url)  # the poller has read the mailbox once: a baseline
         before = _spublishes(own_cluster)
         _deliver(url, "before the failover")
         with anyio.fail_after(5):

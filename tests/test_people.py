@@ -31,7 +31,7 @@ from gemini_standin import GeminiStandIn, function_responses, text
 from gemini_standin import call as gemini_call
 from google_mcp.redisconn import sync_client
 from helpers import control
-from mcp_helpers import call, fails
+from mcp_helpers import call, fails, polled
 from redis_server import free_port
 from served import Served
 
@@ -601,7 +601,7 @@ async def test_each_person_is_told_only_of_their_own_changes(fresh_sandbox: Any,
             await text_of(alex, "gmail://changes")  # each reader's place: now
             await text_of(jordan, "gmail://changes")
             async with jordan.listen(resource_subscriptions=["gmail://inbox"]) as stream:
-                await anyio.sleep(0.8)  # the poller has read both inboxes once: where changes start
+                await polled(fresh_sandbox.url, ALEX, JORDAN)  # the poller has read both inboxes once
                 deliver(JORDAN, "For Jordan only")
                 with anyio.fail_after(5):
                     async for update in stream:

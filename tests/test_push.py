@@ -26,7 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from google_mcp.sandbox.pushsign import PushSigner
 from google_mcp.server import build_server
 from helpers import calendar, control, gmail
-from mcp_helpers import Person, call, connect
+from mcp_helpers import Person, call, connect, polled
 from redis_server import free_port
 from served import Served
 from served import doctor as report
@@ -188,7 +188,8 @@ async def test_the_polling_fallback_tells_both_eras(fresh_sandbox: Any, tmp_path
     url = fresh_sandbox.url
     server = Served.http(url, GOOGLE_MCP_TOKEN_FILE=str(tmp_path / "t.json"), GOOGLE_MCP_POLL_SECONDS="0.2")
     try:
-        await anyio.sleep(0.6)  # a first tick: where changes start
+        await polled(url)  # a first tick: where changes start
+        await polled(url, path="/events$", query="syncToken")
         await _both_eras_are_told(server.url, url)
     finally:
         server.stop()
@@ -405,7 +406,8 @@ async def test_a_stale_history_id_or_sync_token_reads_afresh_and_says_so(
     url = fresh_sandbox.url
     async with connect(make_settings(url, poll_seconds=0.2), "2026-07-28") as client:
         async with client.listen(resource_subscriptions=["gmail://changes", "calendar://changes"]) as stream:
-            await anyio.sleep(0.6)  # where changes start
+            await polled(url)  # where changes start
+            await polled(url, path="/events$", query="syncToken")
             event = calendar(url).events().list(calendarId="primary", maxResults=1).execute()["items"][0]
             # Google no longer keeps the stored history id (404) nor honours the sync token (410)
             control(url, "/_sandbox/faults", {"method": "GET", "path_regex": "/history$", "status": 404})

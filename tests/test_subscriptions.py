@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from helpers import calendar, gmail
-from mcp_helpers import call, connect
+from mcp_helpers import call, connect, polled
 
 pytestmark = pytest.mark.anyio
 
@@ -40,7 +40,7 @@ async def test_a_2025_subscriber_is_told_when_mail_arrives(fresh_sandbox: Any, m
         with warnings.catch_warnings():  # the 2025 call is deprecated in the 2026 SDK, and still served
             warnings.simplefilter("ignore")
             await client.subscribe_resource("gmail://inbox")
-        await anyio.sleep(0.5)  # the poller has read the mailbox once: a baseline
+        await polled(url)  # the poller has read the mailbox once: a baseline
         _deliver(url, "Q4 numbers are in")
         with anyio.fail_after(5):
             await told.wait()
@@ -53,7 +53,7 @@ async def test_a_2026_listener_is_told_when_an_event_moves(fresh_sandbox: Any, m
     async with connect(make_settings(url, poll_seconds=0.2), "2026-07-28") as client:
         event = (await call(client, "calendar_list_events", {"max_results": 1}))["events"][0]
         async with client.listen(resource_subscriptions=["calendar://upcoming"]) as sub:
-            await anyio.sleep(0.5)  # a baseline sync token for every calendar
+            await polled(url, path="/events$", query="syncToken")  # a baseline sync token for the calendars
             calendar(url).events().patch(
                 calendarId="primary", eventId=event["id"], body={"summary": "Moved by someone else"}
             ).execute()

@@ -163,6 +163,7 @@ class Sandbox:
         # the log this request belongs to: one still running (a delay, a slow client) when the sandbox is
         # reset is not the new run's request, and must not show up in its log
         seen = self.requests
+        account = ""
         try:
             fault = self._fault_for(call)
             if fault and fault.delay_ms:
@@ -178,6 +179,7 @@ class Sandbox:
             call.params = params
             grant = self.oauth.check(call.headers.get("authorization") or outer_auth, scopes)
             call.scopes = grant.scopes
+            account = grant.account
             _acting.set(grant.account)  # this request's task (or batch part) acts as the token's account
             method_id = getattr(handler, "method_id", "")
             if self.quota is not None and method_id and not self.quota.take(quota.units(method_id)):
@@ -199,6 +201,7 @@ class Sandbox:
                 "time": datetime.now(UTC).isoformat(),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "batch": batch,
+                "account": account,  # whose token it carried ("" when refused before that was known)
             }
         )
         return reply
