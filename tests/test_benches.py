@@ -38,7 +38,8 @@ def test_every_bench_has_a_smoke_run() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bench", sorted(SMOKE))
+@pytest.mark.xdist_group("benches")  # one after another on one worker: run side by side, each bench's own
+@pytest.mark.parametrize("bench", sorted(SMOKE))  # servers starved the others' (and the tests') on 2 cores
 def test_the_bench_runs_and_prints_its_figures(bench: str) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / bench), *SMOKE[bench]],
