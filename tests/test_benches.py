@@ -22,7 +22,7 @@ SMOKE = {
     "per_call.py": ["--n", "3"],
     "quota_pacing.py": ["--searches", "2", "--charges", "20"],
     "realtime_latency.py": ["--n", "1", "--poll", "0.2"],
-    "record_cost.py": ["--n", "5", "--rounds", "1", "--clients", "3"],
+    "record_cost.py": ["--n", "5", "--rounds", "1", "--clients", "3", "--pin"],
     "requests_made.py": ["--latency-ms", "0"],
     "router_overhead.py": ["--n", "2"],
     "sandbox_latency.py": ["--gets", "5", "--batches", "2"],
