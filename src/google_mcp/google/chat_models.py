@@ -63,7 +63,7 @@ def lines(page: Messages) -> str:
         if not m.reply and m.thread:
             parts.append("thread " + m.thread.rsplit("/", 1)[-1])
         parts.append(m.id.rsplit("/", 1)[-1])
-        out.append(("  ↳ " if m.reply else "") + " · ".join(parts))
+        out.append(("↳ " if m.reply else "") + " · ".join(parts))
     return "\n".join(out)
 
 

@@ -81,5 +81,5 @@ def lines(page: TaskPage) -> str:
         if t.notes:
             flat = " ".join(t.notes.split())
             parts.append(flat[:NOTES_SHOWN] + ("…" if len(flat) > NOTES_SHOWN else ""))
-        out.append(("  ↳ " if t.parent else "") + " · ".join(parts))
+        out.append(("↳ " if t.parent else "") + " · ".join(parts))
     return "\n".join(out)
