@@ -22,7 +22,6 @@ from mcp import Client
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from _stdio import INIT, StdioServer
-
 from google_mcp.google.pages import tokens
 from google_mcp.sandbox import SandboxThread
 from google_mcp.server import build_server

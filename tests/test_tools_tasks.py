@@ -8,11 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import pytest
 from googleapiclient.errors import HttpError
+from hypothesis import HealthCheck, given, settings
+from mcp import Client
 
+from google_mcp.server import build_server
 from helpers import control, credentials, run, tasks
 from mcp_helpers import Person, call, connect, fails, writes
+from test_edges import CRASH_WORDS, arguments
 
 pytestmark = pytest.mark.anyio
 
@@ -240,3 +245,34 @@ async def test_a_task_made_from_an_email_links_back_to_it(fresh_sandbox: Any, ma
         assert "is not a task id" in await fails(client, "tasks_complete", {"task": "no such/task"})
         assert (await call(client, "tasks_complete", {"task": made["result"]["id"]}))["status"] == "done"
         assert "already done" in await fails(client, "tasks_complete", {"task": made["result"]["id"]})
+
+
+def _fuzz(server: Any, tool: Any) -> None:
+    name = tool.name
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(arguments(tool))
+    def check(args: dict[str, Any]) -> None:
+        async def run() -> None:
+            async with Client(server, mode="legacy") as client:
+                result = await client.call_tool(name, args)
+            if result.is_error:
+                text = result.content[0].text
+                bare = text.strip() in (f"Error executing tool {name}", "")
+                assert not bare and not any(w in text for w in CRASH_WORDS), (name, args, text)
+                assert len(text) < 2000, (name, "an error should not echo a huge argument")
+
+        anyio.run(run)
+
+    check()
+
+
+def test_no_tasks_or_chat_tool_answers_edge_input_with_an_unexplained_internal_error(
+    sandbox: Any, make_settings: Any
+) -> None:
+    """test_edges.py's fuzz, over the two groups that are off by default (so not in its list)."""
+    server = build_server(make_settings(sandbox.url, tools=["tasks", "chat"]))
+    tools = [t for t in anyio.run(server.list_tools) if t.name.startswith(("tasks_", "chat_"))]
+    assert len(tools) == 12
+    for tool in tools:
+        _fuzz(server, tool)

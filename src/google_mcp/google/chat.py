@@ -23,6 +23,11 @@ SEARCH_SCAN = 500  # messages read per space for a search
 _SHORT = re.compile(r"^[\w.-]{1,128}$")
 
 
+def said(value: str) -> str:
+    """An argument as an error quotes it: short, whatever was sent."""
+    return repr(value if len(value) <= 60 else value[:57] + "…")
+
+
 def space_id(value: str) -> str | None:
     text = value.strip()
     if text.startswith("spaces/") and _SHORT.match(text.split("/")[1]) and text.count("/") == 1:
@@ -118,7 +123,7 @@ class Chat:
                 if not s.get("displayName") and wanted.strip().casefold() == (await self.title(s)).casefold():
                     return s
         known = "; ".join([await self.title(s) for s in spaces[:20]])
-        raise InvalidInput(f"No Chat space {wanted!r}. Your spaces: {known}.")
+        raise InvalidInput(f"No Chat space {said(wanted)}. Your spaces: {known}.")
 
     # messages -------------------------------------------------------------------------------
     def _message(self, raw: dict[str, Any], names: dict[str, str], tz: str, where: str | None) -> ChatMessage:
@@ -159,7 +164,7 @@ class Chat:
             return str((raw.get("thread") or {}).get("name", ""))
         short = text.rsplit("/", 1)[-1]
         if not _SHORT.match(short) or (text.startswith("spaces/") and not text.startswith(space + "/threads/")):
-            raise InvalidInput(f"{thread!r} is not a thread of this space; use a thread id from chat_read_space.")
+            raise InvalidInput(f"{said(thread)} is not a thread of this space; use a thread id from chat_read_space.")
         return f"{space}/threads/{short}"
 
     async def messages(
@@ -243,8 +248,8 @@ def message_name(space: str, message: str) -> str:
     text = message.strip()
     if text.startswith("spaces/"):
         if not text.startswith(space + "/messages/"):
-            raise InvalidInput(f"{message!r} is not a message of {space}.")
+            raise InvalidInput(f"{said(message)} is not a message of {space}.")
         return text
     if not _SHORT.match(text):
-        raise InvalidInput(f"{message!r} is not a message id; use one from chat_read_space.")
+        raise InvalidInput(f"{said(message)} is not a message id; use one from chat_read_space.")
     return f"{space}/messages/{text}"

@@ -36,7 +36,7 @@ def due_date(value: str, today: date) -> date:
         return date.fromisoformat(word)
     except ValueError:
         raise InvalidInput(
-            f"due {value!r} is not a date: use YYYY-MM-DD, today, tomorrow or a weekday (monday … sunday)."
+            f"due {said(value)} is not a date: use YYYY-MM-DD, today, tomorrow or a weekday (monday … sunday)."
         ) from None
 
 
@@ -49,9 +49,14 @@ def _day(value: str | None) -> str | None:
     return value[:10] if value else None  # the date Google keeps; the time is always midnight UTC
 
 
+def said(value: str) -> str:
+    """An argument as an error quotes it: short, whatever was sent."""
+    return repr(value if len(value) <= 60 else value[:57] + "…")
+
+
 def _check_id(value: str, what: str) -> str:
     if not _ID.match(value):
-        raise InvalidInput(f"{value!r} is not a {what} id; use an id from tasks_list or tasks_lists.")
+        raise InvalidInput(f"{said(value)} is not a {what} id; use an id from tasks_list or tasks_lists.")
     return value
 
 
@@ -98,7 +103,7 @@ class Tasks:
                 if wanted == item["id"] or wanted.strip().casefold() == item.get("title", "").casefold():
                     return item
         names = ", ".join(f"{i.get('title', '')!r}" for i in lists[:30])
-        raise InvalidInput(f"No task list {wanted!r}. The lists are: {names}.")
+        raise InvalidInput(f"No task list {said(wanted)}. The lists are: {names}.")
 
     # tasks ------------------------------------------------------------------------------------
     def item(self, raw: dict[str, Any], tasklist: dict[str, Any]) -> TaskItem:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.google.chat import message_name
+from google_mcp.google.chat import message_name, said
 from google_mcp.google.chat_models import Messages, Posted, Reacted, Spaces
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
@@ -71,7 +71,7 @@ async def chat_post_message(
         full_thread = await chat.thread_of(name, thread)
         page = await chat.messages(name, full_thread, 100, None, await person_zone(state))
         if not page.messages:
-            raise InvalidInput(f"No thread {thread!r} in {title}; use a thread id from chat_read_space.")
+            raise InvalidInput(f"No thread {said(thread)} in {title}; use a thread id from chat_read_space.")
         first = page.messages[0]
         replies = len(page.messages) - 1
         details.append(f"In the thread of {first.sender} ({replies} replies): {first.text[:200]}")
