@@ -7,30 +7,32 @@ messages.list filters by time and thread only."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google_mcp.errors import InvalidInput
-from google_mcp.google.chat_models import ChatMessage, Messages, Posted, Reacted, SpaceInfo, Spaces
+from google_mcp.google.chat_models import (
+    SHORT,
+    ChatMessage,
+    Messages,
+    Posted,
+    Reacted,
+    SpaceInfo,
+    Spaces,
+    said,
+)
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.times import zone
 
 SPACES_TTL = 60.0  # seconds the spaces (names and titles) are trusted for resolving one by title
 MEMBERS_TTL = 300.0  # seconds a space's members (the names of senders) are trusted
 SEARCH_SCAN = 500  # messages read per space for a search
-_SHORT = re.compile(r"^[\w.-]{1,128}$")
-
-
-def said(value: str) -> str:
-    """An argument as an error quotes it: short, whatever was sent."""
-    return repr(value if len(value) <= 60 else value[:57] + "…")
 
 
 def space_id(value: str) -> str | None:
     text = value.strip()
-    if text.startswith("spaces/") and _SHORT.match(text.split("/")[1]) and text.count("/") == 1:
+    if text.startswith("spaces/") and SHORT.match(text.split("/")[1]) and text.count("/") == 1:
         return text
     return None
 
@@ -158,12 +160,12 @@ class Chat:
     async def thread_of(self, space: str, thread: str) -> str:
         """A thread's full name from its id, its name, or the name of a message in it."""
         text = thread.strip()
-        if "/messages/" in text or (_SHORT.match(text) and "." in text):
+        if "/messages/" in text or (SHORT.match(text) and "." in text):
             name = text if text.startswith("spaces/") else f"{space}/messages/{text}"
             raw = await self.message(name)
             return str((raw.get("thread") or {}).get("name", ""))
         short = text.rsplit("/", 1)[-1]
-        if not _SHORT.match(short) or (text.startswith("spaces/") and not text.startswith(space + "/threads/")):
+        if not SHORT.match(short) or (text.startswith("spaces/") and not text.startswith(space + "/threads/")):
             raise InvalidInput(f"{said(thread)} is not a thread of this space; use a thread id from chat_read_space.")
         return f"{space}/threads/{short}"
 
@@ -242,14 +244,3 @@ def _threaded(items: list[ChatMessage]) -> list[ChatMessage]:
     for m in items:
         order.setdefault(m.thread or m.id, []).append(m)
     return [m for group in order.values() for m in group]
-
-
-def message_name(space: str, message: str) -> str:
-    text = message.strip()
-    if text.startswith("spaces/"):
-        if not text.startswith(space + "/messages/"):
-            raise InvalidInput(f"{said(message)} is not a message of {space}.")
-        return text
-    if not _SHORT.match(text):
-        raise InvalidInput(f"{said(message)} is not a message id; use one from chat_read_space.")
-    return f"{space}/messages/{text}"

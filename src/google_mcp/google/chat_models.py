@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+from google_mcp.errors import InvalidInput
 from google_mcp.models import Result
+
+SHORT = re.compile(r"^[\w.-]{1,128}$")  # the last part of a space's, thread's or message's name
+
+
+def said(value: str) -> str:
+    """An argument as an error quotes it: short, whatever was sent."""
+    return repr(value if len(value) <= 60 else value[:57] + "…")
 
 
 class SpaceInfo(Result):
@@ -77,3 +87,14 @@ class Posted(Result):
 class Reacted(Result):
     message: str
     emoji: str
+
+
+def message_name(space: str, message: str) -> str:
+    text = message.strip()
+    if text.startswith("spaces/"):
+        if not text.startswith(space + "/messages/"):
+            raise InvalidInput(f"{said(message)} is not a message of {space}.")
+        return text
+    if not SHORT.match(text):
+        raise InvalidInput(f"{said(message)} is not a message id; use one from chat_read_space.")
+    return f"{space}/messages/{text}"

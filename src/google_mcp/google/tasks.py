@@ -9,49 +9,28 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from google_mcp.errors import InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
-from google_mcp.google.tasks_models import TaskItem, TaskListInfo, TaskLists, TaskPage, TaskWritten
+from google_mcp.google.tasks_models import (
+    Due,
+    TaskItem,
+    TaskListInfo,
+    TaskLists,
+    TaskPage,
+    TaskWritten,
+    rfc3339,
+    said,
+)
 
-Due = Literal["any", "overdue", "today", "tomorrow", "week", "none"]
 LISTS_TTL = 60.0  # seconds the task lists (ids and titles) are trusted for resolving a name
 PAGE = 100  # Google's largest page of tasks
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _ID = re.compile(r"^[\w-]{1,200}$")
-
-
-def due_date(value: str, today: date) -> date:
-    """A due date from a person: YYYY-MM-DD, today, tomorrow, or a weekday (the next one after today)."""
-    word = value.strip().lower()
-    if word == "today":
-        return today
-    if word == "tomorrow":
-        return today + timedelta(days=1)
-    if word in WEEKDAYS:
-        ahead = (WEEKDAYS.index(word) - today.weekday() - 1) % 7 + 1
-        return today + timedelta(days=ahead)
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        raise InvalidInput(
-            f"due {said(value)} is not a date: use YYYY-MM-DD, today, tomorrow or a weekday (monday … sunday)."
-        ) from None
-
-
-def rfc3339(day: date) -> str:
-    """How Google takes a due date: that date at midnight UTC."""
-    return f"{day.isoformat()}T00:00:00.000Z"
 
 
 def _day(value: str | None) -> str | None:
     return value[:10] if value else None  # the date Google keeps; the time is always midnight UTC
-
-
-def said(value: str) -> str:
-    """An argument as an error quotes it: short, whatever was sent."""
-    return repr(value if len(value) <= 60 else value[:57] + "…")
 
 
 def _check_id(value: str, what: str) -> str:

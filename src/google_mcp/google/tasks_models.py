@@ -5,9 +5,42 @@ the date it names (never shifted into a zone, which would move it a day west of 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Literal
 
+from google_mcp.errors import InvalidInput
 from google_mcp.models import Result
+
+Due = Literal["any", "overdue", "today", "tomorrow", "week", "none"]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def said(value: str) -> str:
+    """An argument as an error quotes it: short, whatever was sent."""
+    return repr(value if len(value) <= 60 else value[:57] + "…")
+
+
+def due_date(value: str, today: date) -> date:
+    """A due date from a person: YYYY-MM-DD, today, tomorrow, or a weekday (the next one after today)."""
+    word = value.strip().lower()
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if word in WEEKDAYS:
+        ahead = (WEEKDAYS.index(word) - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        raise InvalidInput(
+            f"due {said(value)} is not a date: use YYYY-MM-DD, today, tomorrow or a weekday (monday … sunday)."
+        ) from None
+
+
+def rfc3339(day: date) -> str:
+    """How Google takes a due date: that date at midnight UTC."""
+    return f"{day.isoformat()}T00:00:00.000Z"
 
 
 class TaskListInfo(Result):

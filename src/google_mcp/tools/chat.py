@@ -10,8 +10,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.google.chat import message_name, said
-from google_mcp.google.chat_models import Messages, Posted, Reacted, Spaces
+from google_mcp.google.chat_models import Messages, Posted, Reacted, Spaces, message_name, said
 from google_mcp.models import Preview
 from google_mcp.registry import READ, WRITE, Registrar
 from google_mcp.state import AppState

@@ -13,8 +13,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.google.tasks import Due, due_date, rfc3339
-from google_mcp.google.tasks_models import TaskLists, TaskPage, TaskWritten
+from google_mcp.google.tasks_models import Due, TaskLists, TaskPage, TaskWritten, due_date, rfc3339
 from google_mcp.google.times import zone
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
