@@ -11,7 +11,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from helpers import chat, credentials, run
-from mcp_helpers import Person, call, connect, writes
+from mcp_helpers import Person, call, connect, fails, writes
 
 pytestmark = pytest.mark.anyio
 
@@ -181,6 +181,16 @@ async def test_a_post_shows_the_space_its_members_the_thread_and_the_exact_text_
                 assert "A new message in the space (not in a thread)" in details
             if case == "chat_react":
                 assert outcome["preview"]["summary"] == "🎉 on Dana Whitfield's message in Apollo launch"
+        for thread_id, why in [("nope", "No thread 'nope' in Apollo launch"), ("a/b/c", "is not a thread of this")]:
+            refused = await fails(
+                client, "chat_post_message", {"space": "Apollo launch", "text": "x", "thread": thread_id}
+            )
+            assert why in refused
+        dm = {"space": "Direct message with Alex Morgan, Dana Whitfield", "text": "x", "thread": thread}
+        assert "Only named spaces have threads" in await fails(client, "chat_post_message", dm)
+        assert "not a name or shortcode" in await fails(
+            client, "chat_react", {**cases["chat_react"], "emoji": ":tada:"}
+        )
     after = await _read(make_settings(url, tools=TOOLS))
     assert sum("Tuesday it is." in m["text"] for m in after) == 1
     reply = next(m for m in after if m["text"] == "Agreed — Tuesday.")

@@ -165,7 +165,8 @@ class Chat:
             raw = await self.message(name)
             return str((raw.get("thread") or {}).get("name", ""))
         short = text.rsplit("/", 1)[-1]
-        if not SHORT.match(short) or (text.startswith("spaces/") and not text.startswith(space + "/threads/")):
+        whole = text.startswith(space + "/threads/") and text.count("/") == 3
+        if not SHORT.match(short) or ("/" in text and not whole):
             raise InvalidInput(f"{said(thread)} is not a thread of this space; use a thread id from chat_read_space.")
         return f"{space}/threads/{short}"
 
