@@ -194,6 +194,12 @@ async def test_completion_can_be_auto_approved_while_deleting_always_asks(
         held = await call(client, "tasks_delete", {"task": work[1]["id"]})  # listed, and still it asks
         assert held["status"] == "confirmation_required"
         assert "deleting a task always asks" in held["message"]
+        launch = next(
+            t for t in (await call(client, "tasks_list", {"list": "Apollo launch"}))["tasks"] if not t.get("parent")
+        )
+        assert launch["title"] == "Launch Apollo"
+        whole = await call(client, "tasks_delete", {"task": launch["id"]})
+        assert "With its 5 subtasks: Freeze the API; Run the load test;" in whole["preview"]["details"][-1]
     assert [w["method"] for w in task_writes(url)] == ["PATCH", "PATCH"]
     async with connect(make_settings(url, tools=TOOLS, auto_approve=["tasks_complete"]), person=person) as client:
         declined = await call(client, "tasks_delete", {"task": work[1]["id"]})

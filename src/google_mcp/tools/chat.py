@@ -73,7 +73,8 @@ async def chat_post_message(
             raise InvalidInput(f"No thread {said(thread)} in {title}; use a thread id from chat_read_space.")
         first = page.messages[0]
         replies = len(page.messages) - 1
-        details.append(f"In the thread of {first.sender} ({replies} replies): {first.text[:200]}")
+        who, _ = shown_plainly(first.sender)
+        details.append(f"In the thread of {who} ({replies} replies): {shown_plainly(first.text[:200])[0]}")
     else:
         details.append("A new message in the space (not in a thread)")
     shown, unseen = shown_plainly(text)
@@ -104,7 +105,7 @@ async def chat_react(
     name = message_name(raw_space["name"], message)
     raw = await chat.message(name)
     title = await chat.title(raw_space)
-    who = await chat.sender_name(raw)
+    who, _ = shown_plainly(await chat.sender_name(raw))
     shown, _ = shown_plainly(raw.get("text", ""))
     preview = Preview(
         action="React in Google Chat",
