@@ -107,8 +107,8 @@ class Chat:
             )
             for s in raw[:max_results]
         ]
-        note = None if len(raw) <= max_results else f"{len(raw) - max_results} more"
-        return Spaces(spaces=out, next_page_token=note)
+        note = None if len(raw) <= max_results else f"{len(raw) - max_results} more: raise max_results to see them."
+        return Spaces(spaces=out, note=note)
 
     async def space(self, wanted: str) -> dict[str, Any]:
         """A space by id (spaces/…) or by its title, any case."""

@@ -26,7 +26,7 @@ class SpaceInfo(Result):
 
 class Spaces(Result):
     spaces: list[SpaceInfo]
-    next_page_token: str | None = None
+    note: str | None = None
 
 
 class ChatMessage(Result):
