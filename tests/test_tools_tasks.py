@@ -77,6 +77,7 @@ def test_the_sandbox_answers_as_tasks_does(fresh_sandbox: Any) -> None:
         (api.tasks().insert(tasklist=extra["id"], body={"title": "x", "due": "soon"}), 400),
         (api.tasks().insert(tasklist=extra["id"], parent=child["id"], body={"title": "grandchild"}), 400),
         (api.tasks().list(tasklist=extra["id"], dueMin="yesterday"), 400),
+        (api.tasks().patch(tasklist=extra["id"], task=second["id"], body={"titel": "typo"}), 400),
     ]:
         with pytest.raises(HttpError) as failed:
             request.execute()

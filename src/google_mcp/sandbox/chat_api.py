@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, not_found, unknown_fields
 from .routing import Call, Method, Router
 from .timeutil import parse_rfc3339
 
@@ -29,6 +29,39 @@ POST = (A + "messages", A + "messages.create")
 REACT = (A + "messages", A + "messages.reactions", A + "messages.reactions.create")
 S = "/v1/spaces"
 MAX_TEXT_BYTES = 32_000
+MESSAGE_FIELDS = frozenset(
+    {
+        "accessoryWidgets",
+        "actionResponse",
+        "annotations",
+        "argumentText",
+        "attachedGifs",
+        "attachment",
+        "cards",
+        "cardsV2",
+        "clientAssignedMessageId",
+        "createTime",
+        "deleteTime",
+        "deletionMetadata",
+        "elements",
+        "emojiReactionSummaries",
+        "fallbackText",
+        "formattedText",
+        "lastUpdateTime",
+        "markupSyntax",
+        "matchedUrl",
+        "name",
+        "privateMessageViewer",
+        "quotedMessageMetadata",
+        "sender",
+        "silent",
+        "slashCommand",
+        "space",
+        "text",
+        "thread",
+        "threadReply",
+    }
+)
 _TIME_FILTER = re.compile(r'create_?[tT]ime\s*(>=|<=|>|<)\s*"([^"]+)"')
 _THREAD_FILTER = re.compile(r'thread\.name\s*=\s*"?([\w/.-]+)"?')
 
@@ -214,6 +247,8 @@ class ChatApi:
             name = store.requests[rid]
             return next(m for s in store.spaces for m in s.messages if m["name"] == name)
         body = call.json()
+        unknown_fields(body, MESSAGE_FIELDS, "message")
+        unknown_fields(body.get("thread") or {}, frozenset({"name", "threadKey"}), "message.thread")
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise bad_request("Message cannot be empty. Discarding the message.")
@@ -251,7 +286,9 @@ class ChatApi:
 
     def react(self, call: Call) -> dict[str, Any]:
         _, message = self._message(call)
-        emoji = (call.json().get("emoji") or {}).get("unicode")
+        body = call.json()
+        unknown_fields(body, frozenset({"emoji", "name", "user"}), "reaction")
+        emoji = (body.get("emoji") or {}).get("unicode")
         if not isinstance(emoji, str) or not emoji or len(emoji) > 16 or emoji.isascii():
             raise bad_request("Invalid emoji: give a Unicode emoji in emoji.unicode.")
         summaries = message.setdefault("emojiReactionSummaries", [])

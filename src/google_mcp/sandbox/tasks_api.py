@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, not_found, unknown_fields
 from .routing import Call, Method, Reply, Router
 from .timeutil import parse_rfc3339
 
@@ -25,6 +25,10 @@ WRITE = (A + "tasks",)
 L = "/tasks/v1/users/@me/lists"
 T = "/tasks/v1/lists/{tasklist}/tasks"
 WRITABLE = ("title", "notes", "due", "status", "completed", "deleted", "hidden")
+TASK_FIELDS = frozenset(
+    {"assignmentInfo", "completed", "deleted", "due", "etag", "hidden", "id", "kind", "links", "notes", "parent"}
+    | {"position", "selfLink", "status", "title", "updated", "webViewLink"}
+)
 
 
 def new_id() -> str:
@@ -82,6 +86,7 @@ def _due(value: Any) -> str:
 
 
 def _apply(task: dict[str, Any], body: dict[str, Any], now: datetime) -> None:
+    unknown_fields(body, TASK_FIELDS, "task")
     for key in WRITABLE:
         if key not in body:
             continue
