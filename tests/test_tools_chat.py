@@ -96,7 +96,7 @@ def test_the_sandbox_answers_as_chat_does(fresh_sandbox: Any) -> None:
         (api.spaces().messages().list(parent=apollo["name"], filter="text contains launch"), 400),
         (api.spaces().messages().list(parent="spaces/NOPE"), 404),
         (api.spaces().messages().create(parent=apollo["name"], body={"text": " "}), 400),
-        (api.spaces().messages().create(parent=apollo["name"], body={"txt": "typo"}), 400),
+        (api.spaces().messages().create(parent=apollo["name"], body={"text": "ok", "txt": "typo"}), 400),
         (
             api.spaces()
             .messages()
