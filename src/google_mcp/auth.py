@@ -27,6 +27,18 @@ GROUP_SCOPES = {
     "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
     # finding documents by name and text is Drive's; reading and writing them is Docs'
     "docs": ((G + "documents.readonly", G + "drive.readonly"), (G + "documents", G + "drive.readonly")),
+    "tasks": ((G + "tasks.readonly",), (G + "tasks",)),
+    # names, not ids: a message's sender is only an id with a person's sign-in; the members list names them
+    "chat": (
+        (G + "chat.spaces.readonly", G + "chat.messages.readonly", G + "chat.memberships.readonly"),
+        (
+            G + "chat.spaces.readonly",
+            G + "chat.messages.readonly",
+            G + "chat.memberships.readonly",
+            G + "chat.messages.create",
+            G + "chat.messages.reactions.create",
+        ),
+    ),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 

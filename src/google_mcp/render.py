@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from google_mcp.google import chat_models, tasks_models
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
@@ -99,7 +100,13 @@ def free_busy(result: FreeBusy) -> str:
     return "\n".join(lines)
 
 
-RENDERERS: dict[type, Callable[..., str]] = {SearchResult: search, EventList: events, FreeBusy: free_busy}
+RENDERERS: dict[type, Callable[..., str]] = {
+    SearchResult: search,
+    EventList: events,
+    FreeBusy: free_busy,
+    tasks_models.TaskPage: tasks_models.lines,
+    chat_models.Messages: chat_models.lines,
+}
 
 
 def text(result: BaseModel, full: bool = False) -> str:

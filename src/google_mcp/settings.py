@@ -11,9 +11,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
+ToolGroup = Literal["gmail", "calendar", "docs", "tasks", "chat", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "tasks", "chat", "slack", "sms")
+# on unless GOOGLE_MCP_TOOLS says otherwise: Tasks and Chat are asked for by name (each adds tools to every
+# turn's tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
+DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "tasks", "chat")  # the groups that sign in to Google
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
@@ -101,7 +104,7 @@ class Settings(BaseSettings):
     token_file: Path = Field(default_factory=lambda: _config_dir() / "token.json")
     read_only: bool = False
     tools: Annotated[list[ToolGroup], NoDecode] = Field(
-        default_factory=lambda: list(TOOL_GROUPS), description="tool groups to register (and sign in for)"
+        default_factory=lambda: list(DEFAULT_GROUPS), description="tool groups to register (and sign in for)"
     )
     sandbox: bool = False
     sandbox_url: str | None = None
@@ -299,6 +302,14 @@ class Settings(BaseSettings):
     def drive_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") + "/drive/v3" if base else "https://www.googleapis.com/drive/v3"
+
+    def tasks_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://tasks.googleapis.com"
+
+    def chat_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://chat.googleapis.com"
 
     def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

@@ -14,10 +14,12 @@ from google_mcp.drain import Drain
 if TYPE_CHECKING:
     from google_mcp.gate import Gate
     from google_mcp.google.calendar import Calendar
+    from google_mcp.google.chat import Chat
     from google_mcp.google.client import GoogleClient
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
+    from google_mcp.google.tasks import Tasks
     from google_mcp.later import Later
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
@@ -61,6 +63,8 @@ class _Google:
     gmail: Gmail | None = None
     calendar: Calendar | None = None
     docs: Docs | None = None
+    tasks: Tasks | None = None
+    chat: Chat | None = None
 
 
 @dataclass
@@ -202,6 +206,24 @@ class AppState:
 
             google.docs = Docs(self.client)
         return google.docs
+
+    @property
+    def tasks(self) -> Tasks:
+        google = self._google()
+        if google.tasks is None:
+            from google_mcp.google.tasks import Tasks
+
+            google.tasks = Tasks(self.client)
+        return google.tasks
+
+    @property
+    def chat(self) -> Chat:
+        google = self._google()
+        if google.chat is None:
+            from google_mcp.google.chat import Chat
+
+            google.chat = Chat(self.client)
+        return google.chat
 
     @property
     def slack(self) -> Slack:

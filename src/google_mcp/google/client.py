@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar", "docs", "drive"]
+Api = Literal["gmail", "calendar", "docs", "drive", "tasks", "chat"]
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -39,6 +39,10 @@ NON_IDEMPOTENT = frozenset(
         "calendar.events.quickAdd",
         "docs.documents.create",
         "docs.documents.batchUpdate",  # insertText twice is text twice; requiredRevisionId guards only a stale read
+        "tasks.tasks.insert",
+        "tasks.tasklists.insert",
+        "chat.spaces.messages.create",  # its requestId makes a repeat harmless at Google; still sent once
+        "chat.spaces.messages.reactions.create",
     }
 )
 
@@ -142,6 +146,8 @@ class GoogleClient:
             "calendar": ("calendar", "v3", self.settings.calendar_endpoint),
             "docs": ("docs", "v1", self.settings.docs_endpoint),
             "drive": ("drive", "v3", self.settings.drive_endpoint),
+            "tasks": ("tasks", "v1", self.settings.tasks_endpoint),
+            "chat": ("chat", "v1", self.settings.chat_endpoint),
         }[api]
         svc = build(
             name,

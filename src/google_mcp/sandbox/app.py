@@ -21,6 +21,7 @@ from google_mcp import quota
 
 from .calendar import CalendarStore
 from .calendar_api import CalendarApi
+from .chat_api import ChatApi
 from .docs_api import DocsApi
 from .docstore import DocStore
 from .drive_api import DriveApi
@@ -30,6 +31,7 @@ from .mail import Mailbox
 from .oauth import ALL_SCOPES, Grant, OAuth
 from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
+from .tasks_api import TasksApi
 
 log = logging.getLogger("google_mcp.sandbox")
 
@@ -82,7 +84,9 @@ class Sandbox:
         self.router = Router()
         self.docs_api = DocsApi(self)
         self.drive_api = DriveApi(self)
-        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api):
+        self.tasks_api = TasksApi(self)
+        self.chat_api = ChatApi(self)
+        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api, self.tasks_api, self.chat_api):
             api.register(self.router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset(seed)
@@ -106,13 +110,19 @@ class Sandbox:
         self.push_url, self.push_audience, self.push_account = None, None, SERVICE_ACCOUNT
         self.faults: list[Fault] = []
         from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
+        from .seed_chat import seed_chat
         from .seed_docs import seed_docs
+        from .seed_tasks import seed_tasks
 
         for account in self.accounts.values():
             account.mailbox.listeners.append(self._mail_changed)
         seed_mailbox(self, full=seed == "default")
         seed_calendar(self, full=seed == "default")
         seed_docs(self, full=seed == "default")
+        self.tasks_api.reset()
+        seed_tasks(self, self.tasks_api.store, full=seed == "default")
+        self.chat_api.reset()
+        seed_chat(self, self.chat_api.store, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
         with self.acting_as(PERSONAL):

@@ -98,3 +98,12 @@ def insufficient_scope(scopes: tuple[str, ...]) -> ApiError:
             f'error="insufficient_scope", scope="{" ".join(scopes)}"'
         },
     )
+
+
+def unknown_fields(body: dict[str, Any], known: frozenset[str], where: str) -> None:
+    """Google's APIs refuse a JSON body field their message does not have (a misspelt field is no silent no-op)."""
+    for name in body:
+        if name not in known:
+            raise bad_request(
+                f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': Cannot find field."
+            )

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import available_timezones
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -120,6 +121,15 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             return _json({"error": str(exc)}, 400)
         return _json({"ok": True, "seed": sb.seed})
 
+    async def set_time_zone(request: Request) -> Response:
+        """{"time_zone": "Pacific/Auckland"}: the zone the accounts' calendar settings give (until a reset)."""
+        name = (await _body(request)).get("time_zone")
+        if not isinstance(name, str) or name not in available_timezones():
+            return _json({"error": "time_zone must be an IANA zone name"}, 400)
+        for account in sb.accounts.values():
+            account.calendar.time_zone = name
+        return _json({"time_zone": name})
+
     async def set_latency(request: Request) -> Response:
         body = await _body(request)
         ms = body.get("ms")
@@ -226,6 +236,7 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
             Route("/_sandbox/requests", get_requests, methods=["GET"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),
             Route("/_sandbox/latency", set_latency, methods=["POST"]),
+            Route("/_sandbox/time-zone", set_time_zone, methods=["POST"]),
             Route("/_sandbox/quota", set_quota, methods=["POST"]),
             Route("/_sandbox/faults", faults, methods=["POST", "DELETE"]),
             Route("/_sandbox/push-endpoint", push_endpoint, methods=["POST"]),
