@@ -30,6 +30,8 @@ from .mail import Mailbox
 from .oauth import ALL_SCOPES, Grant, OAuth
 from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
+from .sheets_api import SheetsApi
+from .slides_api import SlidesApi
 
 log = logging.getLogger("google_mcp.sandbox")
 
@@ -82,7 +84,8 @@ class Sandbox:
         self.router = Router()
         self.docs_api = DocsApi(self)
         self.drive_api = DriveApi(self)
-        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api):
+        self.sheets_api, self.slides_api = SheetsApi(self), SlidesApi(self)
+        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api, self.sheets_api, self.slides_api):
             api.register(self.router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset(seed)
@@ -107,12 +110,14 @@ class Sandbox:
         self.faults: list[Fault] = []
         from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
         from .seed_docs import seed_docs
+        from .seed_sheets import seed_sheets
 
         for account in self.accounts.values():
             account.mailbox.listeners.append(self._mail_changed)
         seed_mailbox(self, full=seed == "default")
         seed_calendar(self, full=seed == "default")
         seed_docs(self, full=seed == "default")
+        seed_sheets(self.sheets_api, self.slides_api, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
         with self.acting_as(PERSONAL):
