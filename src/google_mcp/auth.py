@@ -27,6 +27,8 @@ GROUP_SCOPES = {
     "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
     # finding documents by name and text is Drive's; reading and writing them is Docs'
     "docs": ((G + "documents.readonly", G + "drive.readonly"), (G + "documents", G + "drive.readonly")),
+    "sheets": ((G + "spreadsheets.readonly",), (G + "spreadsheets",)),
+    "slides": ((G + "presentations.readonly",), (G + "presentations",)),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
@@ -37,7 +39,9 @@ def group_scopes(group: str, read_only: bool) -> tuple[str, ...]:
     return read if read_only else write
 
 
-def scopes_for(read_only: bool, groups: Sequence[str] = ("gmail", "calendar", "docs")) -> tuple[str, ...]:
+def scopes_for(
+    read_only: bool, groups: Sequence[str] = ("gmail", "calendar", "docs", "sheets", "slides")
+) -> tuple[str, ...]:
     """The scopes the enabled tool groups need, and no more."""
     return tuple(dict.fromkeys(s for group in groups for s in group_scopes(group, read_only)))
 

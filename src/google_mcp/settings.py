@@ -11,9 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
+ToolGroup = Literal["gmail", "calendar", "docs", "sheets", "slides", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "sheets", "slides", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "sheets", "slides")  # the groups that sign in to Google
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
@@ -295,6 +295,14 @@ class Settings(BaseSettings):
     def docs_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") if base else "https://docs.googleapis.com"
+
+    def sheets_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://sheets.googleapis.com"
+
+    def slides_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://slides.googleapis.com"
 
     def drive_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
+    from google_mcp.google.sheets import Sheets
+    from google_mcp.google.slides import Slides
     from google_mcp.later import Later
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
@@ -61,6 +63,8 @@ class _Google:
     gmail: Gmail | None = None
     calendar: Calendar | None = None
     docs: Docs | None = None
+    sheets: Sheets | None = None
+    slides: Slides | None = None
 
 
 @dataclass
@@ -202,6 +206,24 @@ class AppState:
 
             google.docs = Docs(self.client)
         return google.docs
+
+    @property
+    def sheets(self) -> Sheets:
+        google = self._google()
+        if google.sheets is None:
+            from google_mcp.google.sheets import Sheets
+
+            google.sheets = Sheets(self.client)
+        return google.sheets
+
+    @property
+    def slides(self) -> Slides:
+        google = self._google()
+        if google.slides is None:
+            from google_mcp.google.slides import Slides
+
+            google.slides = Slides(self.client)
+        return google.slides
 
     @property
     def slack(self) -> Slack:

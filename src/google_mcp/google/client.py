@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar", "docs", "drive"]
+Api = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides"]
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -39,6 +39,11 @@ NON_IDEMPOTENT = frozenset(
         "calendar.events.quickAdd",
         "docs.documents.create",
         "docs.documents.batchUpdate",  # insertText twice is text twice; requiredRevisionId guards only a stale read
+        "sheets.spreadsheets.create",
+        "sheets.spreadsheets.batchUpdate",
+        "sheets.spreadsheets.values.append",  # rows twice
+        "slides.presentations.create",
+        "slides.presentations.batchUpdate",
     }
 )
 
@@ -142,6 +147,8 @@ class GoogleClient:
             "calendar": ("calendar", "v3", self.settings.calendar_endpoint),
             "docs": ("docs", "v1", self.settings.docs_endpoint),
             "drive": ("drive", "v3", self.settings.drive_endpoint),
+            "sheets": ("sheets", "v4", self.settings.sheets_endpoint),
+            "slides": ("slides", "v1", self.settings.slides_endpoint),
         }[api]
         svc = build(
             name,

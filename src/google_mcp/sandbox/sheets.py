@@ -4,6 +4,7 @@ as Sheets renders them (formatted, unformatted, formulas)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,7 +79,8 @@ def quoted(title: str) -> str:
 
 def a1(sheet: Sheet, grid: Grid) -> str:
     r0, c0, r1, c1 = grid
-    return f"{quoted(sheet.title)}!{col_name(c0)}{r0 + 1}:{col_name(c1 - 1)}{r1}"
+    first = f"{quoted(sheet.title)}!{col_name(c0)}{r0 + 1}"
+    return first if (r1 - r0, c1 - c0) == (1, 1) else f"{first}:{col_name(c1 - 1)}{r1}"
 
 
 _CELLS = re.compile(r"^([A-Za-z]{1,3})?(\d+)?(?::([A-Za-z]{1,3})?(\d+)?)?$")
@@ -126,7 +128,8 @@ def parse_range(book: Book, text: str) -> tuple[Sheet, Grid]:
         if found is None:
             raise unparsable(text)
         return found, grid
-    title, cells = None, text
+    title: str | None = None
+    cells: str | None = text
     m = re.match(r"^'((?:[^']|'')*)'(?:!(.*))?$", text) or re.match(r"^([^!']+)!(.*)$", text)
     if m:
         title, cells = m.group(1).replace("''", "'"), m.group(2)
@@ -137,10 +140,10 @@ def parse_range(book: Book, text: str) -> tuple[Sheet, Grid]:
         raise unparsable(text)
     if cells is None or cells == "":
         return sheet, (0, 0, sheet.rows, sheet.columns)
-    grid = _cells(cells, sheet)
-    if grid is None:
+    found_grid = _cells(cells, sheet)
+    if found_grid is None:
         raise unparsable(text)
-    return sheet, grid
+    return sheet, found_grid
 
 
 def inside(sheet: Sheet, grid: Grid, text: str) -> None:
@@ -238,7 +241,13 @@ class _Formula:
                     args.append(self.expr())
             self.pos += 1
             numbers = [float(v) for v in args if isinstance(v, float)]
-            funcs = {"SUM": sum, "MIN": min, "MAX": max, "COUNT": len, "AVERAGE": lambda n: sum(n) / len(n)}
+            funcs: dict[str, Callable[[list[float]], float]] = {
+                "SUM": sum,
+                "MIN": min,
+                "MAX": max,
+                "COUNT": len,
+                "AVERAGE": lambda n: sum(n) / len(n),
+            }
             if func not in funcs:
                 raise ValueError(func)
             return float(funcs[func](numbers)) if numbers or func in ("SUM", "COUNT") else 0.0

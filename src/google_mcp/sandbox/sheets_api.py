@@ -154,16 +154,14 @@ class SheetsApi:
     def book_json(self, book: s.Book, ranges: list[str] | None = None, grid_data: bool = False) -> dict[str, Any]:
         wanted: dict[int, s.Grid] = {}
         for text in ranges or []:
-            sheet, grid = s.parse_range(book, text)
-            wanted[sheet.sheet_id] = grid
+            sheet, asked = s.parse_range(book, text)
+            wanted[sheet.sheet_id] = asked
         sheets = []
         for n, sheet in enumerate(book.sheets):
             if ranges and sheet.sheet_id not in wanted:
                 continue
-            grid = wanted.get(sheet.sheet_id) if grid_data else None
-            if grid_data and grid is None:
-                grid = (0, 0, sheet.rows, sheet.columns)
-            sheets.append(self.sheet_json(book, sheet, n, grid))
+            full = (0, 0, sheet.rows, sheet.columns)
+            sheets.append(self.sheet_json(book, sheet, n, wanted.get(sheet.sheet_id, full) if grid_data else None))
         out: dict[str, Any] = {
             "spreadsheetId": book.id,
             "properties": {

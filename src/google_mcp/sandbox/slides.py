@@ -53,7 +53,8 @@ def _elements(text: str, bullets: bool, list_id: str) -> list[dict[str, Any]]:
         marker: dict[str, Any] = {"style": {}}
         if bullets:
             marker["bullet"] = {"listId": f"{list_id}.list", "glyph": "●"}
-        for element in ({"paragraphMarker": marker}, {"textRun": {"content": para, "style": {}}}):
+        pair: tuple[dict[str, Any], ...] = ({"paragraphMarker": marker}, {"textRun": {"content": para, "style": {}}})
+        for element in pair:
             if at:
                 element["startIndex"] = at
             element["endIndex"] = at + size
