@@ -123,7 +123,16 @@ def run(request: HttpRequest) -> Any:
     """Execute a googleapiclient request and check its answer against the discovery document."""
     result = request.execute()
     api = request.methodId.split(".")[0]
-    doc = discovery({"gmail": "gmail.v1", "calendar": "calendar.v3", "docs": "docs.v1", "drive": "drive.v3"}[api])
+    doc = discovery(
+        {
+            "gmail": "gmail.v1",
+            "calendar": "calendar.v3",
+            "docs": "docs.v1",
+            "drive": "drive.v3",
+            "sheets": "sheets.v4",
+            "slides": "slides.v1",
+        }[api]
+    )
     method = _method(doc, request.methodId)
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)
