@@ -29,10 +29,11 @@ def outline_requests(outline: list[OutlineSlide]) -> list[dict[str, Any]]:
     requests: list[dict[str, Any]] = []
     for n, item in enumerate(outline):
         tag = f"o{n}_{secrets.token_hex(4)}"
+        bullets = item.get("bullets") or []
         mappings = [{"layoutPlaceholder": {"type": "TITLE"}, "objectId": f"{tag}_t"}]
-        if item.bullets:
+        if bullets:
             mappings.append({"layoutPlaceholder": {"type": "BODY"}, "objectId": f"{tag}_b"})
-        layout = "TITLE_AND_BODY" if item.bullets else "TITLE_ONLY"
+        layout = "TITLE_AND_BODY" if bullets else "TITLE_ONLY"
         requests.append(
             {
                 "createSlide": {
@@ -42,9 +43,9 @@ def outline_requests(outline: list[OutlineSlide]) -> list[dict[str, Any]]:
                 }
             }
         )
-        requests.append({"insertText": {"objectId": f"{tag}_t", "text": item.title}})
-        if item.bullets:
-            requests.append({"insertText": {"objectId": f"{tag}_b", "text": "\n".join(item.bullets)}})
+        requests.append({"insertText": {"objectId": f"{tag}_t", "text": item["title"]}})
+        if bullets:
+            requests.append({"insertText": {"objectId": f"{tag}_b", "text": "\n".join(bullets)}})
             requests.append(
                 {
                     "createParagraphBullets": {

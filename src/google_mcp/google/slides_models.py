@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from google_mcp.models import Result
 
@@ -34,9 +35,11 @@ class SlidesWritten(Result):
     occurrences_changed: int | None = None
 
 
-class OutlineSlide(BaseModel):
+class OutlineSlide(TypedDict):
+    """A slide of an outline (a plain dict: the gate keeps a call's arguments as JSON)."""
+
     title: str
-    bullets: list[str] = Field(default_factory=list)
+    bullets: NotRequired[list[str]]
 
 
 def shape_text(element: dict[str, Any]) -> str:

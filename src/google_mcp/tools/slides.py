@@ -31,20 +31,20 @@ async def slides_create(
         raise InvalidInput("Give the presentation a title.")
     if not outline or len(outline) > 100:
         raise InvalidInput("Give between 1 and 100 slides in the outline.")
-    if any(not item.title.strip() for item in outline):
+    if any(not item["title"].strip() for item in outline):
         raise InvalidInput("Every slide of the outline needs a title.")
     details = ["Slide 1: " + title]
     for n, item in enumerate(outline, 2):
-        details.append(f"Slide {n}: {item.title}")
-        details += [f"- {b}" for b in item.bullets]
+        details.append(f"Slide {n}: {item['title']}")
+        details += [f"- {b}" for b in item.get("bullets") or []]
     preview = Preview(
         action="Create a Google Slides presentation", summary=f"{title} ({len(outline) + 1} slides)", details=details
     )
-    return Plan(preview, {"title": title, "outline": [item.model_dump() for item in outline]})
+    return Plan(preview, {"title": title, "outline": [dict(item) for item in outline]})
 
 
 async def create_op(state: AppState, op: dict[str, Any]) -> SlidesWritten:
-    return await state.slides.create(op["title"], [OutlineSlide(**item) for item in op["outline"]])
+    return await state.slides.create(op["title"], op["outline"])
 
 
 async def slides_replace_text(
