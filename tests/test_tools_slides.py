@@ -20,7 +20,7 @@ def slides(url: str) -> Any:
 
 def deck_id(url: str) -> str:
     found = run(drive(url).files().list(q="mimeType = 'application/vnd.google-apps.presentation'"))
-    return str(next(f["id"] for f in found["files"] if f["name"] == "Apollo launch review"))
+    return str(next(f["id"] for f in found["files"] if f["name"] == "November product review"))
 
 
 async def test_the_sandbox_answers_as_slides_does(fresh_sandbox: Any) -> None:
@@ -86,7 +86,7 @@ async def test_replacing_text_previews_each_occurrence_and_a_changed_deck_gets_a
     async with connect(make_settings(url), person=None) as client:
         args = {"presentation_id": deck, "find": "Apollo", "replace": "Artemis"}
         held = await call(client, "slides_replace_text", args)
-        assert held["preview"]["summary"] == "Apollo launch review: 3 × 'Apollo' → 'Artemis'"
+        assert held["preview"]["summary"] == "November product review: 3 × 'Apollo' → 'Artemis'"
         assert "Slide 1: [Apollo] launch review" in held["preview"]["details"]
         assert "Slide 3: Apollo FAQ (Alex)".replace("Apollo", "[Apollo]") in held["preview"]["details"]
         no = await call(client, "cancel_action", {"confirmation_id": held["confirmation_id"]})

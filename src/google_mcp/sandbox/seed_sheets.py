@@ -11,6 +11,11 @@ import google_mcp.sandbox.slides as sl
 from .sheets_api import SheetsApi
 from .slides_api import SlidesApi
 
+# fixed ids, as a person's own files keep theirs (tests and benches name them)
+BUDGET = "1SheetBudget2026xxxxxxxxxxxxxxxxxxxxxxxxxxx"
+TICKETS = "1SheetTickets2026xxxxxxxxxxxxxxxxxxxxxxxxxx"
+FORECAST = "1SheetForecastQ3xxxxxxxxxxxxxxxxxxxxxxxxxxx"
+DECK = "1SlidesApolloReviewxxxxxxxxxxxxxxxxxxxxxxxx"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"]
 PEOPLE = ["Dana Whitfield", "Priya Raman", "Marcus Chen", "Lena Fischer", "Sam Okafor", "José Müller"]
 CUSTOMERS = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"]
@@ -41,7 +46,7 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
         budget_rows.append([month, 4200, 900 + 150 * (n % 4), 350 + 25 * (n % 3), f"=SUM(B{n}:D{n})"])
     budget = fill(s.Sheet(0, "Budget", rows=100, columns=8, frozen_rows=1), budget_rows, money)
     notes = fill(s.Sheet(1, "Notes", rows=50, columns=4), [["Owner", "Dana Whitfield"], ["Approved", "TRUE"]])
-    sheets.new("2026 team budget", [budget, notes])
+    sheets.new("2026 team budget", [budget, notes], book_id=BUDGET)
 
     tickets: list[list[Any]] = [["Ticket", "Opened", "Customer", "Owner", "Status", "Hours"]]
     for n in range(1, 200):
@@ -55,7 +60,7 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
                 round(0.5 + (n * 7 % 23) / 2, 1),
             ]
         )
-    sheets.new("Support tickets 2026", [fill(s.Sheet(0, "Tickets", rows=1000, columns=10), tickets)])
+    sheets.new("Support tickets 2026", [fill(s.Sheet(0, "Tickets", rows=1000, columns=10), tickets)], book_id=TICKETS)
 
     forecast = fill(
         s.Sheet(0, "Forecast", rows=100, columns=6),
@@ -68,7 +73,7 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
         ],
         {1: "currency", 2: "currency", 3: "currency", 4: "percent"},
     )
-    book = sheets.new("Q3 forecast (Marcus Chen)", [forecast])
+    book = sheets.new("Q3 forecast (Marcus Chen)", [forecast], book_id=FORECAST)
     book.named["Totals"] = ("nr_totals", 0, (4, 0, 5, 5))
     book.named["Revenue"] = ("nr_revenue", 0, (1, 1, 4, 2))
 
@@ -76,7 +81,7 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
     sheets.new("Jordan's private forecast", [s.Sheet(0, "Sheet1")], owner="jordan.lee@example.com")
 
     slides.new(
-        "Apollo launch review",
+        "November product review",
         [
             sl.slide(
                 "TITLE",
@@ -96,4 +101,5 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
                 {"TITLE": "Next steps", "BODY": "Sign the contract (Dana)\nLaunch on Tuesday 10:00\nApollo FAQ (Alex)"},
             ),
         ],
+        deck_id=DECK,
     )

@@ -62,9 +62,11 @@ class SheetsApi:
             r.add(method, path, Method(handler, method_id), scopes)
 
     # the store ------------------------------------------------------------------------------
-    def new(self, title: str, sheets: list[s.Sheet] | None = None, owner: str | None = None) -> s.Book:
+    def new(
+        self, title: str, sheets: list[s.Sheet] | None = None, owner: str | None = None, book_id: str = ""
+    ) -> s.Book:
         """A spreadsheet of the acting account, known to Drive (its docstore) as a file."""
-        book_id = "1" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")[:43]
+        book_id = book_id or "1" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")[:43]
         now = self.sb.now()
         address = owner or self.sb.docs.owner[1]
         book = s.Book(book_id, title, address, now, now, sheets or [s.Sheet(0, "Sheet1")])

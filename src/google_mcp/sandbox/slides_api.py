@@ -52,8 +52,8 @@ class SlidesApi:
         ]:
             r.add(method, path, Method(handler, method_id), scopes)
 
-    def new(self, title: str, slides: list[sl.Slide] | None = None) -> sl.Deck:
-        deck_id = "1" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")[:43]
+    def new(self, title: str, slides: list[sl.Slide] | None = None, deck_id: str = "") -> sl.Deck:
+        deck_id = deck_id or "1" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")[:43]
         now, docs = self.sb.now(), self.sb.docs
         deck = sl.Deck(deck_id, title, docs.owner[1], now, now, slides or [])
         self.decks[deck_id] = deck
