@@ -207,6 +207,15 @@ async def test_cells_edited_while_the_preview_waits_are_not_overwritten(fresh_sa
         assert now["values"] == [[4200, 1500]]  # nothing written
         done = await call(client, "confirm_action", {"confirmation_id": again["confirmation_id"]})
         assert done["status"] == "done"
+        # a clear too: what the preview showed is what goes, or nothing does
+        held = await call(client, "sheets_clear", {"spreadsheet_id": budget, "range": "Notes!A1:B2"})
+        sheets(url).spreadsheets().values().update(
+            spreadsheetId=budget, range="Notes!B1", valueInputOption="RAW", body={"values": [["Sam Okafor"]]}
+        ).execute()
+        again = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert again["status"] == "confirmation_required" and "1|Owner|Sam Okafor" in again["preview"]["details"]
+        kept = run(sheets(url).spreadsheets().values().get(spreadsheetId=budget, range="Notes!A1:B2"))
+        assert kept["values"] == [["Owner", "Sam Okafor"], ["Approved", "TRUE"]]
     after = run(
         sheets(url)
         .spreadsheets()
