@@ -28,6 +28,7 @@ SMOKE = {
     "sandbox_latency.py": ["--gets", "5", "--batches", "2"],
     "schedule.py": ["--n", "50", "--window", "1", "--owners", "5"],
     "search_latency.py": ["--runs", "1", "--latency-ms", "0"],
+    "sheets.py": [],
     "tools_list_size.py": [],
 }
 

@@ -20,7 +20,8 @@ from google_mcp.state import AppState
 SHOWN = 60  # cells (or rows) a preview lists; the rest are counted
 Sid = Annotated[str, Field(description="id or link")]
 Range = Annotated[str, Field(description="A1 (Budget!A1:E12), a sheet's name, or a named range")]
-Cell = str | int | float | bool | None
+Cell = str | float | bool | None
+Raw = Annotated[bool, Field(description="store text exactly as given, unparsed")]
 Values = Annotated[
     list[list[Cell]], Field(description="rows of cells; typed as in the UI ('=SUM(B2:B9)', '$1,200', '12%')")
 ]
@@ -57,7 +58,7 @@ async def sheets_read(
 
 
 # writes ---------------------------------------------------------------------------------------
-async def sheets_update(state: AppState, spreadsheet_id: Sid, range: Range, values: Values, raw: bool = False) -> Plan:
+async def sheets_update(state: AppState, spreadsheet_id: Sid, range: Range, values: Values, raw: Raw = False) -> Plan:
     """Write cells from the range's first cell; the preview shows each cell's old and new value."""
     rows = _rows(values)
     sid = parse_id(spreadsheet_id)
@@ -82,7 +83,7 @@ async def update_op(state: AppState, op: dict[str, Any]) -> SheetWritten:
     return await state.sheets.update(op["spreadsheet_id"], where, op["values"], op["raw"])
 
 
-async def sheets_append(state: AppState, spreadsheet_id: Sid, range: Range, values: Values, raw: bool = False) -> Plan:
+async def sheets_append(state: AppState, spreadsheet_id: Sid, range: Range, values: Values, raw: Raw = False) -> Plan:
     """Add rows after the last row with data in a range (a sheet's name: the sheet)."""
     rows = _rows(values)
     sid = parse_id(spreadsheet_id)
