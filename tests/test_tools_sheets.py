@@ -11,7 +11,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from helpers import credentials, discovery, drive, run, validate
-from mcp_helpers import Person, call, connect, fails, writes
+from mcp_helpers import Person, call, connect, fails, requests, writes
 
 pytestmark = pytest.mark.anyio
 SPREADSHEET = "application/vnd.google-apps.spreadsheet"
@@ -124,18 +124,24 @@ async def test_a_200_row_sheet_is_paged_by_rows_with_its_header(fresh_sandbox: A
     tickets = book_id(url, "Support tickets")
     async with connect(make_settings(url)) as client:
         first = await call(client, "sheets_read", {"spreadsheet_id": tickets, "range": "Tickets", "max_rows": 120})
-        assert first["rows"] == 200 and first["next_offset"] == 120 and "80 more rows" in first["note"]
-        assert first["shown"] == "Tickets!A1:J120"
+        assert first["rows"] == 200 and first["next_offset"] == 120 and first["shown"] == "Tickets!A1:J120"
+        assert "80 more rows: call again with range='Tickets!A1:J1000', offset=120" in first["note"]
+        before = len(requests(url))
         rest = await call(
-            client, "sheets_read", {"spreadsheet_id": tickets, "range": "Tickets", "offset": first["next_offset"]}
+            client, "sheets_read", {"spreadsheet_id": tickets, "range": first["range"], "offset": 120, "max_rows": 80}
         )
+        # a later page reads its own rows and the header, in one request
+        (paged,) = requests(url)[before:]
+        assert paged["path"].endswith("/values:batchGet") and paged["query"]["ranges"] == [
+            "Tickets!A1:J1",
+            "Tickets!A121:J201",
+        ]
+        again = await call(client, "sheets_read", {"spreadsheet_id": tickets, "range": "Tickets", "offset": 120})
     lines = rest["table"].splitlines()
-    assert (
-        lines[1].startswith("1|Ticket|Opened|")
-        and lines[2].startswith("121|T-1120|")
-        and lines[-1].startswith("200|T-1199|")
-    )
-    assert rest.get("next_offset") is None and len(first["table"].splitlines()) + len(lines) - 2 == 201
+    assert lines[1].startswith("1|Ticket|Opened|") and lines[2].startswith("121|T-1120|")
+    assert lines[-1].startswith("200|T-1199|") and "next_offset" not in rest and rest["shown"] == "Tickets!A121:J200"
+    assert len(first["table"].splitlines()) + len(lines) - 2 == 201
+    assert again["table"] == rest["table"]  # a range by name pages too, reading it whole
 
 
 async def test_writes_are_held_then_done_once_or_declined(fresh_sandbox: Any, make_settings: Any) -> None:

@@ -22,6 +22,7 @@ from google_mcp.google.sheets_models import (
     SheetWritten,
     block,
     col_name,
+    explicit,
     padded,
     shown,
     table,
@@ -93,24 +94,49 @@ class Sheets:
         )
         return block(got["range"]), got.get("values", [])
 
+    async def _page(self, sid: str, where: Block, render: Render, offset: int, max_rows: int) -> tuple[Rows, Rows]:
+        """The range's first row and the page's rows (one more, to tell whether more follow): one request."""
+        ranges = [where.rows(0, 1).a1(), where.rows(offset, max_rows + 1).a1()]
+        got = await self.client.execute(
+            "sheets",
+            lambda s: (
+                s.spreadsheets()
+                .values()
+                .batchGet(spreadsheetId=sid, ranges=ranges, valueRenderOption=RENDER_OPTION[render])
+            ),
+            what=f"reading rows of {where.a1()}",
+        )
+        head, page = [*got.get("valueRanges", []), {}, {}][:2]
+        return head.get("values", [])[:1], page.get("values", [])
+
     async def read(self, sid: str, rng: str, render: Render, offset: int, max_rows: int) -> SheetValues:
-        where, rows = await self.values(sid, rng, render)
-        page = rows[offset : offset + max_rows]
+        """A page of a range. The first page reads the range whole (to count its rows); a later page of a range
+        given as Sheets names it (the `range` of an answer) reads only its rows and the range's first row."""
+        sid = spreadsheet_id(sid)
+        where = explicit(rng) if offset else None
+        total: int | None = None
+        if where is not None and offset < where.height:
+            head, page = await self._page(sid, where, render, offset, max_rows)
+            more, page = len(page) > max_rows, page[:max_rows]
+        else:
+            where, rows = await self.values(sid, rng, render)
+            head, page, total = rows[:1], rows[offset : offset + max_rows], len(rows)
+            more = offset + max_rows < len(rows)
         numbered = [(where.row + offset + i + 1, cells) for i, cells in enumerate(page)]
-        if offset and rows:  # the range's first row (its header, usually) on every page
-            numbered.insert(0, (where.row + 1, rows[0]))
-        more = offset + max_rows < len(rows)
+        if offset and head:  # the range's first row (its header, usually) on every page
+            numbered.insert(0, (where.row + 1, head[0]))
         notes = []
         if more:
-            notes.append(f"{len(rows) - offset - len(page)} more rows: call again with offset={offset + max_rows}.")
-        if not rows:
-            notes.append("The range is empty.")
+            left = f"{total - offset - len(page)} more rows" if total is not None else "More rows"
+            notes.append(f"{left}: call again with range={where.a1()!r}, offset={offset + max_rows}.")
+        if not page:
+            notes.append("No rows with data here." if offset else "The range is empty.")
         piece = where.rows(offset, len(page)) if page else where.rows(0, 1)
         return SheetValues(
-            spreadsheet_id=spreadsheet_id(sid),
+            spreadsheet_id=sid,
             range=where.a1(),
             render=render,
-            rows=len(rows),
+            rows=total,
             shown=piece.a1(),
             table=table(where, numbered, render),
             next_offset=offset + max_rows if more else None,

@@ -36,7 +36,7 @@ class SheetValues(Result):
     spreadsheet_id: str
     range: str = Field(description="the whole range read, as Sheets names it")
     render: Render = "displayed"
-    rows: int = Field(description="rows of the range up to its last one with data")
+    rows: int | None = Field(default=None, description="rows up to the range's last with data (first page)")
     shown: str = Field(description="the rows in this answer, as A1")
     table: str = Field(description="'#' line of column letters, then 'row|cell|cell…' per row")
     next_offset: int | None = None
@@ -101,6 +101,18 @@ def block(normalized: str) -> Block:
     cb, rb = cb or ca, rb or ra
     c0, r0 = col_index(ca), int(ra) - 1
     return Block(sheet, r0, c0, int(rb) - r0, col_index(cb) - c0 + 1)
+
+
+def explicit(text: str) -> Block | None:
+    """The block of a range written out in full (Sheet!A1:J500, 'My sheet'!B2:C9), without asking Sheets."""
+    m = _RANGE.match(text.strip())
+    if not m or not m.group(4):
+        return None
+    sheet = m.group(1)
+    if not (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sheet) or re.fullmatch(r"'(?:[^']|'')+'", sheet)):
+        return None
+    found = block(text.strip())
+    return found if found.height > 0 and found.width > 0 else None
 
 
 # the table a model reads --------------------------------------------------------------------------

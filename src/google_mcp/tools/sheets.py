@@ -20,7 +20,7 @@ from google_mcp.state import AppState
 SHOWN = 60  # cells (or rows) a preview lists; the rest are counted
 Sid = Annotated[str, Field(description="id or link")]
 Range = Annotated[str, Field(description="A1 (Budget!A1:E12), a sheet's name, or a named range")]
-Cell = str | float | bool | None
+Cell = str | int | float | bool | None
 Raw = Annotated[bool, Field(description="store text exactly as given, unparsed")]
 Values = Annotated[
     list[list[Cell]], Field(description="rows of cells; typed as in the UI ('=SUM(B2:B9)', '$1,200', '12%')")
