@@ -116,7 +116,7 @@ async def test_reads_show_a_compact_table_with_formulas_on_request(fresh_sandbox
         )
         assert typed["table"].endswith("2|120000|85000|35000")
         bad = await fails(client, "sheets_read", {"spreadsheet_id": forecast, "range": "Nowhere!A1"})
-        assert "Unable to parse range" in bad
+        assert "cannot read the range 'Nowhere!A1'" in bad and "Its sheets: 'Forecast'; named ranges: Totals" in bad
 
 
 async def test_a_200_row_sheet_is_paged_by_rows_with_its_header(fresh_sandbox: Any, make_settings: Any) -> None:
@@ -173,7 +173,16 @@ async def test_writes_are_held_then_done_once_or_declined(fresh_sandbox: Any, ma
             "1|Owner|Dana Whitfield" in held["preview"]["details"]
             and held["preview"]["summary"] == "4 cells of Notes!A1:D50"
         )
-    async with connect(make_settings(url), person=Person()) as client:  # the person approves in the client
+    person = Person()
+    async with connect(make_settings(url), person=person) as client:  # the person approves in the client
+        kept = await call(
+            client, "sheets_update", {"spreadsheet_id": budget, "range": "Budget!B3", "values": [[None, 1400]]}
+        )
+        assert kept["status"] == "done" and "C3: 1350 → 1400" in person.asked[-1] and "\nB3: " not in person.asked[-1]
+        typed = await call(
+            client, "sheets_read", {"spreadsheet_id": budget, "range": "Budget!B3:C3", "render": "typed"}
+        )
+        assert typed["table"].endswith("3|4200|1400")  # null left B3 as it was
         made = await call(client, "sheets_create", {"title": "Offsite costs", "sheets": ["Travel", "Food"]})
         added = await call(
             client, "sheets_add_sheet", {"spreadsheet_id": made["result"]["spreadsheet_id"], "title": "Venue"}

@@ -21,7 +21,6 @@ from google_mcp.google.sheets_models import (
     SheetValues,
     SheetWritten,
     block,
-    col_name,
     explicit,
     padded,
     shown,
@@ -85,13 +84,24 @@ class Sheets:
 
     async def values(self, sid: str, rng: str, render: Render = "displayed") -> tuple[Block, Rows]:
         sid = spreadsheet_id(sid)
-        got = await self.client.execute(
-            "sheets",
-            lambda s: (
-                s.spreadsheets().values().get(spreadsheetId=sid, range=rng, valueRenderOption=RENDER_OPTION[render])
-            ),
-            what=f"reading range {rng!r} (A1 such as Sheet1!A1:D20, a sheet's name, or a named range)",
-        )
+        try:
+            got = await self.client.execute(
+                "sheets",
+                lambda s: (
+                    s.spreadsheets().values().get(spreadsheetId=sid, range=rng, valueRenderOption=RENDER_OPTION[render])
+                ),
+                what=f"reading range {rng!r}",
+            )
+        except InvalidInput as exc:
+            if "Unable to parse range" not in str(exc):
+                raise
+            known = await self.sheets(sid)  # say what there is to read
+            names = ", ".join(repr(s.title) for s in known.sheets)
+            named = f"; named ranges: {', '.join(known.named_ranges)}" if known.named_ranges else ""
+            raise InvalidInput(
+                f"Sheets cannot read the range {rng!r}. Give A1 (Sheet1!A1:D20), a sheet's name or a named range. "
+                f"Its sheets: {names}{named}."
+            ) from None
         return block(got["range"]), got.get("values", [])
 
     async def _page(self, sid: str, where: Block, render: Render, offset: int, max_rows: int) -> tuple[Rows, Rows]:
@@ -144,18 +154,20 @@ class Sheets:
         )
 
     async def cells(self, sid: str, rng: str, values: Rows | None = None) -> tuple[Block, Rows]:
-        """The block a write covers (the range, or from its first cell as far as `values` reach) and what its
+        """The block a write covers (the range, or from a single cell as far as `values` reach) and what its
         cells hold now, as entered (formulas as formulas), padded to the block."""
         where, now = await self.values(sid, rng, "formulas")
+        asked = where
         if values is not None:
             height, width = len(values), max((len(r) for r in values), default=0)
-            if height > where.height or width > where.width:
+            if (where.height, where.width) != (1, 1) and (height > where.height or width > where.width):
                 raise InvalidInput(
-                    f"{height}×{width} values do not fit {where.a1()} ({where.height}×{where.width}); give a larger "
-                    f"range or only its first cell's sheet and row (e.g. {where.sheet}!{where.cell(0, 0)}:"
-                    f"{col_name(where.col + width - 1)}{where.row + height})."
+                    f"{height}×{width} values do not fit {where.a1()} ({where.height}×{where.width}); give a range "
+                    f"as large as the values, or only its first cell ({where.sheet}!{where.cell(0, 0)})."
                 )
             where = Block(where.sheet, where.row, where.col, height, width)
+        if where.height > asked.height or where.width > asked.width:  # beyond the one cell named: read them
+            _, now = await self.values(sid, where.a1(), "formulas")
         return where, padded(now, where.height, where.width)
 
     @staticmethod

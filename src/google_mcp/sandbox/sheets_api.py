@@ -312,7 +312,8 @@ class SheetsApi:
         text = call.params["range"]
         sheet, grid = s.parse_range(book, text)
         rows = self._rows(body)
-        if len(rows) > grid[2] - grid[0] or any(len(r) > grid[3] - grid[1] for r in rows):
+        one_cell = (grid[2] - grid[0], grid[3] - grid[1]) == (1, 1)  # a single cell: where the values start
+        if not one_cell and (len(rows) > grid[2] - grid[0] or any(len(r) > grid[3] - grid[1] for r in rows)):
             raise bad_request(
                 f"Requested writing within range [{text}], but tried writing to "
                 + (f"row [{grid[0] + len(rows)}]" if len(rows) > grid[2] - grid[0] else "a column beyond it")

@@ -23,7 +23,8 @@ Range = Annotated[str, Field(description="A1 (Budget!A1:E12), a sheet's name, or
 Cell = str | int | float | bool | None
 Raw = Annotated[bool, Field(description="store text exactly as given, unparsed")]
 Values = Annotated[
-    list[list[Cell]], Field(description="rows of cells; typed as in the UI ('=SUM(B2:B9)', '$1,200', '12%')")
+    list[list[Cell]],
+    Field(description="rows of cells, typed as in the UI ('=SUM(B2:B9)', '$1,200', '12%'); null keeps a cell"),
 ]
 
 
@@ -32,7 +33,7 @@ def _rows(values: list[list[Cell]]) -> list[list[Any]]:
         raise InvalidInput("Give at least one row with at least one cell.")
     if len(values) > 5000 or sum(len(r) for r in values) > 50_000:
         raise InvalidInput("At most 5,000 rows and 50,000 cells a call; split the write.")
-    return [["" if v is None else v for v in row] for row in values]
+    return [list(row) for row in values]  # a null cell is left as it is
 
 
 def _capped(lines: list[str], what: str) -> list[str]:
@@ -69,9 +70,11 @@ async def sheets_update(state: AppState, spreadsheet_id: Sid, range: Range, valu
     details = [f"Range: {where.a1()} (if a cell changes before approval, nothing is written: a fresh preview)"]
     details += _capped(lines, "cells")
     if same:
-        details.append(f"{same} cells stay as they are")
+        details.append(f"{same} other cells stay as they are" if same > 1 else "1 other cell stays as it is")
     preview = Preview(
-        action="Update cells in a Google Sheet", summary=f"{len(lines)} cells of {where.a1()}", details=details
+        action="Update cells in a Google Sheet",
+        summary=f"{len(lines)} cell{'s' if len(lines) > 1 else ''} of {where.a1()}",
+        details=details,
     )
     op = {"spreadsheet_id": sid, "block": asdict(where), "before": before, "values": rows, "raw": raw}
     return Plan(preview, op)
