@@ -10,7 +10,7 @@ import pytest
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from helpers import credentials, discovery, drive, run, validate
+from helpers import control, credentials, discovery, drive, run, validate
 from mcp_helpers import Person, call, connect, fails, requests, writes
 
 pytestmark = pytest.mark.anyio
@@ -85,7 +85,7 @@ async def test_the_sandbox_answers_as_sheets_does(fresh_sandbox: Any) -> None:
     with pytest.raises(HttpError) as denied:
         api.spreadsheets().get(spreadsheetId=private).execute()
     assert denied.value.resp.status == 403
-    fresh_sandbox.sandbox.sheets_api.per_minute = 2  # Sheets' per-minute quota, turned down
+    control(url, "/_sandbox/quota", {"units_per_second": 0, "sheets_per_minute": 2})  # Sheets' quota, turned down
     api.spreadsheets().get(spreadsheetId=budget).execute()
     api.spreadsheets().get(spreadsheetId=budget).execute()
     with pytest.raises(HttpError) as quota:
@@ -117,6 +117,10 @@ async def test_reads_show_a_compact_table_with_formulas_on_request(fresh_sandbox
         assert typed["table"].endswith("2|120000|85000|35000")
         bad = await fails(client, "sheets_read", {"spreadsheet_id": forecast, "range": "Nowhere!A1"})
         assert "cannot read the range 'Nowhere!A1'" in bad and "Its sheets: 'Forecast'; named ranges: Totals" in bad
+        control(url, "/_sandbox/quota", {"units_per_second": 0, "sheets_per_minute": 1})  # Sheets' quota, turned down
+        await call(client, "sheets_read", {"spreadsheet_id": forecast, "range": "Totals"})
+        limited = await fails(client, "sheets_read", {"spreadsheet_id": forecast, "range": "Totals"})
+        assert "rate limiting requests (429)" in limited
 
 
 async def test_a_200_row_sheet_is_paged_by_rows_with_its_header(fresh_sandbox: Any, make_settings: Any) -> None:
