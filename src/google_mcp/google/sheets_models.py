@@ -128,7 +128,8 @@ def cell_text(value: Any, render: Render) -> str:
 
 def table(where: Block, rows: list[tuple[int, list[Any]]], render: Render) -> str:
     """'#|A|B|C' then 'row|cell|cell' for each (row number, cells); trailing empty cells are left out."""
-    head = "#|" + "|".join(col_name(where.col + j) for j in range(where.width))
+    width = max([len(cells) for _, cells in rows] + [1])  # the columns with data, not the range's empty ones
+    head = "#|" + "|".join(col_name(where.col + j) for j in range(min(width, where.width)))
     lines = [head]
     for number, cells in rows:
         lines.append(f"{number}|" + "|".join(cell_text(v, render) for v in cells))

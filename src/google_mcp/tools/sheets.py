@@ -101,7 +101,7 @@ async def sheets_append(state: AppState, spreadsheet_id: Sid, range: Range, valu
     )
     preview = Preview(
         action="Add rows to a Google Sheet",
-        summary=f"{len(rows)} rows after row {last} of {where.sheet}",
+        summary=f"{len(rows)} row{'s' if len(rows) > 1 else ''} after row {last} of {where.sheet}",
         details=details,
     )
     return Plan(preview, {"spreadsheet_id": sid, "range": where.a1(), "values": rows, "raw": raw})
