@@ -16,6 +16,7 @@ BUDGET = "1SheetBudget2026xxxxxxxxxxxxxxxxxxxxxxxxxxx"
 TICKETS = "1SheetTickets2026xxxxxxxxxxxxxxxxxxxxxxxxxx"
 FORECAST = "1SheetForecastQ3xxxxxxxxxxxxxxxxxxxxxxxxxxx"
 DECK = "1SlidesApolloReviewxxxxxxxxxxxxxxxxxxxxxxxx"
+SPREADSHEET = "application/vnd.google-apps.spreadsheet"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"]
 PEOPLE = ["Dana Whitfield", "Priya Raman", "Marcus Chen", "Lena Fischer", "Sam Okafor", "José Müller"]
 CUSTOMERS = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"]
@@ -76,6 +77,14 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
     book = sheets.new("Q3 forecast (Marcus Chen)", [forecast], book_id=FORECAST)
     book.named["Totals"] = ("nr_totals", 0, (4, 0, 5, 5))
     book.named["Revenue"] = ("nr_revenue", 0, (1, 1, 4, 2))
+
+    # the Drive file the Docs seed lists as a spreadsheet ("Q3 budget") is one Sheets can open too, as at Google
+    stub = sheets.sb.docs.files.get("1file0seed")
+    if stub is not None and stub.mime_type == SPREADSHEET:
+        q3: list[list[Any]] = [["Item", "Q3", "Q4"], ["Travel", 12000, 8000], ["Tools", 3500, 3500]]
+        made = sheets.new(stub.title, [fill(s.Sheet(0, "Sheet1"), q3)], book_id=stub.id)
+        made.created, made.modified = stub.created, stub.modified
+        sheets.sb.docs.files[stub.id].created, sheets.sb.docs.files[stub.id].modified = stub.created, stub.modified
 
     # shared by nobody: someone else's, which the account cannot open
     sheets.new("Jordan's private forecast", [s.Sheet(0, "Sheet1")], owner="jordan.lee@example.com")
