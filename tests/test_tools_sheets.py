@@ -188,12 +188,19 @@ async def test_writes_are_held_then_done_once_or_declined(fresh_sandbox: Any, ma
         )
         assert typed["table"].endswith("3|4200|1400")  # null left B3 as it was
         made = await call(client, "sheets_create", {"title": "Offsite costs", "sheets": ["Travel", "Food"]})
-        added = await call(
-            client, "sheets_add_sheet", {"spreadsheet_id": made["result"]["spreadsheet_id"], "title": "Venue"}
+        new = made["result"]["spreadsheet_id"]
+        added = await call(client, "sheets_add_sheet", {"spreadsheet_id": new, "title": "Venue's costs"})
+        assert added["status"] == "done" and added["result"]["range"] == "Venue's costs"
+        listed = await call(client, "sheets_list", {"spreadsheet_id": new})
+        assert [s["title"] for s in listed["sheets"]] == ["Travel", "Food", "Venue's costs"]
+        # a sheet name that must be quoted, through a write, a read and a later page
+        rows = [["Item", "Cost"], ["Hall", "$1,500"], ["Chairs", 300]]
+        await call(client, "sheets_update", {"spreadsheet_id": new, "range": "'Venue''s costs'!A1", "values": rows})
+        page = await call(client, "sheets_read", {"spreadsheet_id": new, "range": "'Venue''s costs'", "max_rows": 2})
+        rest = await call(
+            client, "sheets_read", {"spreadsheet_id": new, "range": page["range"], "offset": 2, "max_rows": 2}
         )
-        assert added["status"] == "done" and added["result"]["range"] == "Venue"
-        listed = await call(client, "sheets_list", {"spreadsheet_id": made["result"]["spreadsheet_id"]})
-        assert [s["title"] for s in listed["sheets"]] == ["Travel", "Food", "Venue"]
+        assert page["range"] == "'Venue''s costs'!A1:Z1000" and rest["table"].endswith("1|Item|Cost\n3|Chairs|300")
         dup = await fails(client, "sheets_add_sheet", {"spreadsheet_id": budget, "title": "Notes"})
         assert "already has a sheet named 'Notes'" in dup
         shown = await call(
