@@ -3,6 +3,7 @@ a forecast with formulas and a named range, one owned by someone else (403), and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import google_mcp.sandbox.sheets as s
@@ -34,6 +35,12 @@ def fill(sheet: s.Sheet, rows: list[list[Any]], fmt: dict[int, str] | None = Non
                     cell.fmt = fmt[c]
                 sheet.cells[(r, c)] = cell
     return sheet
+
+
+def aged(sheets: SheetsApi, book_id: str, days: int) -> None:
+    book, when = sheets.books[book_id], sheets.sb.now() - timedelta(days=days)
+    book.created = book.modified = when
+    sheets.sb.docs.files[book_id].created = sheets.sb.docs.files[book_id].modified = when
 
 
 def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None:
@@ -85,6 +92,9 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
         made = sheets.new(stub.title, [fill(s.Sheet(0, "Sheet1"), q3)], book_id=stub.id)
         made.created, made.modified = stub.created, stub.modified
         sheets.sb.docs.files[stub.id].created, sheets.sb.docs.files[stub.id].modified = stub.created, stub.modified
+
+    for book_id, days in ((BUDGET, 1), (TICKETS, 4), (FORECAST, 6)):  # edited a while ago, as a person's are
+        aged(sheets, book_id, days)
 
     # shared by nobody: someone else's, which the account cannot open
     sheets.new("Jordan's private forecast", [s.Sheet(0, "Sheet1")], owner="jordan.lee@example.com")
