@@ -141,6 +141,10 @@ async def test_a_200_row_sheet_is_paged_by_rows_with_its_header(fresh_sandbox: A
             "Tickets!A121:J201",
         ]
         again = await call(client, "sheets_read", {"spreadsheet_id": tickets, "range": "Tickets", "offset": 120})
+    async with connect(make_settings(url, answer_tokens=1000)) as client:  # a host that takes less
+        cut = await call(client, "sheets_read", {"spreadsheet_id": tickets, "range": "Tickets"})
+    shown_rows = len(cut["table"].splitlines()) - 1
+    assert 20 < shown_rows < 60 and cut["next_offset"] == shown_rows and "token budget" in cut["note"]
     lines = rest["table"].splitlines()
     assert lines[1].startswith("1|Ticket|Opened|") and lines[2].startswith("121|T-1120|")
     assert lines[-1].startswith("200|T-1199|") and "next_offset" not in rest and rest["shown"] == "Tickets!A121:J200"

@@ -12,6 +12,7 @@ from typing import Any
 
 from google_mcp.errors import InvalidInput, TargetChanged
 from google_mcp.google.client import GoogleClient
+from google_mcp.google.pages import fits, tokens
 from google_mcp.google.sheets_models import (
     RENDER_OPTION,
     Block,
@@ -104,6 +105,10 @@ class Sheets:
             ) from None
         return block(got["range"]), got.get("values", [])
 
+    def budget(self, head: Rows) -> int:
+        """Tokens the rows of a page may take: the answer's budget less its head line and the range's first row."""
+        return self.client.settings.answer_tokens - 100 - (tokens("|".join(map(str, head[0]))) if head else 0)
+
     async def _page(self, sid: str, where: Block, render: Render, offset: int, max_rows: int) -> tuple[Rows, Rows]:
         """The range's first row and the page's rows (one more, to tell whether more follow): one request."""
         ranges = [where.rows(0, 1).a1(), where.rows(offset, max_rows + 1).a1()]
@@ -132,13 +137,19 @@ class Sheets:
             where, rows = await self.values(sid, rng, render)
             head, page, total = rows[:1], rows[offset : offset + max_rows], len(rows)
             more = offset + max_rows < len(rows)
+        # as many rows as the answer's token budget holds (hosts cap a tool's answer)
+        fit = fits(page, len(page), lambda row: tokens("|".join(map(str, row))) + 2, self.budget(head))
+        cut = fit < len(page)
+        if cut:
+            page, more = page[:fit], True
         numbered = [(where.row + offset + i + 1, cells) for i, cells in enumerate(page)]
         if offset and head:  # the range's first row (its header, usually) on every page
             numbered.insert(0, (where.row + 1, head[0]))
         notes = []
         if more:
             left = f"{total - offset - len(page)} more rows" if total is not None else "More rows"
-            notes.append(f"{left}: call again with range={where.a1()!r}, offset={offset + max_rows}.")
+            why = " (cut to fit the answer's token budget)" if cut else ""
+            notes.append(f"{left}{why}: call again with range={where.a1()!r}, offset={offset + len(page)}.")
         if not page:
             notes.append("No rows with data here." if offset else "The range is empty.")
         piece = where.rows(offset, len(page)) if page else where.rows(0, 1)
@@ -149,7 +160,7 @@ class Sheets:
             rows=total,
             shown=piece.a1(),
             table=table(where, numbered, render),
-            next_offset=offset + max_rows if more else None,
+            next_offset=offset + len(page) if more else None,
             note=" ".join(notes) or None,
         )
 
