@@ -131,8 +131,18 @@ def run(request: HttpRequest) -> Any:
     """Execute a googleapiclient request and check its answer against the discovery document."""
     result = request.execute()
     api = request.methodId.split(".")[0]
-    versions = {"gmail": "v1", "calendar": "v3", "docs": "v1", "drive": "v3", "tasks": "v1", "chat": "v1"}
-    doc = discovery(f"{api}.{versions[api]}")
+    doc = discovery(
+        {
+            "gmail": "gmail.v1",
+            "calendar": "calendar.v3",
+            "docs": "docs.v1",
+            "drive": "drive.v3",
+            "sheets": "sheets.v4",
+            "slides": "slides.v1",
+            "tasks": "tasks.v1",
+            "chat": "chat.v1",
+        }[api]
+    )
     method = _method(doc, request.methodId)
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)

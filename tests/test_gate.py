@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
+from google_mcp.sandbox.seed_sheets import BUDGET, DECK
 from mcp_helpers import Person, call, connect, fails, writes
 
 pytestmark = pytest.mark.anyio
@@ -25,6 +26,13 @@ WRITE_TOOLS = [
     "docs_append",
     "docs_replace_text",
     "docs_replace_section",
+    "sheets_update",
+    "sheets_append",
+    "sheets_clear",
+    "sheets_create",
+    "sheets_add_sheet",
+    "slides_create",
+    "slides_replace_text",
     "slack_post_message",
     "sms_send",
 ]
@@ -56,6 +64,13 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         "docs_append": {"document_id": launch, "markdown": "Appended **once**."},
         "docs_replace_text": {"document_id": weekly, "find": "FAQ", "replace": "Q&A"},
         "docs_replace_section": {"document_id": offsite, "heading": "Budget", "markdown": "To be decided."},
+        "sheets_update": {"spreadsheet_id": BUDGET, "range": "Budget!B2", "values": [[4300]]},
+        "sheets_append": {"spreadsheet_id": BUDGET, "range": "Budget", "values": [["Dec", 4200]]},
+        "sheets_clear": {"spreadsheet_id": BUDGET, "range": "Notes!A2:B2"},
+        "sheets_create": {"title": "gate sheet"},
+        "sheets_add_sheet": {"spreadsheet_id": BUDGET, "title": "Gate"},
+        "slides_create": {"title": "gate deck", "outline": [{"title": "One", "bullets": ["a"]}]},
+        "slides_replace_text": {"presentation_id": DECK, "find": "FAQ", "replace": "Q&A"},
         "slack_post_message": {"channel": "#launch", "text": "gate post"},
         "sms_send": {"to": "+14155550123", "text": "gate text"},
     }
@@ -93,6 +108,9 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "calendar_free_busy",
         "docs_search",
         "docs_read",
+        "sheets_list",
+        "sheets_read",
+        "slides_read",
         "slack_list_channels",
         "slack_read_channel",
         "slack_find_user",

@@ -30,6 +30,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull,
 from gemini_standin import GeminiStandIn, function_responses, text
 from gemini_standin import call as gemini_call
 from google_mcp.redisconn import sync_client
+from google_mcp.sandbox.seed_sheets import BUDGET, DECK
 from helpers import control
 from mcp_helpers import call, fails, polled
 from redis_server import free_port
@@ -676,6 +677,14 @@ async def test_no_tool_reaches_anothers_mail_calendar_or_documents_by_id(shared:
             "docs_read": {"document_id": doc},
             "docs_append": {"document_id": doc, "markdown": "x"},
             "docs_replace_text": {"document_id": doc, "find": "a", "replace": "b"},
+            "sheets_list": {"spreadsheet_id": BUDGET},
+            "sheets_read": {"spreadsheet_id": BUDGET, "range": "Budget"},
+            "sheets_update": {"spreadsheet_id": BUDGET, "range": "Budget!B2", "values": [[1]]},
+            "sheets_append": {"spreadsheet_id": BUDGET, "range": "Budget", "values": [["x"]]},
+            "sheets_clear": {"spreadsheet_id": BUDGET, "range": "Budget"},
+            "sheets_add_sheet": {"spreadsheet_id": BUDGET, "title": "x"},
+            "slides_read": {"presentation_id": DECK},
+            "slides_replace_text": {"presentation_id": DECK, "find": "Apollo", "replace": "x"},
         }
         for tool, args in attempts.items():
             answer = await jordan.call_tool(tool, args)

@@ -302,6 +302,7 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
     )
     assert doctor.returncode == 1 and "the gmail tools need" in doctor.stdout and "google-mcp auth" in doctor.stdout
     assert "the docs tools need" in doctor.stdout
+    assert "the sheets tools need" in doctor.stdout and "the slides tools need" in doctor.stdout
     only_calendar = subprocess.run(
         [EXE, "doctor"],
         env=_env(GOOGLE_MCP_TOKEN_FILE=str(token), GOOGLE_MCP_TOOLS="calendar"),

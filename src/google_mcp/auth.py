@@ -39,6 +39,8 @@ GROUP_SCOPES = {
             G + "chat.messages.reactions.create",
         ),
     ),
+    "sheets": ((G + "spreadsheets.readonly",), (G + "spreadsheets",)),
+    "slides": ((G + "presentations.readonly",), (G + "presentations",)),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
@@ -49,7 +51,9 @@ def group_scopes(group: str, read_only: bool) -> tuple[str, ...]:
     return read if read_only else write
 
 
-def scopes_for(read_only: bool, groups: Sequence[str] = ("gmail", "calendar", "docs")) -> tuple[str, ...]:
+def scopes_for(
+    read_only: bool, groups: Sequence[str] = ("gmail", "calendar", "docs", "sheets", "slides")
+) -> tuple[str, ...]:
     """The scopes the enabled tool groups need, and no more."""
     return tuple(dict.fromkeys(s for group in groups for s in group_scopes(group, read_only)))
 

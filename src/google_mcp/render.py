@@ -18,6 +18,8 @@ from google_mcp.google import chat_models, tasks_models
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
+from google_mcp.google.sheets_models import SheetValues
+from google_mcp.google.slides_models import Deck
 from google_mcp.models import Result
 
 
@@ -100,12 +102,34 @@ def free_busy(result: FreeBusy) -> str:
     return "\n".join(lines)
 
 
+def sheet_values(result: SheetValues) -> str:
+    head = f"{result.range}: {result.rows} rows, shown {result.shown}"
+    if result.render != "displayed":
+        head += f", values {result.render}"
+    lines = [f"{head}. Spreadsheet {result.spreadsheet_id}.", result.table]
+    if result.note:
+        lines.append(result.note)
+    return "\n".join(lines)
+
+
+def deck(result: Deck) -> str:
+    lines = [f"{result.title} ({len(result.slides)} slides, revision {result.revision_id}) {result.link}"]
+    for slide in result.slides:
+        lines.append(f"Slide {slide.n} [{slide.id}]: {slide.title}")
+        lines += [f"- {t}" for t in slide.text]
+        if slide.notes:
+            lines.append("Notes: " + slide.notes.replace("\n", " / "))
+    return "\n".join(lines)
+
+
 RENDERERS: dict[type, Callable[..., str]] = {
     SearchResult: search,
     EventList: events,
     FreeBusy: free_busy,
     tasks_models.TaskPage: tasks_models.lines,
     chat_models.Messages: chat_models.lines,
+    SheetValues: sheet_values,
+    Deck: deck,
 }
 
 

@@ -11,12 +11,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "tasks", "chat", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "tasks", "chat", "slack", "sms")
-# on unless GOOGLE_MCP_TOOLS says otherwise: Tasks and Chat are asked for by name (each adds tools to every
-# turn's tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
-DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs", "tasks", "chat")  # the groups that sign in to Google
+ToolGroup = Literal["gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat", "slack", "sms")
+# on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, sheets, decks) and the
+# operator's channels. Tasks and Chat are asked for by name (each adds tools to every turn's tools/list and
+# scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
+DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "sheets", "slides", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat")  # the groups that sign in
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
@@ -298,6 +299,14 @@ class Settings(BaseSettings):
     def docs_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") if base else "https://docs.googleapis.com"
+
+    def sheets_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://sheets.googleapis.com"
+
+    def slides_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://slides.googleapis.com"
 
     def drive_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
     from google_mcp.google.tasks import Tasks
+    from google_mcp.google.sheets import Sheets
+    from google_mcp.google.slides import Slides
     from google_mcp.later import Later
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
@@ -65,6 +67,8 @@ class _Google:
     docs: Docs | None = None
     tasks: Tasks | None = None
     chat: Chat | None = None
+    sheets: Sheets | None = None
+    slides: Slides | None = None
 
 
 @dataclass
@@ -224,6 +228,23 @@ class AppState:
 
             google.chat = Chat(self.client)
         return google.chat
+
+    def sheets(self) -> Sheets:
+        google = self._google()
+        if google.sheets is None:
+            from google_mcp.google.sheets import Sheets
+
+            google.sheets = Sheets(self.client)
+        return google.sheets
+
+    @property
+    def slides(self) -> Slides:
+        google = self._google()
+        if google.slides is None:
+            from google_mcp.google.slides import Slides
+
+            google.slides = Slides(self.client)
+        return google.slides
 
     @property
     def slack(self) -> Slack:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar", "docs", "drive", "tasks", "chat"]
+Api = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat"]
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -43,6 +43,11 @@ NON_IDEMPOTENT = frozenset(
         "tasks.tasklists.insert",
         "chat.spaces.messages.create",  # its requestId makes a repeat harmless at Google; still sent once
         "chat.spaces.messages.reactions.create",
+        "sheets.spreadsheets.create",
+        "sheets.spreadsheets.batchUpdate",
+        "sheets.spreadsheets.values.append",  # rows twice
+        "slides.presentations.create",
+        "slides.presentations.batchUpdate",
     }
 )
 
@@ -148,6 +153,8 @@ class GoogleClient:
             "drive": ("drive", "v3", self.settings.drive_endpoint),
             "tasks": ("tasks", "v1", self.settings.tasks_endpoint),
             "chat": ("chat", "v1", self.settings.chat_endpoint),
+            "sheets": ("sheets", "v4", self.settings.sheets_endpoint),
+            "slides": ("slides", "v1", self.settings.slides_endpoint),
         }[api]
         svc = build(
             name,

@@ -32,6 +32,8 @@ from .oauth import ALL_SCOPES, Grant, OAuth
 from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
 from .tasks_api import TasksApi
+from .sheets_api import SheetsApi
+from .slides_api import SlidesApi
 
 log = logging.getLogger("google_mcp.sandbox")
 
@@ -86,7 +88,9 @@ class Sandbox:
         self.drive_api = DriveApi(self)
         self.tasks_api = TasksApi(self)
         self.chat_api = ChatApi(self)
-        for api in (self.gmail, self.cal_api, self.docs_api, self.drive_api, self.tasks_api, self.chat_api):
+        self.sheets_api, self.slides_api = SheetsApi(self), SlidesApi(self)
+        apis = (self.gmail, self.cal_api, self.docs_api, self.drive_api, self.sheets_api, self.slides_api)
+        for api in (*apis, self.tasks_api, self.chat_api):
             api.register(self.router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset(seed)
@@ -113,6 +117,7 @@ class Sandbox:
         from .seed_chat import seed_chat
         from .seed_docs import seed_docs
         from .seed_tasks import seed_tasks
+        from .seed_sheets import seed_sheets
 
         for account in self.accounts.values():
             account.mailbox.listeners.append(self._mail_changed)
@@ -123,6 +128,7 @@ class Sandbox:
         seed_tasks(self, self.tasks_api.store, full=seed == "default")
         self.chat_api.reset()
         seed_chat(self, self.chat_api.store, full=seed == "default")
+        seed_sheets(self.sheets_api, self.slides_api, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
         with self.acting_as(PERSONAL):

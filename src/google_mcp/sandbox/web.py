@@ -148,7 +148,9 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         if not isinstance(window, int | float) or window <= 0:
             return _json({"error": "window_seconds must be a positive number"}, 400)
         sb.quota = quota.Window(rate, float(window)) if rate else None
-        return _json({"units_per_second": rate, "window_seconds": window})
+        sheets = body.get("sheets_per_minute", 0)  # Sheets' own quota: requests per minute per user; 0: off
+        sb.sheets_api.per_minute = sheets if isinstance(sheets, int) and sheets > 0 else 0
+        return _json({"units_per_second": rate, "window_seconds": window, "sheets_per_minute": sheets})
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
 from google_mcp.settings import CHANNEL_GROUPS, Settings
-from google_mcp.tools import actions, calendar, chat, docs, gmail, record, slack, sms, tasks, watch
+from google_mcp.tools import actions, calendar, chat, docs, gmail, record, sheets, slack, slides, sms, tasks, watch
 
 
 def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
@@ -16,6 +16,8 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
         "docs": docs.register,
         "tasks": tasks.register,
         "chat": chat.register,
+        "sheets": sheets.register,
+        "slides": slides.register,
         "slack": slack.register,
         "sms": sms.register,
     }
