@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
-    from google_mcp.google.tasks import Tasks
     from google_mcp.google.sheets import Sheets
     from google_mcp.google.slides import Slides
+    from google_mcp.google.tasks import Tasks
     from google_mcp.later import Later
     from google_mcp.messaging.slack import Slack
     from google_mcp.messaging.sms import Sms
@@ -229,6 +229,7 @@ class AppState:
             google.chat = Chat(self.client)
         return google.chat
 
+    @property
     def sheets(self) -> Sheets:
         google = self._google()
         if google.sheets is None:

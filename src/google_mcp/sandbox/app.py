@@ -31,9 +31,9 @@ from .mail import Mailbox
 from .oauth import ALL_SCOPES, Grant, OAuth
 from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
-from .tasks_api import TasksApi
 from .sheets_api import SheetsApi
 from .slides_api import SlidesApi
+from .tasks_api import TasksApi
 
 log = logging.getLogger("google_mcp.sandbox")
 
@@ -116,8 +116,8 @@ class Sandbox:
         from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
         from .seed_chat import seed_chat
         from .seed_docs import seed_docs
-        from .seed_tasks import seed_tasks
         from .seed_sheets import seed_sheets
+        from .seed_tasks import seed_tasks
 
         for account in self.accounts.values():
             account.mailbox.listeners.append(self._mail_changed)
