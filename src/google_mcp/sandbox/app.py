@@ -71,6 +71,7 @@ class Sandbox:
         self.tz = ZoneInfo(TIME_ZONE)
         self.latency_ms = latency_ms
         self.quota: quota.Window | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
+        self.drive_quota: quota.Window | None = None  # Drive's queries per minute per user, likewise
         self.push_url: str | None = None
         self.push_audience: str | None = None  # the push subscription's audience (default: its URL)
         self.push_account = SERVICE_ACCOUNT
@@ -91,6 +92,7 @@ class Sandbox:
         if seed not in ("default", "empty"):
             raise ValueError(f"unknown seed {seed!r}: use default or empty")
         self.seed = seed
+        self.drive_quota = None
         # the account's client and refresh token survive a reset (a revoked one is restored)
         self.oauth = OAuth(client_id=self.oauth.client_id, client_secret=self.oauth.client_secret)
         self.refresh_token = self.refresh_token or self.oauth.new_refresh_token()
@@ -107,12 +109,14 @@ class Sandbox:
         self.faults: list[Fault] = []
         from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
         from .seed_docs import seed_docs
+        from .seed_drive import seed_drive
 
         for account in self.accounts.values():
             account.mailbox.listeners.append(self._mail_changed)
         seed_mailbox(self, full=seed == "default")
         seed_calendar(self, full=seed == "default")
         seed_docs(self, full=seed == "default")
+        seed_drive(self, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
         with self.acting_as(PERSONAL):
@@ -184,6 +188,8 @@ class Sandbox:
             method_id = getattr(handler, "method_id", "")
             if self.quota is not None and method_id and not self.quota.take(quota.units(method_id)):
                 raise ApiError(429, "User-rate limit exceeded.", "userRateLimitExceeded")
+            if self.drive_quota is not None and method_id.startswith("drive.") and not self.drive_quota.take(1):
+                raise ApiError(403, "User rate limit exceeded.", "userRateLimitExceeded")
             result = handler(call)
             reply = result if isinstance(result, Reply) else Reply(200, result)
         except ApiError as exc:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import google_mcp.sandbox.docs as d
 
 
+FOLDER = "application/vnd.google-apps.folder"
+
+
 @dataclass
 class File:
-    """A Drive file that is not a Google Doc (a sheet, a PDF): what a search sees of it."""
+    """A Drive file that is not a Google Doc: a folder, a sheet, a PDF, an image. `data` is what a download
+    serves (a blob's bytes), `exports` what an export of a Google file gives, by MIME type; `content` is the
+    text a full-text search sees."""
 
     id: str
     title: str
@@ -22,9 +29,30 @@ class File:
     owner: tuple[str, str]
     content: str = ""
     trashed: bool = False
+    data: bytes = b""
+    exports: dict[str, bytes] = field(default_factory=dict)
+    parents: list[str] = field(default_factory=lambda: ["root"])
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 1
 
     def text(self) -> str:
         return self.content
+
+    @property
+    def blob(self) -> bool:
+        return not self.mime_type.startswith("application/vnd.google-apps.")
+
+    @property
+    def md5(self) -> str:
+        return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
+
+    def changed(self, now: datetime) -> None:
+        self.modified = now
+        self.version += 1
+
+
+def new_id() -> str:
+    return "1" + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")[:32]
 
 
 @dataclass
@@ -50,3 +78,11 @@ class DocStore:
 
     def everything(self) -> list[File | d.Document]:
         return [*self.documents.values(), *self.files.values()]
+
+    def item(self, item_id: str) -> File | d.Document | None:
+        return self.documents.get(item_id) or self.files.get(item_id)
+
+    def add(self, title: str, mime_type: str, now: datetime, parent: str = "root", **kw: Any) -> File:
+        made = File(new_id(), title, mime_type, now, now, self.owner, parents=[parent], **kw)
+        self.files[made.id] = made
+        return made
