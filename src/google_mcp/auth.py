@@ -27,6 +27,9 @@ GROUP_SCOPES = {
     "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
     # finding documents by name and text is Drive's; reading and writing them is Docs'
     "docs": ((G + "documents.readonly", G + "drive.readonly"), (G + "documents", G + "drive.readonly")),
+    # Drive's files, any of them (drive.file would reach only what this app made or was handed, not the
+    # person's existing files to move, rename, trash or share); Google Docs read as Markdown through Docs
+    "drive": ((G + "drive.readonly", G + "documents.readonly"), (G + "drive", G + "documents.readonly")),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 

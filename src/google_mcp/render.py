@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
+from google_mcp.google.drive_models import FileList
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
 from google_mcp.models import Result
@@ -99,7 +100,12 @@ def free_busy(result: FreeBusy) -> str:
     return "\n".join(lines)
 
 
-RENDERERS: dict[type, Callable[..., str]] = {SearchResult: search, EventList: events, FreeBusy: free_busy}
+RENDERERS: dict[type, Callable[..., str]] = {
+    SearchResult: search,
+    EventList: events,
+    FreeBusy: free_busy,
+    FileList: FileList.lines,
+}
 
 
 def text(result: BaseModel, full: bool = False) -> str:

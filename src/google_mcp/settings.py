@@ -11,9 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
+ToolGroup = Literal["gmail", "calendar", "docs", "drive", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "drive", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive")  # the groups that sign in to Google
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 

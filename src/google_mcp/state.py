@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from google_mcp.google.calendar import Calendar
     from google_mcp.google.client import GoogleClient
     from google_mcp.google.docs import Docs
+    from google_mcp.google.drive import Drive
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
     from google_mcp.later import Later
@@ -61,6 +62,7 @@ class _Google:
     gmail: Gmail | None = None
     calendar: Calendar | None = None
     docs: Docs | None = None
+    drive: Drive | None = None
 
 
 @dataclass
@@ -202,6 +204,16 @@ class AppState:
 
             google.docs = Docs(self.client)
         return google.docs
+
+    @property
+    def drive(self) -> Drive:
+        google = self._google()
+        if google.drive is None:
+            from google_mcp.google.drive import Drive
+            from google_mcp.people.files import files_for
+
+            google.drive = Drive(self.client, self.settings, files_for(self.settings, google.person), self.docs)
+        return google.drive
 
     @property
     def slack(self) -> Slack:

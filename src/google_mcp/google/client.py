@@ -39,6 +39,9 @@ NON_IDEMPOTENT = frozenset(
         "calendar.events.quickAdd",
         "docs.documents.create",
         "docs.documents.batchUpdate",  # insertText twice is text twice; requiredRevisionId guards only a stale read
+        "drive.files.create",  # an upload twice is two files
+        "drive.files.copy",
+        "drive.permissions.create",  # a share twice is two emails to the person
     }
 )
 

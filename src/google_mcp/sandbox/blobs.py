@@ -114,7 +114,7 @@ def xlsx(rows: list[list[str | float]]) -> bytes:
             "_rels/.rels": _rels("xl/workbook.xml"),
             "xl/workbook.xml": f'<workbook xmlns="{S}" xmlns:r="{R}"><sheets>'
             '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
-            "xl/_rels/workbook.xml.rels": _rels("worksheets/sheet1.xml").replace("officeDocument\"", 'worksheet"'),
+            "xl/_rels/workbook.xml.rels": _rels("worksheets/sheet1.xml").replace('officeDocument"', 'worksheet"'),
             "xl/sharedStrings.xml": f'<sst xmlns="{S}" count="{len(strings)}">{shared}</sst>',
             "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{S}"><sheetData>{"".join(cells)}</sheetData></worksheet>',
         }

@@ -11,13 +11,14 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import google_mcp.sandbox.docs as d
 from google_mcp.sandbox.blobs import pdf
 from google_mcp.sandbox.docstore import FOLDER, File
 
-from .drive_query import field_of, mask, parse_q, pick
+from .drive_query import mask, parse_q, pick
 from .errors import ApiError, bad_request, not_found
 from .routing import Call, Method, Reply, Router
 from .timeutil import utc_stamp
@@ -162,16 +163,23 @@ class DriveApi:
         return dict(pick({"kind": "drive#about", "user": user, "storageQuota": quota}, mask(call.arg("fields") or "")))
 
     def list_files(self, call: Call) -> dict[str, Any]:
-        keep = parse_q(call.arg("q") or "")
+        keep = parse_q(call.arg("q") or "", self.sb.docs.root.id)
         size = call.int_arg("pageSize", 100, lo=1, hi=1000)
         start = call.int_arg("pageToken", 0)
-        order = (call.arg("orderBy") or "modifiedTime desc").split(",")[0].strip().split()
         if "fullText contains" in (call.arg("q") or "") and call.arg("orderBy"):
             raise bad_request("Sorting is not supported for queries with fullText terms.", "invalid")
-        key = {"name": lambda f: str(field_of(f, "name")).lower(), "createdTime": lambda f: f.created}.get(
-            order[0], lambda f: f.modified
-        )
-        found = sorted((f for f in self.sb.docs.everything() if keep(f)), key=key, reverse=order[-1] == "desc")
+        keys: dict[str, Callable[[Item], Any]] = {
+            "name": lambda f: f.title.lower(),
+            "createdTime": lambda f: f.created,
+            "modifiedTime": lambda f: f.modified,
+            "folder": lambda f: f.mime_type != FOLDER,
+        }
+        found = [f for f in self.sb.docs.everything() if keep(f)]
+        for term in reversed((call.arg("orderBy") or "modifiedTime desc").split(",")):  # stable: last key first
+            name, _, way = term.strip().partition(" ")
+            if name not in keys:
+                raise bad_request(f"Invalid Value: orderBy ({name!r} is not a sort key here)", "invalid")
+            found.sort(key=keys[name], reverse=way.strip() == "desc")
         page = found[start : start + size]
         out: dict[str, Any] = {
             "kind": "drive#fileList",
@@ -229,17 +237,18 @@ class DriveApi:
         parents = meta.get("parents") or ["root"]
         if not isinstance(parents, list) or len(parents) != 1:
             raise bad_request("A file can only have one parent folder.", "cannotAddParent")
-        self._folder(str(parents[0]))
-        return str(parents[0])
+        return self._folder(str(parents[0]))
 
-    def _folder(self, folder_id: str) -> None:
-        if folder_id == "root":
-            return
+    def _folder(self, folder_id: str) -> str:
+        folder_id = self.sb.docs.folder_id(folder_id)
+        if folder_id == self.sb.docs.root.id:
+            return folder_id
         found = self.sb.docs.files.get(folder_id)
         if found is None or found.trashed:
             raise not_found(f"File not found: {folder_id}.")
         if found.mime_type != FOLDER:
             raise ApiError(403, "The parent is not a folder.", "notAFolder")
+        return folder_id
 
     def _make(self, meta: dict[str, Any], mime: str, data: bytes) -> File:
         name = str(meta.get("name") or "Untitled")
@@ -291,8 +300,11 @@ class DriveApi:
     def update(self, call: Call) -> dict[str, Any]:
         item = self._item(call)
         body = call.json()
-        adding = [p for p in (call.arg("addParents") or "").split(",") if p]
-        removing = [p for p in (call.arg("removeParents") or "").split(",") if p]
+        docs = self.sb.docs
+        adding = [self._folder(p) for p in (call.arg("addParents") or "").split(",") if p]
+        removing = [docs.folder_id(p) for p in (call.arg("removeParents") or "").split(",") if p]
+        if item is docs.root:
+            raise ApiError(403, "My Drive cannot be changed.", "forbidden")
         if len(set(item.parents) - set(removing)) + len(adding) > 1:
             raise ApiError(
                 403,
@@ -300,7 +312,6 @@ class DriveApi:
                 "cannotAddParent",
             )
         for folder in adding:
-            self._folder(folder)
             if folder == item.id:
                 raise bad_request("A folder cannot be its own parent.", "invalidParent")
         for key in body:
@@ -318,6 +329,8 @@ class DriveApi:
 
     def delete(self, call: Call) -> Reply:
         item = self._item(call)
+        if item is self.sb.docs.root:
+            raise ApiError(403, "My Drive cannot be deleted.", "forbidden")
         self.sb.docs.files.pop(item.id, None)
         self.sb.docs.documents.pop(item.id, None)
         return Reply(204, None)

@@ -85,7 +85,9 @@ def _condition(name: str, op: str, value: Any) -> Predicate:
     if op == "contains":
         if name == "name":  # Drive matches name terms by prefix
             wanted = value.lower()
-            return lambda f: any(w.startswith(wanted) for w in [str(field_of(f, name)).lower(), *_words(field_of(f, name))])
+            return lambda f: any(
+                w.startswith(wanted) for w in [str(field_of(f, name)).lower(), *_words(field_of(f, name))]
+            )
         if name == "fullText":  # whole words, as a phrase
             phrase = _words(value)
             return lambda f: bool(phrase) and " ".join(phrase) in " ".join(_words(field_of(f, name)))
@@ -97,7 +99,7 @@ def _condition(name: str, op: str, value: Any) -> Predicate:
     raise _invalid(f"{name} does not take {op}")
 
 
-def parse_q(q: str) -> Predicate:
+def parse_q(q: str, root_id: str = "root") -> Predicate:
     tokens = _tokens(q)
     pos = 0
 
@@ -140,10 +142,12 @@ def parse_q(q: str) -> Predicate:
                 raise _invalid(f"expected in after {text!r}")
             where = take()[1]
             if where == "parents":
-                return lambda f: text in f.parents
+                folder = root_id if text == "root" else text
+                return lambda f: folder in f.parents
             if where in ("owners", "writers", "readers"):
-                return lambda f: text == f.owner[1] or (
-                    where != "owners" and any(p.get("emailAddress") == text for p in f.permissions)
+                return lambda f: (
+                    text == f.owner[1]
+                    or (where != "owners" and any(p.get("emailAddress") == text for p in f.permissions))
                 )
             raise _invalid(f"{where} is not a collection to search in")
         if kind != "word":

@@ -1,5 +1,6 @@
-"""Seeded Google Docs (the other Drive files are seed_drive.py's): headings, nested and numbered lists, checklists, tables, links,
-code, page breaks, several tabs, and two headings with the same title in one document."""
+"""Seeded Google Docs (the other Drive files are seed_drive.py's): headings, nested and numbered lists,
+checklists, tables, links, code, page breaks, several tabs, and two headings with the same title in one
+document."""
 
 from __future__ import annotations
 

@@ -23,7 +23,10 @@ CONTRACT = [
     "Fees: 4,000 EUR per month, invoiced quarterly.",
 ]
 BUDGET_CSV = "Item,Q3,Q4\r\nTravel,12000,8000\r\nTools,3500,3500\r\n"
-DECK = "Apollo launch\r\nWhy now\r\nThe market moved; we ship in Q3.\r\nTimeline\r\nBeta in October, launch in November.\r\n"
+DECK = (
+    "Apollo launch\r\nWhy now\r\nThe market moved; we ship in Q3.\r\nTimeline\r\n"
+    "Beta in October, launch in November.\r\n"
+)
 
 
 def seed_drive(sb: Host, full: bool = True) -> None:
