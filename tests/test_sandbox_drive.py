@@ -63,8 +63,8 @@ def test_uploads_moves_and_shares_change_the_version(fresh_sandbox: Any) -> None
                 media_body=MediaInMemoryUpload(body, "application/octet-stream"), fields=FIELDS)))  # fmt: skip
     assert api.files().get_media(fileId=small["id"]).execute() == body and small["parents"] == [apollo["id"]]
     big = bytes(range(256)) * 3000  # three chunks of 256 KiB and a bit
-    chunked = local(api.files().create(body={"name": "big.bin"}, fields=FIELDS,
-                    media_body=MediaInMemoryUpload(big, "application/zip", resumable=True, chunksize=256 * 1024)))  # fmt: skip
+    media = MediaInMemoryUpload(big, "application/zip", resumable=True, chunksize=256 * 1024)
+    chunked = local(api.files().create(body={"name": "big.bin"}, fields=FIELDS, media_body=media))
     made = chunked.execute()
     assert api.files().get_media(fileId=made["id"]).execute() == big and made["mimeType"] == "application/zip"
     version = int(small["version"])
