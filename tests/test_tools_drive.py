@@ -66,7 +66,7 @@ async def test_each_kind_of_file_reads_as_text_or_is_saved(fresh_sandbox: Any, m
         assert menu["text"] == "Café du Marché\nCrème brûlée: 7,50\nSoupe à l'oignon: 9,00\n"
         sheet = await read("Q3 budget")
         assert sheet["format"] == "table" and "| Travel | 12000 | 8000 |" in sheet["text"]
-        assert (await read("Apollo launch deck"))["text"].startswith("Apollo launch\nWhy now\n")
+        assert (await read("Roadmap deck"))["text"].startswith("Apollo launch\nWhy now\n")
         doc = await read("Apollo launch checklist")
         assert doc["format"] == "markdown" and "| Backend | Priya Raman |" in doc["text"]
         photo = await read("Team photo.png")

@@ -86,7 +86,7 @@ def seed_drive(sb: Host, full: bool = True) -> None:
          "emailAddress": "dana.whitfield@example.com", "displayName": "Dana Whitfield"}
     )  # fmt: skip
     store.add(
-        "Apollo launch deck",
+        "Roadmap deck",
         SLIDES,
         now - timedelta(days=2),
         apollo.id,
