@@ -8,10 +8,13 @@ import base64
 import email
 import email.policy
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from googleapiclient.http import MediaInMemoryUpload
 
 from helpers import drive, gmail, run
 from mcp_helpers import Person, call, connect, fails, requests, writes
@@ -232,3 +235,36 @@ async def test_linking_a_drive_file_outside_the_domain_is_never_auto_approved(
         assert "opens Drive files to lena.fischer@example.org, outside your domain" in held["message"]
         inside = await call(client, "gmail_send", {**args, "to": ["dana.whitfield@example.com"]})
         assert inside["status"] == "done"
+
+
+async def test_a_hostile_file_is_saved_in_the_download_folder_and_its_xml_never_expanded(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    url = fresh_sandbox.url
+    settings = make_settings(url)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "hahahahahahahahahahaha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
+        "<w:t>&b;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("word/document.xml", laughs)
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    api = drive(url)
+    made = {}
+    for name, mime, data in [
+        ("../../evil.docx", docx, packed.getvalue()),
+        ("..\u202egnp.exe", "image/png", b"\x89PNG"),
+    ]:
+        media = MediaInMemoryUpload(data, mime)
+        request = api.files().create(body={"name": name}, media_body=media, fields="id")
+        request.uri = request.uri.replace("https://", "http://", 1)
+        made[name] = run(request)["id"]
+    async with connect(settings) as client:
+        bomb = await call(client, "drive_read", {"file_id": made["../../evil.docx"]})
+        assert bomb["format"] == "saved" and "declares a DOCTYPE" in bomb["note"]
+        spoof = await call(client, "drive_read", {"file_id": made["..\u202egnp.exe"]})
+    for saved in (Path(bomb["saved_to"]), Path(spoof["saved_to"])):
+        assert saved.resolve().is_relative_to(settings.download_dir.resolve()) and saved.exists()
+    assert Path(spoof["saved_to"]).name == "gnp.exe"  # the right-to-left override that hid ".exe" is gone
