@@ -137,7 +137,7 @@ class Drive:
             owner=owner_of(meta),
             modified=meta.get("modifiedTime", ""),
             size=int(meta["size"]) if meta.get("size") and meta.get("mimeType") != FOLDER else None,
-            link=meta.get("webViewLink"),
+            link=(meta.get("webViewLink") or "").removesuffix("?usp=drivesdk") or None,  # the same link, shorter
             shared=bool(meta.get("shared")),
         )
 
