@@ -9,15 +9,19 @@ import email
 import email.policy
 import hashlib
 import io
+import subprocess
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from googleapiclient.http import MediaInMemoryUpload
 
 from helpers import drive, gmail, run
 from mcp_helpers import Person, call, connect, fails, requests, writes
+from served import EXE, _env
 
 pytestmark = pytest.mark.anyio
 
@@ -268,3 +272,24 @@ async def test_a_hostile_file_is_saved_in_the_download_folder_and_its_xml_never_
     for saved in (Path(bomb["saved_to"]), Path(spoof["saved_to"])):
         assert saved.resolve().is_relative_to(settings.download_dir.resolve()) and saved.exists()
     assert Path(spoof["saved_to"]).name == "gnp.exe"  # the right-to-left override that hid ".exe" is gone
+
+
+def test_signing_in_for_drive_asks_for_drive_and_docs_reading_only(fresh_sandbox: Any, tmp_path: Path) -> None:
+    token = tmp_path / "token.json"
+    args = ["auth", "--tools", "drive", "--sandbox-url", fresh_sandbox.url, "--token-file", str(token), "--no-browser"]
+    proc = subprocess.Popen([EXE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    assert proc.stdout is not None
+    url = next(line.strip() for line in proc.stdout if line.startswith("http"))
+    scopes = set(parse_qs(urlsplit(url).query)["scope"][0].split())
+    assert scopes == {"https://www.googleapis.com/auth/drive", "https://www.googleapis.com/auth/documents.readonly"}
+    urllib.request.urlopen(url, timeout=10).read()
+    proc.communicate(timeout=20)
+    proc.stdout.close()
+    doctor = subprocess.run(
+        [EXE, "doctor"],
+        env=_env(GOOGLE_MCP_TOKEN_FILE=str(token), GOOGLE_MCP_TOOLS="drive"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert doctor.returncode == 0, doctor.stdout
