@@ -5,15 +5,18 @@ The peer is taylorwilsdon/google_workspace_mcp: its `search_drive_files` (gdrive
 text block, a header then one line per file with its defaults (detailed=True: size, created, modified,
 last editor, "anyone with link" role, link). `peer_lines` renders that format from the same files' metadata
 as Drive returns it here; `peer_with_last_editor` adds the "Last Edited By" that real Drive fills in for a
-file you edit (the sandbox does not serve lastModifyingUser). The peer's server is not run here.
+file you edit (the sandbox does not serve lastModifyingUser). Its tools/list is measured when its server
+is installed (PyPI `workspace-mcp`, in a venv of its own) and named with --peer: run over stdio with
+`--tools drive`, in a network namespace of its own (`unshare -n`), so it can reach nothing.
 
-    .venv/bin/python bench/drive.py [--files 50]
+    .venv/bin/python bench/drive.py [--files 50] [--peer /path/to/venv/bin/workspace-mcp]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 import anyio
 import tiktoken
 from googleapiclient.http import MediaInMemoryUpload
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from google_mcp.sandbox import SandboxThread
@@ -117,14 +120,32 @@ async def measure(url: str, n: int) -> dict[str, Any]:
     }
 
 
+async def peer_listing(exe: str) -> dict[str, Any]:
+    """The peer's Drive tools/list, as its own server sends it (stdio, no network, dummy OAuth client)."""
+    home = Path(os.environ.get("TMPDIR", "/tmp")) / "google-mcp-bench-peer"
+    home.mkdir(exist_ok=True)
+    env = {"HOME": str(home), "PATH": os.environ["PATH"], "GOOGLE_OAUTH_CLIENT_ID": "bench.apps.googleusercontent.com",
+           "GOOGLE_OAUTH_CLIENT_SECRET": "bench"}  # fmt: skip
+    params = StdioServerParameters(command="unshare", args=["-n", exe, "--single-user", "--tools", "drive"], env=env)
+    async with Client(params, mode="legacy") as client:  # type: ignore[arg-type]
+        tools = (await client.list_tools()).tools
+    listing = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], separators=(",", ":")
+    )
+    return {"tools": len(tools), **size(listing)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=50)
+    parser.add_argument("--peer", help="the peer's workspace-mcp executable, to measure its tools/list")
     args = parser.parse_args()
     with SandboxThread() as sandbox:
         control(sandbox.url, "/_sandbox/reset", {"seed": "empty"})
         seed(sandbox.url, args.files)
         figures = anyio.run(measure, sandbox.url, args.files)
+    if args.peer:
+        figures["peer_drive_tools_list"] = anyio.run(peer_listing, args.peer)
     print(json.dumps(figures, indent=2))
 
 
