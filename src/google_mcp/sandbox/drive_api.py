@@ -305,7 +305,9 @@ class DriveApi:
         removing = [docs.folder_id(p) for p in (call.arg("removeParents") or "").split(",") if p]
         if item is docs.root:
             raise ApiError(403, "My Drive cannot be changed.", "forbidden")
-        if len(set(item.parents) - set(removing)) + len(adding) > 1:
+        kept = [p for p in item.parents if p not in removing]
+        parents = kept + [p for p in dict.fromkeys(adding) if p not in kept]  # a parent it has is no change
+        if len(parents) > 1:
             raise ApiError(
                 403,
                 "Increasing the number of parents is not allowed.",
@@ -323,7 +325,7 @@ class DriveApi:
             item.title = str(body["name"])
         if "trashed" in body:
             item.trashed = bool(body["trashed"])
-        item.parents = [p for p in item.parents if p not in removing] + adding
+        item.parents = parents
         item.changed(self.sb.now())
         return self._answer(item, call)
 
