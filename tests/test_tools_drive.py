@@ -22,6 +22,7 @@ from googleapiclient.http import MediaInMemoryUpload
 from helpers import drive, gmail, run
 from mcp_helpers import Person, call, connect, fails, requests, writes
 from served import EXE, _env
+from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.anyio
 
@@ -293,3 +294,27 @@ def test_signing_in_for_drive_asks_for_drive_and_docs_reading_only(fresh_sandbox
         timeout=30,
     )
     assert doctor.returncode == 0, doctor.stdout
+
+
+async def test_an_upload_or_share_whose_answer_is_lost_is_never_sent_twice(
+    fresh_sandbox: Any, make_settings: Any
+) -> None:
+    url = fresh_sandbox.url
+    proxy = TcpProxy.to(url)
+    try:
+        settings = make_settings(proxy.url)
+        source = settings.attachment_roots[0] / "minutes.txt"
+        source.write_text("minutes")
+        async with connect(settings) as client:
+            proxy.drop_after("POST", r"^/upload/drive/")
+            lost = await fails(client, "drive_upload", {"path": str(source)})
+            assert "may or may not have happened" in lost
+            proxy.drop_after("POST", r"/permissions(\?|$)")
+            budget = file_of(url, "Q3 budget")["id"]
+            unknown = await fails(client, "drive_share", {"file_id": budget, "people": ["priya.raman@example.com"]})
+            assert "may or may not have happened" in unknown
+    finally:
+        proxy.stop()
+    seen = requests(url)
+    assert len([r for r in seen if r["path"].startswith("/upload/")]) == 1
+    assert len([r for r in seen if r["path"].endswith("/permissions") and r["method"] == "POST"]) == 1

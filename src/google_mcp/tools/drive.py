@@ -192,7 +192,8 @@ async def drive_share(
         details.append(f"Message in Drive's email: {message}")
     shared = [p for p in await drive.permissions(meta["id"]) if p.get("role") != "owner"]
     details += [already(shared), _version(meta)]
-    names = [line.split(":")[0] for line in who.lines] + [a for a in who.asks if " " in a]
+    names = [p.get("emailAddress") or (f"everyone at {p['domain']}" if "domain" in p else "anyone with the link")
+             for p in who.permissions]  # fmt: skip
     preview = Preview(
         action="Share a Drive file",
         summary=f"{meta.get('name', '')} with {', '.join(dict.fromkeys(names))} ({role})",
