@@ -133,7 +133,8 @@ async def test_a_declined_move_writes_nothing_and_a_folder_is_made_when_approved
         moved = await call(client, "drive_move", {"file_id": menu, "folder_id": made["result"]["id"]})
         assert moved["status"] == "done" and moved["result"]["path"] == "My Drive/Photos/Receipts"
         trashed = await call(client, "drive_trash", {"file_id": made["result"]["id"]})
-        assert trashed["status"] == "done" and "and everything in it" in person.asked[-1]
+        assert trashed["status"] == "done" and "and everything in it (1 item directly inside)" in person.asked[-1]
+        assert "not a folder" in await fails(client, "drive_list_folder", {"folder_id": menu})
 
 
 async def test_a_file_changed_while_the_preview_waits_is_not_written(fresh_sandbox: Any, make_settings: Any) -> None:

@@ -165,6 +165,11 @@ class Drive:
 
     async def list_folder(self, folder: str, max_results: int, page_token: str | None) -> FileList:
         fid = file_id(folder or "root")
+        if fid != "root":
+            meta = await self.meta(fid)
+            if meta.get("mimeType") != FOLDER:
+                raise InvalidInput(f"{meta.get('name')!r} is a {kind(meta.get('mimeType', ''))}, not a folder: "
+                                   f"read it with drive_read(file_id={fid!r}).")  # fmt: skip
         q = f"{quoted(fid)} in parents"
         return await self.search(q, max_results, page_token, order="folder,name")
 
@@ -322,6 +327,16 @@ class Drive:
             kwargs.update(addParents=op["add"], removeParents=",".join(op.get("remove", [])))
         got = await self._exec(lambda s: s.files().update(**kwargs, supportsAllDrives=True), f"{status} the file")
         return await self._written(got, status)
+
+    async def inside(self, fid: str) -> tuple[int, bool]:
+        """How many files a folder holds directly (up to 100), and whether there are more."""
+        got = await self._exec(
+            lambda s: s.files().list(
+                q=f"{quoted(fid)} in parents and trashed = false", pageSize=100, fields="nextPageToken,files(id)"
+            ),
+            "counting what the folder holds",
+        )
+        return len(got.get("files", [])), bool(got.get("nextPageToken"))
 
     async def permissions(self, fid: str) -> list[dict[str, Any]]:
         got = await self._exec(

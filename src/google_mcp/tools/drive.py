@@ -155,7 +155,10 @@ async def rename_op(state: AppState, op: dict[str, Any]) -> DriveWritten:
 async def drive_trash(state: AppState, file_id: FileId) -> Plan:
     """Move a file or folder to the trash (Drive empties it after 30 days)."""
     meta = await state.drive.meta(file_id)
-    within = " and everything in it" if meta.get("mimeType") == FOLDER else ""
+    within = ""
+    if meta.get("mimeType") == FOLDER:
+        count, more = await state.drive.inside(meta["id"])
+        within = f" and everything in it ({count}{'+' if more else ''} item{'' if count == 1 else 's'} directly inside)"
     preview = Preview(
         action="Move to Drive's trash",
         summary=f"{meta.get('name', '')}{within}",
