@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -33,13 +34,19 @@ WRITE_TOOLS = [
     "sheets_add_sheet",
     "slides_create",
     "slides_replace_text",
+    "drive_upload",
+    "drive_create_folder",
+    "drive_move",
+    "drive_rename",
+    "drive_trash",
+    "drive_share",
     "slack_post_message",
     "sms_send",
 ]
 
 
-async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
-    """Valid arguments for every write tool, against the seed data."""
+async def write_cases(client: Any, root: Path) -> dict[str, dict[str, Any]]:
+    """Valid arguments for every write tool, against the seed data (`root`: where attachments may come from)."""
     unread = (await call(client, "gmail_search", {"query": "is:unread in:inbox", "max_results": 2}))["messages"]
 
     async def event(query: str) -> str:
@@ -51,6 +58,12 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
 
     # a document per tool: an edit approved against one revision never lands on another (a fresh preview)
     launch, offsite, weekly = await doc("launch checklist"), await doc("offsite"), await doc("weekly")
+
+    async def file(name: str) -> str:  # a Drive file per tool too: each write bumps its file's version
+        return str((await call(client, "drive_search", {"query": f"name = '{name}'"}))["files"][0]["id"])
+
+    upload = root / "gate upload.txt"
+    upload.write_text("uploaded by the gate test")
     return {
         "gmail_send": {"to": ["dana.whitfield@example.com"], "subject": "gate test", "body_text": "hello"},
         "gmail_create_draft": {"to": ["dana.whitfield@example.com"], "subject": "gate draft", "body_text": "x"},
@@ -71,6 +84,12 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         "sheets_add_sheet": {"spreadsheet_id": BUDGET, "title": "Gate"},
         "slides_create": {"title": "gate deck", "outline": [{"title": "One", "bullets": ["a"]}]},
         "slides_replace_text": {"presentation_id": DECK, "find": "FAQ", "replace": "Q&A"},
+        "drive_upload": {"path": str(upload)},
+        "drive_create_folder": {"name": "gate folder"},
+        "drive_move": {"file_id": await file("Menu.txt"), "folder_id": await file("Photos")},
+        "drive_rename": {"file_id": await file("Launch plan.docx"), "name": "Launch plan v2.docx"},
+        "drive_trash": {"file_id": await file("Kickoff.pptx")},
+        "drive_share": {"file_id": await file("Budget 2026.xlsx"), "people": ["priya.raman@example.com"]},
         "slack_post_message": {"channel": "#launch", "text": "gate post"},
         "sms_send": {"to": "+14155550123", "text": "gate text"},
     }
@@ -111,6 +130,9 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "sheets_list",
         "sheets_read",
         "slides_read",
+        "drive_search",
+        "drive_list_folder",
+        "drive_read",
         "slack_list_channels",
         "slack_read_channel",
         "slack_find_user",
@@ -133,8 +155,9 @@ async def test_every_write_tool_asks_the_person_and_obeys_the_answer(
         return len(writes(url)) + int(emulator.sent())
 
     person = Person()
-    async with connect(make_settings(url), mode, person=person) as client:
-        cases = await write_cases(client)
+    settings = make_settings(url)
+    async with connect(settings, mode, person=person) as client:
+        cases = await write_cases(client, settings.attachment_roots[0])
         for tool, args in cases.items():
             for action, approve, status in [
                 ("decline", True, "declined"),
@@ -162,7 +185,7 @@ async def test_previews_show_what_a_person_needs(fresh_sandbox: Any, make_settin
     attachment.write_text("hello")
     settings = make_settings(fresh_sandbox.url, attachment_roots=[tmp_path])
     async with connect(settings, person=None) as client:
-        cases = await write_cases(client)
+        cases = await write_cases(client, tmp_path)
         hit = (await call(client, "gmail_search", {"query": 'subject:"lunch on friday" -from:me', "max_results": 1}))[
             "messages"
         ][0]
@@ -218,8 +241,9 @@ async def test_without_elicitation_writes_wait_for_confirm_action(
         return len(writes(url)) + int(emulator.sent())
 
     start = seen()
-    async with connect(make_settings(url, **every_store), person=None) as client:
-        cases = await write_cases(client)
+    settings = make_settings(url, max_pending=len(WRITE_TOOLS), **every_store)  # all held at once
+    async with connect(settings, person=None) as client:
+        cases = await write_cases(client, settings.attachment_roots[0])
         held = {}
         for tool, args in cases.items():
             outcome = await call(client, tool, args)
@@ -275,9 +299,9 @@ async def test_strict_mode_lets_only_the_person_approve(
     fresh_sandbox: Any, make_settings: Any, store_settings: dict[str, Any]
 ) -> None:
     url = fresh_sandbox.url
-    settings = make_settings(url, confirmation="strict", **store_settings)
+    settings = make_settings(url, confirmation="strict", max_pending=len(WRITE_TOOLS) + 1, **store_settings)
     async with connect(settings, person=None) as client:
-        for tool, args in (await write_cases(client)).items():  # every write tool, Docs' too
+        for tool, args in (await write_cases(client, settings.attachment_roots[0])).items():  # every write tool
             held = await call(client, tool, args)
             assert "cannot confirm it yourself" in held["message"], tool
             refused = await fails(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})

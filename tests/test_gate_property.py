@@ -64,7 +64,7 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
             modern = await stack.enter_async_context(
                 Client(server, elicitation_callback=Person(), mode="2026-07-28")  # answered by hand below
             )
-            cases = await write_cases(asking)
+            cases = await write_cases(asking, settings_.attachment_roots[0])
             held: list[str] = []
             answers: list[tuple[str, dict[str, Any]]] = []  # modern approvals that a client may replay
 
@@ -117,7 +117,7 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
                 elif kind == "list":
                     await silent.call_tool("list_pending_actions", {})
                 elif kind == "drop":
-                    proxy.drop_after("WRITE", r"^/(gmail|calendar|v1/documents)")
+                    proxy.drop_after("WRITE", r"^/(gmail|calendar|v1/documents|drive|upload/drive)")
                 elif kind == "reset_idle":
                     proxy.close_idle(reset=True)
                 elif kind == "restart_redis":
@@ -128,9 +128,15 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
                 if not approvals:
                     assert len(seen) == before, f"{kind} {a} {n} wrote to Google without an approval"
                 new = seen[before:]
-                for what in (("/messages/send", "/drafts"), ("/v1/documents",), (":batchUpdate",)):
+                for what in (
+                    ("/messages/send", "/drafts"),
+                    ("/v1/documents",),
+                    (":batchUpdate",),
+                    ("/upload/drive/v3/files",),
+                    ("/permissions",),
+                ):
                     once = [w for w in new if w["path"].endswith(what)]  # calls Google would repeat: sends,
-                    # drafts, new documents, document edits (insertText twice is text twice)
+                    # drafts, new documents, document edits (insertText twice is text twice), uploads, shares
                     assert len(once) <= approvals, f"{kind} {a} {n}: {len(once)} × {what} for {approvals} approvals"
 
     try:

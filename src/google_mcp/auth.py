@@ -41,6 +41,9 @@ GROUP_SCOPES = {
     ),
     "sheets": ((G + "spreadsheets.readonly",), (G + "spreadsheets",)),
     "slides": ((G + "presentations.readonly",), (G + "presentations",)),
+    # Drive's files, any of them (drive.file would reach only what this app made or was handed, not the
+    # person's existing files to move, rename, trash or share); Google Docs read as Markdown through Docs
+    "drive": ((G + "drive.readonly", G + "documents.readonly"), (G + "drive", G + "documents.readonly")),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from google_mcp.google import chat_models, tasks_models
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
+from google_mcp.google.drive_models import FileList
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
 from google_mcp.google.sheets_models import SheetValues
@@ -130,6 +131,7 @@ RENDERERS: dict[type, Callable[..., str]] = {
     chat_models.Messages: chat_models.lines,
     SheetValues: sheet_values,
     Deck: deck,
+    FileList: FileList.lines,
 }
 
 

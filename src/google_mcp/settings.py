@@ -11,13 +11,24 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat", "slack", "sms")
-# on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, sheets, decks) and the
-# operator's channels. Tasks and Chat are asked for by name (each adds tools to every turn's tools/list and
-# scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
-DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "sheets", "slides", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs", "sheets", "slides", "tasks", "chat")  # the groups that sign in
+ToolGroup = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = (
+    "gmail",
+    "calendar",
+    "docs",
+    "drive",
+    "sheets",
+    "slides",
+    "tasks",
+    "chat",
+    "slack",
+    "sms",
+)
+# on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, Drive, sheets, decks)
+# and the operator's channels. Tasks and Chat are asked for by name (each adds tools to every turn's
+# tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
+DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat")  # sign in to Google
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from google_mcp.google.chat import Chat
     from google_mcp.google.client import GoogleClient
     from google_mcp.google.docs import Docs
+    from google_mcp.google.drive import Drive
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
     from google_mcp.google.sheets import Sheets
@@ -69,6 +70,7 @@ class _Google:
     chat: Chat | None = None
     sheets: Sheets | None = None
     slides: Slides | None = None
+    drive: Drive | None = None
 
 
 @dataclass
@@ -246,6 +248,16 @@ class AppState:
 
             google.slides = Slides(self.client)
         return google.slides
+
+    @property
+    def drive(self) -> Drive:
+        google = self._google()
+        if google.drive is None:
+            from google_mcp.google.drive import Drive
+            from google_mcp.people.files import files_for
+
+            google.drive = Drive(self.client, self.settings, files_for(self.settings, google.person), self.docs)
+        return google.drive
 
     @property
     def slack(self) -> Slack:

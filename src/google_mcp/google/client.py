@@ -48,6 +48,9 @@ NON_IDEMPOTENT = frozenset(
         "sheets.spreadsheets.values.append",  # rows twice
         "slides.presentations.create",
         "slides.presentations.batchUpdate",
+        "drive.files.create",  # an upload twice is two files
+        "drive.files.copy",
+        "drive.permissions.create",  # a share twice is two emails to the person
     }
 )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,6 +17,7 @@ from google_mcp.charsets import text_of
 from google_mcp.errors import GoogleMCPError, InvalidInput, NotFound
 from google_mcp.google.client import GoogleClient
 from google_mcp.google.compose import Files
+from google_mcp.google.downloads import save
 from google_mcp.google.gmail_labels import names_of, unknown
 from google_mcp.google.gmail_lines import line
 from google_mcp.google.gmail_models import (
@@ -41,7 +41,6 @@ LABELS_TTL = 600.0
 THREAD_BUDGET = 200_000  # characters of message text in one gmail_get_thread answer
 THREAD_MESSAGES = 100
 PAGE_HEAD = 100  # tokens of a search page's heading: counts, the page token, the columns
-_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 T = TypeVar("T")
 
 
@@ -53,19 +52,6 @@ def check_id(value: str, what: str) -> str:
     if not _ID.match(value or ""):
         raise InvalidInput(f"{what} {value!r} is not a Gmail id. Use an id from gmail_search or gmail_get_thread.")
     return value
-
-
-def _safe_name(name: str) -> str:
-    """A file name that stays in its folder, shows what it is (no right-to-left override hiding '.exe'),
-    and fits every file system (at most 200 bytes, extension kept)."""
-    name = os.path.basename(name.replace("\\", "/")).strip()
-    name = _BIDI.sub("", re.sub(r"[\x00-\x1f\x7f/]", "_", name)).lstrip(".").strip()
-    stem, ext = os.path.splitext(name)
-    if len(ext.encode()) > 20:
-        stem, ext = name, ""
-    room = 200 - len(ext.encode())
-    stem = stem.encode()[:room].decode("utf-8", errors="ignore")
-    return (stem + ext) if stem else ("attachment" + ext)
 
 
 class GmailReads:
@@ -380,16 +366,4 @@ class GmailReads:
         return SavedAttachment(filename=meta["filename"], mime_type=mime, size=len(data), path=str(path), text=text)
 
     def _save(self, message_id: str, filename: str, data: bytes) -> Path:
-        folder = self.files.downloads / message_id
-        folder.mkdir(parents=True, exist_ok=True)
-        name = _safe_name(filename)
-        path = folder / name
-        stem, suffix = os.path.splitext(name)
-        n = 1
-        while path.exists():
-            path = folder / f"{stem} ({n}){suffix}"
-            n += 1
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return path
+        return save(self.files.downloads / message_id, filename, data)

@@ -75,6 +75,7 @@ class Sandbox:
         self.tz = ZoneInfo(TIME_ZONE)
         self.latency_ms = latency_ms
         self.quota: quota.Window | None = None  # Gmail's per-user quota, when turned on (/_sandbox/quota)
+        self.drive_quota: quota.Window | None = None  # Drive's queries per minute per user, likewise
         self.push_url: str | None = None
         self.push_audience: str | None = None  # the push subscription's audience (default: its URL)
         self.push_account = SERVICE_ACCOUNT
@@ -99,6 +100,7 @@ class Sandbox:
         if seed not in ("default", "empty"):
             raise ValueError(f"unknown seed {seed!r}: use default or empty")
         self.seed = seed
+        self.drive_quota = None
         # the account's client and refresh token survive a reset (a revoked one is restored)
         self.oauth = OAuth(client_id=self.oauth.client_id, client_secret=self.oauth.client_secret)
         self.refresh_token = self.refresh_token or self.oauth.new_refresh_token()
@@ -116,6 +118,7 @@ class Sandbox:
         from .seed import seed_calendar, seed_mailbox, seed_other, seed_personal
         from .seed_chat import seed_chat
         from .seed_docs import seed_docs
+        from .seed_drive import seed_drive
         from .seed_sheets import seed_sheets
         from .seed_tasks import seed_tasks
 
@@ -128,6 +131,7 @@ class Sandbox:
         seed_tasks(self, self.tasks_api.store, full=seed == "default")
         self.chat_api.reset()
         seed_chat(self, self.chat_api.store, full=seed == "default")
+        seed_drive(self, full=seed == "default")  # before the sheets: its "Q3 budget" becomes one Sheets opens
         seed_sheets(self.sheets_api, self.slides_api, full=seed == "default")
         with self.acting_as(OTHER):
             seed_other(self, full=seed == "default")
@@ -200,6 +204,8 @@ class Sandbox:
             method_id = getattr(handler, "method_id", "")
             if self.quota is not None and method_id and not self.quota.take(quota.units(method_id)):
                 raise ApiError(429, "User-rate limit exceeded.", "userRateLimitExceeded")
+            if self.drive_quota is not None and method_id.startswith("drive.") and not self.drive_quota.take(1):
+                raise ApiError(403, "User rate limit exceeded.", "userRateLimitExceeded")
             result = handler(call)
             reply = result if isinstance(result, Reply) else Reply(200, result)
         except ApiError as exc:

@@ -121,6 +121,10 @@ class Document:
     revision: str = field(default_factory=lambda: "ALm37B" + secrets.token_urlsafe(24))
     trashed: bool = False
     mime_type: str = "application/vnd.google-apps.document"
+    # what Drive keeps of every file (sandbox/drive_api.py): its folder, sharing and version
+    parents: list[str] = field(default_factory=lambda: ["root"])
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 1
 
     def all_tabs(self) -> list[Tab]:
         out: list[Tab] = []
@@ -142,6 +146,7 @@ class Document:
     def changed(self, now: datetime) -> None:
         self.revision = "ALm37B" + secrets.token_urlsafe(24)
         self.modified = now
+        self.version += 1
 
 
 def paragraphs(content: list[Element]) -> list[Paragraph]:

@@ -73,7 +73,7 @@ class Call:
 @dataclass
 class Reply:
     status: int = 200
-    body: Any = None  # JSON-able, or None for an empty body
+    body: Any = None  # JSON-able, bytes (media), or None for an empty body
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -1,5 +1,6 @@
-"""Seeded Google Docs and Drive files: headings, nested and numbered lists, checklists, tables, links,
-code, page breaks, several tabs, and two headings with the same title in one document."""
+"""Seeded Google Docs (the other Drive files are seed_drive.py's): headings, nested and numbered lists,
+checklists, tables, links, code, page breaks, several tabs, and two headings with the same title in one
+document."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import google_mcp.sandbox.docs as d
-from google_mcp.sandbox.docstore import File
 
 DOC = "application/vnd.google-apps.document"
 
@@ -134,12 +134,4 @@ def seed_docs(sb: Host, full: bool = True) -> None:
 
     old = store.create("Old offsite draft", now - timedelta(days=60), [d.Tab("t.0", "Tab 1", [p("Superseded.")])])
     old.trashed = True
-    for n, (name, mime, text) in enumerate(
-        [
-            ("Q3 budget", "application/vnd.google-apps.spreadsheet", "Travel 12000 Tools 3500"),
-            ("Signed contract.pdf", "application/pdf", "Master services agreement"),
-        ]
-    ):
-        stamp = now - timedelta(days=3 + n)
-        store.files[f"1file{n}seed"] = File(f"1file{n}seed", name, mime, stamp, stamp, store.owner, text)
     assert all(doc.mime_type == DOC for doc in store.documents.values())

@@ -91,7 +91,9 @@ def seed_sheets(sheets: SheetsApi, slides: SlidesApi, full: bool = True) -> None
         q3: list[list[Any]] = [["Item", "Q3", "Q4"], ["Travel", 12000, 8000], ["Tools", 3500, 3500]]
         made = sheets.new(stub.title, [fill(s.Sheet(0, "Sheet1"), q3)], book_id=stub.id)
         made.created, made.modified = stub.created, stub.modified
-        sheets.sb.docs.files[stub.id].created, sheets.sb.docs.files[stub.id].modified = stub.created, stub.modified
+        live = sheets.sb.docs.files[stub.id]  # the same Drive file: its folder, sharing and version stay
+        live.created, live.modified = stub.created, stub.modified
+        live.parents, live.permissions, live.version = stub.parents, stub.permissions, stub.version
 
     for book_id, days in ((BUDGET, 1), (TICKETS, 4), (FORECAST, 6)):  # edited a while ago, as a person's are
         aged(sheets, book_id, days)

@@ -3,6 +3,8 @@ as Sheets renders them (formatted, unformatted, formulas)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -335,3 +337,12 @@ def text_of(book: Book) -> str:
             for row in values(book, sheet, (0, 0, sheet.rows, sheet.columns), "FORMATTED_VALUE")
         ]
     return "\n".join(out)
+
+
+def csv_of(book: Book, sheet: Sheet) -> str:
+    """A sheet as Drive's CSV export gives it: displayed values, rows to the last one with data."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in values(book, sheet, (0, 0, sheet.rows, sheet.columns), "FORMATTED_VALUE"):
+        writer.writerow(row)
+    return out.getvalue()

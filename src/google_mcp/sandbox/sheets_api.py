@@ -35,6 +35,11 @@ class SheetFile(File):
     def text(self) -> str:
         return s.text_of(self.book) if self.book is not None else self.content
 
+    def export(self, mime_type: str) -> bytes | None:
+        if self.book is None or mime_type != "text/csv":  # Drive exports a spreadsheet's first sheet as CSV
+            return super().export(mime_type)
+        return s.csv_of(self.book, self.book.sheets[0]).encode()
+
 
 class SheetsApi:
     def __init__(self, sandbox: Host) -> None:

@@ -27,6 +27,9 @@ from .routing import Call, Reply
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, bytes):  # media: a download or an export
+        kind = (headers or {}).get("content-type", "application/octet-stream")
+        return Response(body, status_code=status, headers=headers, media_type=kind)
     if body is None:
         return Response(status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers, media_type="application/json; charset=UTF-8")
@@ -142,6 +145,12 @@ def create_app(sandbox: Sandbox | None = None) -> _ControlCharGuard:
         """{"units_per_second": 250} charges Gmail's quota units per method and answers 429 once a window
         (`window_seconds`, Google's minute by default) holds rate × window units; 0 turns it off."""
         body = await _body(request)
+        if "drive_queries_per_minute" in body:  # Drive's: every request one query, 12,000 a minute by default
+            per_minute = body["drive_queries_per_minute"]
+            if not isinstance(per_minute, int) or per_minute < 0:
+                return _json({"error": "drive_queries_per_minute must be a non-negative integer"}, 400)
+            sb.drive_quota = quota.Window(per_minute / 60, 60.0) if per_minute else None
+            return _json({"drive_queries_per_minute": per_minute})
         rate, window = body.get("units_per_second"), body.get("window_seconds", quota.WINDOW_SECONDS)
         if not isinstance(rate, int) or rate < 0:
             return _json({"error": "units_per_second must be a non-negative integer"}, 400)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
 from google_mcp.settings import CHANNEL_GROUPS, Settings
-from google_mcp.tools import actions, calendar, chat, docs, gmail, record, sheets, slack, slides, sms, tasks, watch
+from google_mcp.tools import (
+    actions,
+    calendar,
+    chat,
+    docs,
+    drive,
+    gmail,
+    record,
+    sheets,
+    slack,
+    slides,
+    sms,
+    tasks,
+    watch,
+)
 
 
 def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
@@ -18,6 +32,7 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
         "chat": chat.register,
         "sheets": sheets.register,
         "slides": slides.register,
+        "drive": drive.register,
         "slack": slack.register,
         "sms": sms.register,
     }

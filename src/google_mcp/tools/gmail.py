@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -28,8 +28,11 @@ from google_mcp.google.gmail_models import (
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Registrar
 from google_mcp.state import AppState
+from google_mcp.tools.drive_share import grant_all, into_mail
 from google_mcp.tools.when import SEND_AT, held_until
 from google_mcp.unseen import shown_plainly
+
+DriveAs = Literal["link", "file"]
 
 
 # reads ----------------------------------------------------------------------------
@@ -112,23 +115,35 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
     return preview, concerns
 
 
-async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:
+async def mail_plan(
+    state: AppState, draft: bool, drive_files: list[str] | None = None, drive_as: DriveAs = "link", **fields: Any
+) -> Plan:
     out = await state.gmail.compose(**fields, need_recipient=not draft)
+    grants, drive_lines, outside = await into_mail(state, out, drive_files, drive_as) if drive_files else ([], [], [])
     raw = base64.urlsafe_b64encode(out.mime()).decode()
     preview, concerns = mail_preview(out, draft)
-    op = {"raw": raw, "thread_id": out.thread_id, "subject": out.subject}
-    # auto-approving mail never covers what its preview must point out: that always asks the person
-    because = f"it holds {', '.join(concerns)}" if concerns else ""
-    return Plan(preview, op, auto_ok=not concerns, asks_because=because)
+    preview.details += drive_lines
+    op: dict[str, Any] = {"raw": raw, "thread_id": out.thread_id, "subject": out.subject}
+    if grants:  # the Drive access its links need, granted just before it goes
+        op["grants"] = grants
+    # auto-approving mail never covers what its preview must point out, nor a Drive file opened beyond the
+    # person's own domain: those always ask the person
+    because = [f"it holds {', '.join(concerns)}"] if concerns else []
+    because += [f"it opens Drive files to {', '.join(outside)}, outside your domain"] if outside else []
+    return Plan(preview, op, auto_ok=not because, asks_because="; ".join(because))
 
 
 async def send_op(state: AppState, op: dict[str, Any]) -> SentMessage:
     if op.get("threads"):  # a reply held for later: not into a conversation that changed since the preview
         await state.gmail.unchanged(op["threads"])
+    if op.get("grants"):
+        await grant_all(state, op["grants"])
     return await state.gmail.send(op["raw"], op.get("thread_id"), op.get("subject", ""))
 
 
 async def draft_op(state: AppState, op: dict[str, Any]) -> DraftCreated:
+    if op.get("grants"):
+        await grant_all(state, op["grants"])
     return await state.gmail.create_draft(op["raw"], op.get("thread_id"), op.get("subject", ""))
 
 
@@ -144,6 +159,8 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
         cc: list[str] | None = None,
         bcc: list[str] | None = None,
         attachments: Annotated[list[str] | None, Field(description="local file paths")] = None,
+        drive_files: Annotated[list[str] | None, Field(description="Drive file ids or links to include")] = None,
+        drive_as: Annotated[DriveAs, Field(description="link: recipients get view access; file: attached")] = "link",
         reply_to_message_id: str | None = None,
         reply_all: bool = False,
         send_at: Annotated[str | None, Field(description=SEND_AT)] = None,
@@ -158,6 +175,8 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
             body_text=body_text,
             body_html=body_html,
             attachments=attachments,
+            drive_files=drive_files,
+            drive_as=drive_as,
             reply_to_message_id=reply_to_message_id,
             reply_all=reply_all,
         )
