@@ -254,7 +254,7 @@ async def test_tool_groups_register_and_sign_in_for_what_is_chosen(fresh_sandbox
         ), how
         assert "calendar_create_event" in names and not any(n.startswith("gmail_") for n in names), how
     bad = subprocess.run(
-        [EXE, "serve", "--tools", "gmail,drive", "--sandbox-url", fresh_sandbox.url],
+        [EXE, "serve", "--tools", "gmail,dropbox", "--sandbox-url", fresh_sandbox.url],
         env=_env(),
         capture_output=True,
         text=True,
