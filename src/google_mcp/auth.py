@@ -27,6 +27,11 @@ GROUP_SCOPES = {
     "calendar": ((G + "calendar.readonly",), (G + "calendar.events", G + "calendar.readonly")),
     # finding documents by name and text is Drive's; reading and writing them is Docs'
     "docs": ((G + "documents.readonly", G + "drive.readonly"), (G + "documents", G + "drive.readonly")),
+    # the person's contacts, the people they wrote to ("other contacts"), and their Workspace domain's directory
+    "contacts": (
+        (G + "contacts.readonly", G + "contacts.other.readonly", G + "directory.readonly"),
+        (G + "contacts", G + "contacts.other.readonly", G + "directory.readonly"),
+    ),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 

@@ -11,9 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "slack", "sms"]
-TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs")  # the groups that sign in to Google
+ToolGroup = Literal["gmail", "calendar", "docs", "contacts", "slack", "sms"]
+TOOL_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "contacts", "slack", "sms")
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "contacts")  # the groups that sign in to Google
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
@@ -299,6 +299,10 @@ class Settings(BaseSettings):
     def drive_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") + "/drive/v3" if base else "https://www.googleapis.com/drive/v3"
+
+    def people_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://people.googleapis.com"
 
     def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

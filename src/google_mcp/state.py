@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from google_mcp.gate import Gate
     from google_mcp.google.calendar import Calendar
     from google_mcp.google.client import GoogleClient
+    from google_mcp.google.contacts import Contacts
     from google_mcp.google.docs import Docs
     from google_mcp.google.gmail import Gmail
     from google_mcp.google.pacing import Pacing
@@ -61,6 +62,7 @@ class _Google:
     gmail: Gmail | None = None
     calendar: Calendar | None = None
     docs: Docs | None = None
+    contacts: Contacts | None = None
 
 
 @dataclass
@@ -202,6 +204,21 @@ class AppState:
 
             google.docs = Docs(self.client)
         return google.docs
+
+    @property
+    def contacts(self) -> Contacts:
+        google = self._google()
+        if google.contacts is None:
+            from google_mcp.google.contacts import Contacts
+
+            google.contacts = Contacts(self.client)
+        return google.contacts
+
+    @property
+    def names_resolve(self) -> bool:
+        """Whether a recipient may be a name looked up in the person's contacts: only with the contacts group
+        (and so its scopes) on."""
+        return "contacts" in self.settings.tools
 
     @property
     def slack(self) -> Slack:

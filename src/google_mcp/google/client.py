@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar", "docs", "drive"]
+Api = Literal["gmail", "calendar", "docs", "drive", "people"]
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -39,6 +39,7 @@ NON_IDEMPOTENT = frozenset(
         "calendar.events.quickAdd",
         "docs.documents.create",
         "docs.documents.batchUpdate",  # insertText twice is text twice; requiredRevisionId guards only a stale read
+        "people.people.createContact",
     }
 )
 
@@ -142,6 +143,7 @@ class GoogleClient:
             "calendar": ("calendar", "v3", self.settings.calendar_endpoint),
             "docs": ("docs", "v1", self.settings.docs_endpoint),
             "drive": ("drive", "v3", self.settings.drive_endpoint),
+            "people": ("people", "v1", self.settings.people_endpoint),
         }[api]
         svc = build(
             name,
