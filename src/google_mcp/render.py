@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
+from google_mcp.google.contacts_models import ContactList
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
 from google_mcp.models import Result
@@ -99,7 +100,26 @@ def free_busy(result: FreeBusy) -> str:
     return "\n".join(lines)
 
 
-RENDERERS: dict[type, Callable[..., str]] = {SearchResult: search, EventList: events, FreeBusy: free_busy}
+def contacts(result: ContactList) -> str:
+    head = f"{len(result.contacts)} people"
+    if result.next_page_token:
+        head += f"; more with page_token={result.next_page_token}"
+    lines = [head + ". name · emails · phones · company · resource name · from (contacts unless said)"]
+    for c in result.contacts:
+        parts = [c.name or "(no name)", ", ".join(c.emails) or "-", ", ".join(c.phones) or "-", c.company or "-"]
+        parts.append(c.resource_name + ("" if c.source == "contacts" else f" · {c.source}"))
+        lines.append(" · ".join(parts))
+    if result.note:
+        lines.append(result.note)
+    return "\n".join(lines)
+
+
+RENDERERS: dict[type, Callable[..., str]] = {
+    SearchResult: search,
+    EventList: events,
+    FreeBusy: free_busy,
+    ContactList: contacts,
+}
 
 
 def text(result: BaseModel, full: bool = False) -> str:

@@ -214,11 +214,10 @@ class AppState:
             google.contacts = Contacts(self.client)
         return google.contacts
 
-    @property
-    def names_resolve(self) -> bool:
-        """Whether a recipient may be a name looked up in the person's contacts: only with the contacts group
+    def name_lookup(self) -> Contacts | None:
+        """Where a recipient given as a name is looked up: the person's contacts, only with the contacts group
         (and so its scopes) on."""
-        return "contacts" in self.settings.tools
+        return self.contacts if "contacts" in self.settings.tools else None
 
     @property
     def slack(self) -> Slack:

@@ -26,7 +26,6 @@ from google_mcp.google.contacts_models import (
     ContactWritten,
     contact,
     detail,
-    emails_of,
     name_of,
 )
 
@@ -113,7 +112,7 @@ class Contacts:
             note = "No one matches. Search matches the start of a name, email, phone number or company."
         return ContactList(contacts=merged, note=note)
 
-    async def list(self, max_results: int, page_token: str | None) -> ContactList:
+    async def listing(self, max_results: int, page_token: str | None) -> ContactList:
         kwargs: dict[str, Any] = {
             "resourceName": "people/me",
             "personFields": SEARCH_MASK,
@@ -239,7 +238,3 @@ class Contacts:
         )
         self.cooled()
         return ContactWritten(resource_name=name, name=name_of(now), deleted=True)
-
-
-def emails_line(person: dict[str, Any]) -> str:
-    return ", ".join(emails_of(person)) or "no email"

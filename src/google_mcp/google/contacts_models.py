@@ -113,7 +113,7 @@ def detail(person: dict[str, Any]) -> ContactDetail:
         phones=[_typed(phone_of(e), e) for e in person.get("phoneNumbers") or [] if phone_of(e)],
         company=company,
         title=title,
-        addresses=[str(a.get("formattedValue") or "") for a in person.get("addresses") or [] if a.get("formattedValue")],
+        addresses=[str(a["formattedValue"]) for a in person.get("addresses") or [] if a.get("formattedValue")],
         birthday=born,
         notes=str(_first(person, "biographies").get("value") or "") if person.get("biographies") else "",
         urls=[str(u["value"]) for u in person.get("urls") or [] if u.get("value")],

@@ -49,7 +49,7 @@ def _mask(call: Call, name: str, allowed: set[str]) -> set[str]:
     fields = {f.strip() for f in raw.split(",") if f.strip()}
     wrong = sorted(fields - allowed)
     if wrong:
-        raise bad_request(f"Invalid {name} path: \"{wrong[0]}\". Valid paths are: {', '.join(sorted(allowed))}.")
+        raise bad_request(f'Invalid {name} path: "{wrong[0]}". Valid paths are: {", ".join(sorted(allowed))}.')
     return fields
 
 
@@ -140,7 +140,8 @@ class PeopleApi:
             me, address = self.store.me
             given, _, family = me.partition(" ")
             names = [{"displayName": me, "givenName": given, "familyName": family}]
-            return _shown({"resourceName": name, "etag": "%EgMe", "names": names, "emailAddresses": [{"value": address}]}, fields)
+            mine = {"resourceName": name, "etag": "%EgMe", "names": names, "emailAddresses": [{"value": address}]}
+            return _shown(mine, fields)
         person = self.store.contacts.get(name) or self.store.directory.get(name)
         if person is None:
             raise not_found("Requested entity was not found.")
@@ -202,4 +203,3 @@ class PeopleApi:
         person = self._contact(call)
         del self.store.contacts[person["resourceName"]]
         return Reply(200, {})
-

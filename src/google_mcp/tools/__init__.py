@@ -5,7 +5,7 @@ from __future__ import annotations
 from google_mcp.gate import Gate
 from google_mcp.registry import Registrar, Server
 from google_mcp.settings import CHANNEL_GROUPS, Settings
-from google_mcp.tools import actions, calendar, docs, gmail, record, slack, sms, watch
+from google_mcp.tools import actions, calendar, contacts, docs, gmail, record, slack, sms, watch
 
 
 def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
@@ -14,6 +14,7 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
         "gmail": gmail.register,
         "calendar": calendar.register,
         "docs": docs.register,
+        "contacts": contacts.register,
         "slack": slack.register,
         "sms": sms.register,
     }
