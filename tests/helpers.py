@@ -58,6 +58,10 @@ def drive(url: str, creds: Credentials | None = None) -> Any:
     )
 
 
+def people(url: str, creds: Credentials | None = None) -> Any:
+    return build("people", "v1", credentials=creds or credentials(url), client_options={"api_endpoint": url})
+
+
 def calendar(url: str, creds: Credentials | None = None) -> Any:
     return build(
         "calendar",
@@ -123,7 +127,8 @@ def run(request: HttpRequest) -> Any:
     """Execute a googleapiclient request and check its answer against the discovery document."""
     result = request.execute()
     api = request.methodId.split(".")[0]
-    doc = discovery({"gmail": "gmail.v1", "calendar": "calendar.v3", "docs": "docs.v1", "drive": "drive.v3"}[api])
+    names = {"gmail": "gmail.v1", "calendar": "calendar.v3", "docs": "docs.v1", "drive": "drive.v3", "people": "people.v1"}
+    doc = discovery(names[api])
     method = _method(doc, request.methodId)
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)
