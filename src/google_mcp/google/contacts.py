@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -38,6 +39,23 @@ NO_DIRECTORY = (
     "personal account (Google answers 'Must be a G Suite domain user'). Use contacts_search for its contacts and "
     "the people it wrote to."
 )
+
+
+async def together(*calls: Callable[[], Awaitable[None]]) -> None:
+    """Run calls at once; the first failure is raised as itself (not in an exception group)."""
+    failed: list[BaseException] = []
+
+    async def run(fn: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await fn()
+        except Exception as exc:
+            failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for fn in calls:
+            tg.start_soon(run, fn)
+    if failed:
+        raise failed[0]
 
 
 def resource(name: str) -> str:
@@ -97,12 +115,13 @@ class Contacts:
         """Contacts, then the people the person wrote to ("other contacts") not already among them."""
         found: dict[str, list[Contact]] = {}
 
-        async def run(kind: str) -> None:
-            found[kind] = await (self._contacts if kind == "contacts" else self._other)(query, max_results)
+        async def contacts() -> None:
+            found["contacts"] = await self._contacts(query, max_results)
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run, "contacts")
-            tg.start_soon(run, "other")
+        async def other() -> None:
+            found["other"] = await self._other(query, max_results)
+
+        await together(contacts, other)
         mine = found["contacts"]
         known = {e.lower() for c in mine for e in c.emails}
         others = [c for c in found["other"] if not c.emails or not {e.lower() for e in c.emails} <= known]
@@ -162,13 +181,13 @@ class Contacts:
             except (InvalidInput, PermissionDenied):
                 self.has_directory = False
 
-        async def run(kind: str) -> None:
-            found.extend(await (self._contacts if kind == "contacts" else self._other)(name, SEARCH_MAX))
+        async def contacts() -> None:
+            found.extend(await self._contacts(name, SEARCH_MAX))
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run, "contacts")
-            tg.start_soon(run, "other")
-            tg.start_soon(directory)
+        async def other() -> None:
+            found.extend(await self._other(name, SEARCH_MAX))
+
+        await together(contacts, other, directory)
         return found
 
     # one contact ---------------------------------------------------------------------------------
