@@ -127,8 +127,8 @@ def run(request: HttpRequest) -> Any:
     """Execute a googleapiclient request and check its answer against the discovery document."""
     result = request.execute()
     api = request.methodId.split(".")[0]
-    names = {"gmail": "gmail.v1", "calendar": "calendar.v3", "docs": "docs.v1", "drive": "drive.v3", "people": "people.v1"}
-    doc = discovery(names[api])
+    versions = {"gmail": "v1", "calendar": "v3", "docs": "v1", "drive": "v3", "people": "v1"}
+    doc = discovery(f"{api}.{versions[api]}")
     method = _method(doc, request.methodId)
     if "response" in method:
         validate(result, method["response"], doc["schemas"], request.methodId)

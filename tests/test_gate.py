@@ -25,6 +25,9 @@ WRITE_TOOLS = [
     "docs_append",
     "docs_replace_text",
     "docs_replace_section",
+    "contacts_create",
+    "contacts_update",
+    "contacts_delete",
     "slack_post_message",
     "sms_send",
 ]
@@ -43,6 +46,10 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
 
     # a document per tool: an edit approved against one revision never lands on another (a fresh preview)
     launch, offsite, weekly = await doc("launch checklist"), await doc("offsite"), await doc("weekly")
+
+    async def person(query: str) -> str:
+        return str((await call(client, "contacts_search", {"query": query}))["contacts"][0]["resource_name"])
+
     return {
         "gmail_send": {"to": ["dana.whitfield@example.com"], "subject": "gate test", "body_text": "hello"},
         "gmail_create_draft": {"to": ["dana.whitfield@example.com"], "subject": "gate draft", "body_text": "x"},
@@ -56,6 +63,9 @@ async def write_cases(client: Any) -> dict[str, dict[str, Any]]:
         "docs_append": {"document_id": launch, "markdown": "Appended **once**."},
         "docs_replace_text": {"document_id": weekly, "find": "FAQ", "replace": "Q&A"},
         "docs_replace_section": {"document_id": offsite, "heading": "Budget", "markdown": "To be decided."},
+        "contacts_create": {"name": "Gate Person", "emails": ["gate.person@example.org"]},
+        "contacts_update": {"resource_name": await person("Marcus"), "title": "Principal Engineer"},
+        "contacts_delete": {"resource_name": await person("Lena")},
         "slack_post_message": {"channel": "#launch", "text": "gate post"},
         "sms_send": {"to": "+14155550123", "text": "gate text"},
     }
@@ -93,6 +103,9 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "calendar_free_busy",
         "docs_search",
         "docs_read",
+        "contacts_search",
+        "contacts_get",
+        "contacts_directory_search",
         "slack_list_channels",
         "slack_read_channel",
         "slack_find_user",

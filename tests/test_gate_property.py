@@ -128,9 +128,9 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
                 if not approvals:
                     assert len(seen) == before, f"{kind} {a} {n} wrote to Google without an approval"
                 new = seen[before:]
-                for what in (("/messages/send", "/drafts"), ("/v1/documents",), (":batchUpdate",)):
+                for what in (("/messages/send", "/drafts"), ("/v1/documents",), (":batchUpdate",), (":createContact",)):
                     once = [w for w in new if w["path"].endswith(what)]  # calls Google would repeat: sends,
-                    # drafts, new documents, document edits (insertText twice is text twice)
+                    # drafts, new documents, document edits (insertText twice is text twice), new contacts
                     assert len(once) <= approvals, f"{kind} {a} {n}: {len(once)} × {what} for {approvals} approvals"
 
     try:

@@ -17,6 +17,7 @@ from mcp_helpers import call, connect, fails, requests, writes
 pytestmark = pytest.mark.anyio
 LOOKALIKE = "D\u0430na Whitfield"  # a Cyrillic "а": a contact at dana.whitfield@example.co
 MAIL = {"subject": "Notes", "body_text": "The notes from today."}
+EVENT = {"summary": "Sync", "start": "2027-03-01T10:00:00Z"}
 
 
 def _lookups(url: str) -> list[dict[str, Any]]:
@@ -49,9 +50,7 @@ async def test_several_matches_or_none_are_refused_with_the_candidates(fresh_san
     async with connect(make_settings(url), person=None) as client:
         several = await fails(client, "gmail_send", {"to": ["Sam"], **MAIL})
         none = await fails(client, "gmail_send", {"to": ["Dana Whitfield", "Zebediah Quill"], **MAIL})
-        guests = await fails(
-            client, "calendar_create_event", {"summary": "Sync", "start": "2027-03-01T10:00:00Z", "attendees": ["Sam"]}
-        )
+        guests = await fails(client, "calendar_create_event", {**EVENT, "attendees": ["Sam"]})
         texts = await fails(client, "sms_send", {"to": "Sam", "text": "Running late"})
         numbers = await fails(client, "sms_send", {"to": "Marcus", "text": "Running late"})  # mobile and work
     assert "'Sam' matches 2 email addresses" in several
@@ -69,9 +68,7 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     url = fresh_sandbox.url
     async with connect(make_settings(url, auto_approve=["gmail_send", "sms_send"]), person=None) as client:
         mail = await call(client, "gmail_send", {"to": [LOOKALIKE], **MAIL})
-        event = await call(
-            client, "calendar_create_event", {"summary": "Sync", "start": "2027-03-01T10:00:00Z", "attendees": [LOOKALIKE]}
-        )
+        event = await call(client, "calendar_create_event", {**EVENT, "attendees": [LOOKALIKE]})
         text = await call(client, "sms_send", {"to": LOOKALIKE, "text": "Running late"})
         # a name that is the start of both Dana's address and a contact named as that address
         posing = await fails(client, "gmail_send", {"to": ["dana.whitfield"], **MAIL})
@@ -86,9 +83,7 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     assert f"Name: {LOOKALIKE} → dana.whitfield@example.co (from your contacts)" in details
     assert event["status"] == "confirmation_required"
     assert "Guests: dana.whitfield@example.co" in event["preview"]["details"]
-    assert event["preview"]["details"][2].startswith("Look closely:") or any(
-        d.startswith("Look closely:") for d in event["preview"]["details"]
-    )
+    assert any(d.startswith("Look closely:") and "look-alike" in d for d in event["preview"]["details"])
     assert text["status"] == "confirmation_required" and "Not auto-approved" in text["message"]
     assert text["preview"]["details"][0].startswith("Look closely:")
     assert "To: +19005550188" in text["preview"]["details"]
@@ -104,7 +99,7 @@ async def test_a_name_resolves_to_a_guest_and_to_a_number(fresh_sandbox: Any, ma
         event = await call(
             client,
             "calendar_create_event",
-            {"summary": "Sync", "start": "2027-03-01T10:00:00Z", "attendees": ["Dana Whitfield", "marcus.chen@example.com"]},
+            {**EVENT, "attendees": ["Dana Whitfield", "marcus.chen@example.com"]},
         )
         text = await call(client, "sms_send", {"to": "Dana Whitfield", "text": "Running late"})
         done = await call(client, "confirm_action", {"confirmation_id": text["confirmation_id"]})

@@ -185,7 +185,8 @@ async def test_an_update_approved_on_a_changed_contact_comes_back_with_a_fresh_p
     name = marcus["resourceName"]
     async with connect(make_settings(url), person=None) as client:
         held = await call(client, "contacts_update", {"resource_name": name, "title": "Principal Engineer"})
-        assert "Company: Example Inc. — Staff Engineer → Example Inc. — Principal Engineer" in held["preview"]["details"]
+        change = "Company: Example Inc. — Staff Engineer → Example Inc. — Principal Engineer"
+        assert change in held["preview"]["details"]
         # someone changes Marcus on their phone while the person reads the preview
         now = run(people(url).people().get(resourceName=name, personFields=MASK))
         run(
