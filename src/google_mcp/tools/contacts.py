@@ -14,13 +14,13 @@ from google_mcp.google.compose import bare, clean_header, parse_addresses
 from google_mcp.google.contacts import resource
 from google_mcp.google.contacts_models import ContactDetail, ContactList, ContactWritten
 from google_mcp.models import Preview
-from google_mcp.registry import DESTRUCTIVE, READ, WRITE, Registrar
+from google_mcp.registry import DESTRUCTIVE, READ, WRITE, Expect, Registrar
 from google_mcp.state import AppState
 from google_mcp.unseen import shown_plainly
 
-ResourceName = Annotated[str, Field(description="e.g. people/c123, from contacts_search")]
+ResourceName = Annotated[str, Expect("a resource name from contacts_search, e.g. people/c123")]
 Emails = Annotated[list[str] | None, Field(description="the full list")]
-Phones = Annotated[list[str] | None, Field(description="the full list, e.g. +14155550123")]
+Phones = Annotated[list[str] | None, Field(description="the full list")]
 
 
 # reads ----------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ async def contacts_create(
     state: AppState,
     name: str,
     emails: list[str] | None = None,
-    phones: Phones = None,
+    phones: list[str] | None = None,
     company: str | None = None,
     title: str | None = None,
     notes: str | None = None,
