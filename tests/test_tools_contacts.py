@@ -208,3 +208,26 @@ async def test_an_update_approved_on_a_changed_contact_comes_back_with_a_fresh_p
     assert after["title"] == "Principal Engineer" and after["phones"] == ["+16175550199"]  # the other change kept
     updates = [w["status"] for w in writes(url) if w["path"].endswith(":updateContact")]
     assert updates == [200, 400, 200]  # the other person's; ours on the stale etag, refused; ours on the fresh one
+
+
+async def test_a_delete_approved_on_a_changed_contact_deletes_nothing(fresh_sandbox: Any, make_settings: Any) -> None:
+    url = fresh_sandbox.url
+    sam = _contact(url, "Sam Delgado")
+    name = sam["resourceName"]
+    async with connect(make_settings(url), person=None) as client:
+        held = await call(client, "contacts_delete", {"resource_name": name})
+        run(
+            people(url)
+            .people()
+            .updateContact(
+                resourceName=name,
+                updatePersonFields="emailAddresses",
+                body={"etag": sam["etag"], "emailAddresses": [{"value": "sam@delgado.example"}]},
+            )
+        )
+        again = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
+        assert again["status"] == "confirmation_required" and "changed since the preview" in again["message"]
+        assert "Emails: sam@delgado.example" in again["preview"]["details"]  # the fresh preview shows it as it is
+        kept = await call(client, "contacts_get", {"resource_name": name})
+    assert kept["emails"] == ["sam@delgado.example"]
+    assert not [w for w in writes(url) if w["path"].endswith(":deleteContact")]
