@@ -68,10 +68,16 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     url = fresh_sandbox.url
     billing = {"names": [{"givenName": "Billing", "familyName": "<billing@nimbus.example>"}]}
     billing["emailAddresses"] = [{"value": "invoices@attacker.test"}]
-    run(people(url).people().createContact(body=billing))
+    hidden = {
+        "names": [{"givenName": "Kai\u200b", "familyName": "Berg"}],
+        "emailAddresses": [{"value": "kai@attacker.test"}],
+    }
+    for body in (billing, hidden):
+        run(people(url).people().createContact(body=body))
     async with connect(make_settings(url, auto_approve=["gmail_send", "sms_send"]), person=None) as client:
         mail = await call(client, "gmail_send", {"to": [LOOKALIKE], **MAIL})
         named = await call(client, "gmail_send", {"to": ["Billing"], **MAIL})
+        unseen = await call(client, "gmail_send", {"to": ["Kai"], **MAIL})
         event = await call(client, "calendar_create_event", {**EVENT, "attendees": [LOOKALIKE]})
         text = await call(client, "sms_send", {"to": LOOKALIKE, "text": "Running late"})
         # a name that is the start of both Dana's address and a contact named as that address
@@ -87,6 +93,10 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     assert f"Name: {LOOKALIKE} → dana.whitfield@example.co (from your contacts)" in details
     assert "looks like an address, but it is invoices@attacker.test" in named["preview"]["details"][0]
     assert "To: invoices@attacker.test" in named["preview"]["details"]
+    assert "invisible characters" in unseen["preview"]["details"][0] and unseen["status"] == "confirmation_required"
+    assert (
+        "Name: Kai → kai@attacker.test (from your contacts, named 'Kai⟨U+200B⟩ Berg')" in unseen["preview"]["details"]
+    )
     assert event["status"] == "confirmation_required"
     assert "Guests: dana.whitfield@example.co" in event["preview"]["details"]
     assert any(d.startswith("Look closely:") and "look-alike" in d for d in event["preview"]["details"])
@@ -96,7 +106,7 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     assert "evil@attacker.test (from your contacts, named 'dana.whitfield@example.com')" in posing
     assert "dana.whitfield@example.com (from your contacts, named 'Dana Whitfield')" in posing
     assert plain["status"] == "done" and len(_lookups(url)) == before
-    assert [w["path"] for w in writes(url)] == ["/v1/people:createContact", "/gmail/v1/users/me/messages/send"]
+    assert [w["path"] for w in writes(url)] == [*["/v1/people:createContact"] * 2, "/gmail/v1/users/me/messages/send"]
 
 
 async def test_a_name_resolves_to_a_guest_and_to_a_number(fresh_sandbox: Any, make_settings: Any) -> None:
