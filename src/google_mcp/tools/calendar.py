@@ -114,7 +114,7 @@ async def calendar_create_event(
     start: Annotated[str, Field(description="ISO 8601, or YYYY-MM-DD for all-day")],
     end: Annotated[str | None, Field(description="default: 1 hour later, or next day")] = None,
     time_zone: Zone = None,
-    attendees: Annotated[list[str] | None, Field(description="emails, or names from your contacts")] = None,
+    attendees: list[str] | None = None,
     description: str | None = None,
     location: str | None = None,
     recurrence: Annotated[list[str] | None, Field(description="e.g. ['RRULE:FREQ=WEEKLY;COUNT=10']")] = None,
@@ -123,7 +123,7 @@ async def calendar_create_event(
     send_invitations: bool = True,
     calendar_id: str = "primary",
 ) -> Plan:
-    """Create an event."""
+    """Create an event; a guest may be a contact's name."""
     cal = state.calendar
     names = await guests(state, attendees)
     body = await cal.build_event(

@@ -146,7 +146,7 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
 
     async def tool(
         state: AppState,
-        to: Annotated[list[str] | None, Field(description="addresses, or names from your contacts")] = None,
+        to: list[str] | None = None,
         subject: str | None = None,
         body_text: str | None = None,
         body_html: str | None = None,
@@ -189,7 +189,8 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
 gmail_send = _mail_tool(
     "gmail_send",
     False,
-    "Send an email, or a reply to reply_to_message_id (subject and recipients default to the original's).",
+    "Send an email, or a reply to reply_to_message_id (subject and recipients default to the original's). "
+    "A recipient may be a contact's name.",
 )
 gmail_create_draft = _mail_tool(
     "gmail_create_draft",
