@@ -66,6 +66,10 @@ def chat(url: str, creds: Credentials | None = None) -> Any:
     return build("chat", "v1", credentials=creds or credentials(url), client_options={"api_endpoint": url})
 
 
+def people(url: str, creds: Credentials | None = None) -> Any:
+    return build("people", "v1", credentials=creds or credentials(url), client_options={"api_endpoint": url})
+
+
 def calendar(url: str, creds: Credentials | None = None) -> Any:
     return build(
         "calendar",
@@ -141,6 +145,7 @@ def run(request: HttpRequest) -> Any:
             "slides": "slides.v1",
             "tasks": "tasks.v1",
             "chat": "chat.v1",
+            "people": "people.v1",
         }[api]
     )
     method = _method(doc, request.methodId)

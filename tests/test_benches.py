@@ -18,6 +18,7 @@ SMOKE = {
     "call_latency.py": ["--n", "3"],
     "capacity.py": ["--n", "2"],
     "drive.py": [],
+    "contacts.py": ["--contacts", "20"],
     "cold_start.py": ["--runs", "1"],
     "gate_cost.py": ["--n", "5", "--cluster"],
     "per_call.py": ["--n", "3"],

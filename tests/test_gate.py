@@ -40,6 +40,9 @@ WRITE_TOOLS = [
     "drive_rename",
     "drive_trash",
     "drive_share",
+    "contacts_create",
+    "contacts_update",
+    "contacts_delete",
     "slack_post_message",
     "sms_send",
 ]
@@ -64,6 +67,10 @@ async def write_cases(client: Any, root: Path) -> dict[str, dict[str, Any]]:
 
     upload = root / "gate upload.txt"
     upload.write_text("uploaded by the gate test")
+
+    async def person(query: str) -> str:
+        return str((await call(client, "contacts_search", {"query": query}))["contacts"][0]["resource_name"])
+
     return {
         "gmail_send": {"to": ["dana.whitfield@example.com"], "subject": "gate test", "body_text": "hello"},
         "gmail_create_draft": {"to": ["dana.whitfield@example.com"], "subject": "gate draft", "body_text": "x"},
@@ -90,6 +97,9 @@ async def write_cases(client: Any, root: Path) -> dict[str, dict[str, Any]]:
         "drive_rename": {"file_id": await file("Launch plan.docx"), "name": "Launch plan v2.docx"},
         "drive_trash": {"file_id": await file("Kickoff.pptx")},
         "drive_share": {"file_id": await file("Budget 2026.xlsx"), "people": ["priya.raman@example.com"]},
+        "contacts_create": {"name": "Gate Person", "emails": ["gate.person@example.org"]},
+        "contacts_update": {"resource_name": await person("Marcus"), "title": "Principal Engineer"},
+        "contacts_delete": {"resource_name": await person("Lena")},
         "slack_post_message": {"channel": "#launch", "text": "gate post"},
         "sms_send": {"to": "+14155550123", "text": "gate text"},
     }
@@ -133,6 +143,9 @@ def test_every_state_changing_tool_is_gated_by_its_annotations() -> None:
         "drive_search",
         "drive_list_folder",
         "drive_read",
+        "contacts_search",
+        "contacts_get",
+        "contacts_directory_search",
         "slack_list_channels",
         "slack_read_channel",
         "slack_find_user",

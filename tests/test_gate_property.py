@@ -134,9 +134,11 @@ def test_every_write_has_an_approval_and_no_approval_yields_two(
                     (":batchUpdate",),
                     ("/upload/drive/v3/files",),
                     ("/permissions",),
+                    (":createContact",),
                 ):
                     once = [w for w in new if w["path"].endswith(what)]  # calls Google would repeat: sends,
-                    # drafts, new documents, document edits (insertText twice is text twice), uploads, shares
+                    # drafts, new documents, document edits (insertText twice is text twice), uploads, shares,
+                    # new contacts
                     assert len(once) <= approvals, f"{kind} {a} {n}: {len(once)} × {what} for {approvals} approvals"
 
     try:

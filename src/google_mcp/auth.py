@@ -44,6 +44,11 @@ GROUP_SCOPES = {
     # Drive's files, any of them (drive.file would reach only what this app made or was handed, not the
     # person's existing files to move, rename, trash or share); Google Docs read as Markdown through Docs
     "drive": ((G + "drive.readonly", G + "documents.readonly"), (G + "drive", G + "documents.readonly")),
+    # the person's contacts, the people they wrote to ("other contacts"), and their Workspace domain's directory
+    "contacts": (
+        (G + "contacts.readonly", G + "contacts.other.readonly", G + "directory.readonly"),
+        (G + "contacts", G + "contacts.other.readonly", G + "directory.readonly"),
+    ),
 }
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from google_mcp.google import chat_models, tasks_models
 from google_mcp.google.calendar_models import Event, EventList, FreeBusy
+from google_mcp.google.contacts_models import ContactList
 from google_mcp.google.drive_models import FileList
 from google_mcp.google.gmail_lines import COLUMNS, line
 from google_mcp.google.gmail_models import SearchResult
@@ -113,6 +114,20 @@ def sheet_values(result: SheetValues) -> str:
     return "\n".join(lines)
 
 
+def contacts(result: ContactList) -> str:
+    head = f"{len(result.contacts)} people"
+    if result.next_page_token:
+        head += f"; more with page_token={result.next_page_token}"
+    lines = [head + ". name · emails · phones · company · resource name · from (contacts unless said)"]
+    for c in result.contacts:
+        parts = [c.name or "(no name)", ", ".join(c.emails) or "-", ", ".join(c.phones) or "-", c.company or "-"]
+        parts.append(c.resource_name + ("" if c.source == "contacts" else f" · {c.source}"))
+        lines.append(" · ".join(parts))
+    if result.note:
+        lines.append(result.note)
+    return "\n".join(lines)
+
+
 def deck(result: Deck) -> str:
     lines = [f"{result.title} ({len(result.slides)} slides, revision {result.revision_id}) {result.link}"]
     for slide in result.slides:
@@ -132,6 +147,7 @@ RENDERERS: dict[type, Callable[..., str]] = {
     SheetValues: sheet_values,
     Deck: deck,
     FileList: FileList.lines,
+    ContactList: contacts,
 }
 
 

@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from google_mcp import quota
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-ToolGroup = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat", "slack", "sms"]
+ToolGroup = Literal[
+    "gmail", "calendar", "docs", "drive", "sheets", "slides", "contacts", "tasks", "chat", "slack", "sms"
+]
 TOOL_GROUPS: tuple[ToolGroup, ...] = (
     "gmail",
     "calendar",
@@ -19,16 +21,28 @@ TOOL_GROUPS: tuple[ToolGroup, ...] = (
     "drive",
     "sheets",
     "slides",
+    "contacts",
     "tasks",
     "chat",
     "slack",
     "sms",
 )
-# on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, Drive, sheets, decks)
-# and the operator's channels. Tasks and Chat are asked for by name (each adds tools to every turn's
-# tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the Cloud project)
-DEFAULT_GROUPS: tuple[ToolGroup, ...] = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "slack", "sms")
-GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat")  # sign in to Google
+# on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, Drive, sheets, decks),
+# contacts (a recipient may be named) and the operator's channels. Tasks and Chat are asked for by name (each
+# adds tools to every turn's tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the
+# Cloud project)
+DEFAULT_GROUPS: tuple[ToolGroup, ...] = (
+    "gmail",
+    "calendar",
+    "docs",
+    "drive",
+    "sheets",
+    "slides",
+    "contacts",
+    "slack",
+    "sms",
+)
+GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "contacts", "tasks", "chat")
 CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
 
 
@@ -330,6 +344,10 @@ class Settings(BaseSettings):
     def chat_endpoint(self, sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint
         return base.rstrip("/") if base else "https://chat.googleapis.com"
+
+    def people_endpoint(self, sandbox_url: str | None = None) -> str:
+        base = sandbox_url or self.sandbox_url or self.api_endpoint
+        return base.rstrip("/") if base else "https://people.googleapis.com"
 
     def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

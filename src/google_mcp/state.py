@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from google_mcp.google.calendar import Calendar
     from google_mcp.google.chat import Chat
     from google_mcp.google.client import GoogleClient
+    from google_mcp.google.contacts import Contacts
     from google_mcp.google.docs import Docs
     from google_mcp.google.drive import Drive
     from google_mcp.google.gmail import Gmail
@@ -71,6 +72,7 @@ class _Google:
     sheets: Sheets | None = None
     slides: Slides | None = None
     drive: Drive | None = None
+    contacts: Contacts | None = None
 
 
 @dataclass
@@ -258,6 +260,20 @@ class AppState:
 
             google.drive = Drive(self.client, self.settings, files_for(self.settings, google.person), self.docs)
         return google.drive
+
+    @property
+    def contacts(self) -> Contacts:
+        google = self._google()
+        if google.contacts is None:
+            from google_mcp.google.contacts import Contacts
+
+            google.contacts = Contacts(self.client)
+        return google.contacts
+
+    def name_lookup(self) -> Contacts | None:
+        """Where a recipient given as a name is looked up: the person's contacts, only with the contacts group
+        (and so its scopes) on."""
+        return self.contacts if "contacts" in self.settings.tools else None
 
     @property
     def slack(self) -> Slack:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Api = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat"]
+Api = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat", "people"]
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -51,6 +51,7 @@ NON_IDEMPOTENT = frozenset(
         "drive.files.create",  # an upload twice is two files
         "drive.files.copy",
         "drive.permissions.create",  # a share twice is two emails to the person
+        "people.people.createContact",
     }
 )
 
@@ -158,6 +159,7 @@ class GoogleClient:
             "chat": ("chat", "v1", self.settings.chat_endpoint),
             "sheets": ("sheets", "v4", self.settings.sheets_endpoint),
             "slides": ("slides", "v1", self.settings.slides_endpoint),
+            "people": ("people", "v1", self.settings.people_endpoint),
         }[api]
         svc = build(
             name,

@@ -29,6 +29,8 @@ from .errors import ApiError
 from .gmail_api import GmailApi
 from .mail import Mailbox
 from .oauth import ALL_SCOPES, Grant, OAuth
+from .people import PeopleStore
+from .people_api import PeopleApi
 from .pushsign import SERVICE_ACCOUNT, PushSigner
 from .routing import Call, Reply, Router
 from .sheets_api import SheetsApi
@@ -55,6 +57,7 @@ class Account:
     mailbox: Mailbox
     calendar: CalendarStore
     docs: DocStore
+    people: PeopleStore
 
 
 @dataclass
@@ -91,7 +94,8 @@ class Sandbox:
         self.chat_api = ChatApi(self)
         self.sheets_api, self.slides_api = SheetsApi(self), SlidesApi(self)
         apis = (self.gmail, self.cal_api, self.docs_api, self.drive_api, self.sheets_api, self.slides_api)
-        for api in (*apis, self.tasks_api, self.chat_api):
+        self.people_api = PeopleApi(self)
+        for api in (*apis, self.tasks_api, self.chat_api, self.people_api):
             api.register(self.router)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reset(seed)
@@ -110,7 +114,8 @@ class Sandbox:
             store = CalendarStore(address, name, TIME_ZONE)
             store.generation = int(time.time() * 1000)
             box = Mailbox(address, 0x18A0000000000000 + n * 0x0040000000000000)
-            self.accounts[address] = Account(address, name, box, store, DocStore((name, address)))
+            people = PeopleStore((name, address), address.split("@")[1] in self.oauth.workspace_domains)
+            self.accounts[address] = Account(address, name, box, store, DocStore((name, address)), people)
         self.requests: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.push_url, self.push_audience, self.push_account = None, None, SERVICE_ACCOUNT
@@ -119,6 +124,7 @@ class Sandbox:
         from .seed_chat import seed_chat
         from .seed_docs import seed_docs
         from .seed_drive import seed_drive
+        from .seed_people import seed_people
         from .seed_sheets import seed_sheets
         from .seed_tasks import seed_tasks
 
@@ -137,6 +143,9 @@ class Sandbox:
             seed_other(self, full=seed == "default")
         with self.acting_as(PERSONAL):
             seed_personal(self, full=seed == "default")
+        for address in self.accounts:
+            with self.acting_as(address):
+                seed_people(self, full=seed == "default")
 
     # accounts: the signed-in account of each request (its token's), the first one otherwise ------
     @property
@@ -154,6 +163,10 @@ class Sandbox:
     @property
     def docs(self) -> DocStore:
         return self.account.docs
+
+    @property
+    def people(self) -> PeopleStore:
+        return self.account.people
 
     @contextmanager
     def acting_as(self, address: str) -> Iterator[None]:

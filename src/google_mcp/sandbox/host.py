@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from .calendar import CalendarStore
 from .docstore import DocStore
 from .mail import Mailbox
+from .people import PeopleStore
 
 
 class Host(Protocol):
@@ -20,6 +21,8 @@ class Host(Protocol):
     def calendar(self) -> CalendarStore: ...
     @property
     def docs(self) -> DocStore: ...
+    @property
+    def people(self) -> PeopleStore: ...
 
     def now(self) -> datetime: ...
     def now_ms(self) -> int: ...

@@ -9,6 +9,7 @@ from google_mcp.tools import (
     actions,
     calendar,
     chat,
+    contacts,
     docs,
     drive,
     gmail,
@@ -33,6 +34,7 @@ def register_tools(server: Server, settings: Settings, gate: Gate) -> Registrar:
         "sheets": sheets.register,
         "slides": slides.register,
         "drive": drive.register,
+        "contacts": contacts.register,
         "slack": slack.register,
         "sms": sms.register,
     }

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
+from google_mcp.google import recipients
 from google_mcp.google.calendar_models import CalendarList, Event, EventChanged, EventList, FreeBusy
 from google_mcp.models import Preview
 from google_mcp.registry import DESTRUCTIVE, IDEMPOTENT, READ, WRITE, Expect, Registrar
@@ -65,6 +66,22 @@ async def calendar_free_busy(
 
 
 # writes ------------------------------------------------------------------------------------
+async def guests(state: AppState, attendees: list[str] | None) -> recipients.Resolved | None:
+    """Guests given by name are looked up (google/recipients.py); None: the guest list is not changed."""
+    if attendees is None:
+        return None
+    return await recipients.resolve(attendees, "email", state.name_lookup(), "attendees")
+
+
+def guest_lines(names: recipients.Resolved | None) -> list[str]:
+    if names is None:
+        return []
+    lines = [f"Name: {line}" for line in names.lines]
+    if names.concerns:  # first, so that no one reads the names and stops there
+        lines.insert(0, f"Look closely: {'; '.join(names.concerns)}. It always asks the person.")
+    return lines
+
+
 def event_preview(action: str, body: dict[str, Any], tz: str, send: bool, extra: list[str]) -> Preview:
     """Every field that reaches Google, as the person should judge it."""
 
@@ -106,14 +123,15 @@ async def calendar_create_event(
     send_invitations: bool = True,
     calendar_id: str = "primary",
 ) -> Plan:
-    """Create an event."""
+    """Create an event; a guest may be a contact's name."""
     cal = state.calendar
+    names = await guests(state, attendees)
     body = await cal.build_event(
         summary=summary,
         start=start,
         end=end,
         time_zone=time_zone,
-        attendees=attendees,
+        attendees=names.values if names is not None else None,
         description=description,
         location=location,
         recurrence=recurrence,
@@ -124,8 +142,9 @@ async def calendar_create_event(
     )
     tz = await cal.time_zone(calendar_id)
     send = send_invitations and bool(attendees)
-    preview = event_preview("Create an event", body, tz, send, [f"Calendar: {calendar_id}"])
-    return Plan(preview, {"calendar_id": calendar_id, "body": body, "send": send_invitations})
+    preview = event_preview("Create an event", body, tz, send, [f"Calendar: {calendar_id}", *guest_lines(names)])
+    op = {"calendar_id": calendar_id, "body": body, "send": send_invitations}
+    return Plan(preview, op, auto_ok=not (names and names.concerns), asks_because="a guest's name needs a close look")
 
 
 async def create_op(state: AppState, op: dict[str, Any]) -> EventChanged:
@@ -172,6 +191,8 @@ async def calendar_update_event(
     """Change the given fields of an event; a new start alone keeps its length."""
     cal = state.calendar
     _, lines, target = await scope_lines(state, event_id, calendar_id, scope)
+    names = await guests(state, attendees)
+    lines += guest_lines(names)
     if start is not None and end is None:
         moved = target[1] if scope != "this" and target[1] is not None else target[0]
         end = cal.same_length(moved, start, time_zone, await cal.time_zone(calendar_id))
@@ -180,7 +201,7 @@ async def calendar_update_event(
         start=start,
         end=end,
         time_zone=time_zone,
-        attendees=attendees,
+        attendees=names.values if names is not None else None,
         description=description,
         location=location,
         recurrence=recurrence,
@@ -200,7 +221,7 @@ async def calendar_update_event(
         "send": send_updates,
         "target": list(target),
     }
-    return Plan(preview, op)
+    return Plan(preview, op, auto_ok=not (names and names.concerns), asks_because="a guest's name needs a close look")
 
 
 async def update_op(state: AppState, op: dict[str, Any]) -> EventChanged:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
-from google_mcp.google import outgoing
+from google_mcp.google import outgoing, recipients
 from google_mcp.google.compose import Outgoing
 from google_mcp.google.gmail_labels import names_of
 from google_mcp.google.gmail_models import (
@@ -84,7 +84,7 @@ async def gmail_get_attachment(
 
 
 # sending ------------------------------------------------------------------------------
-def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
+def mail_preview(out: Outgoing, draft: bool, names: recipients.Resolved | None = None) -> tuple[Preview, list[str]]:
     """Every field that reaches Google, whole, as the person should judge it (compose caps the body's size);
     and what in an HTML body the person must see before it goes (hidden text, remote addresses, ...)."""
     summary = f"{out.subject or '(no subject)'} → {', '.join(out.to + out.cc + out.bcc) or '-'}"
@@ -92,13 +92,15 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
     for label, values in (("To", out.to), ("Cc", out.cc), ("Bcc", out.bcc)):
         if values:
             details.append(f"{label}: {', '.join(values)}")
+    if names is not None:
+        details += [f"Name: {line}" for line in names.lines]
     details.append(f"Subject: {out.subject or '(no subject)'}")
     if out.in_reply_to:
         details.append(f"In reply to: {out.in_reply_to} (thread {out.thread_id})")
     details += [f"Attachment: {a.filename} ({a.size} bytes, SHA-256 {a.sha256[:16]}…)" for a in out.attachments]
     if out.text is not None:
         details.append(f"Body: {out.text}")
-    concerns: list[str] = []
+    concerns: list[str] = list(names.concerns) if names is not None else []
     if out.html is not None:
         lines, concerns = outgoing.describe(out.html)
         details += lines
@@ -118,10 +120,17 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
 async def mail_plan(
     state: AppState, draft: bool, drive_files: list[str] | None = None, drive_as: DriveAs = "link", **fields: Any
 ) -> Plan:
+    names = recipients.Resolved()
+    for key in ("to", "cc", "bcc"):  # a recipient may be a person's name: looked up, and shown resolved
+        if fields[key] is not None:
+            found = await recipients.resolve(fields[key], "email", state.name_lookup(), key)
+            fields[key] = found.values
+            names.lines += found.lines
+            names.concerns += found.concerns
     out = await state.gmail.compose(**fields, need_recipient=not draft)
     grants, drive_lines, outside = await into_mail(state, out, drive_files, drive_as) if drive_files else ([], [], [])
     raw = base64.urlsafe_b64encode(out.mime()).decode()
-    preview, concerns = mail_preview(out, draft)
+    preview, concerns = mail_preview(out, draft, names)
     preview.details += drive_lines
     op: dict[str, Any] = {"raw": raw, "thread_id": out.thread_id, "subject": out.subject}
     if grants:  # the Drive access its links need, granted just before it goes
@@ -199,7 +208,8 @@ def _mail_tool(name: str, draft: bool, doc: str) -> Callable[..., Awaitable[Plan
 gmail_send = _mail_tool(
     "gmail_send",
     False,
-    "Send an email, or a reply to reply_to_message_id (subject and recipients default to the original's).",
+    "Send an email, or a reply to reply_to_message_id (subject and recipients default to the original's). "
+    "A recipient may be a contact's name.",
 )
 gmail_create_draft = _mail_tool(
     "gmail_create_draft",

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from google_mcp.errors import InvalidInput
 from google_mcp.gate import Plan
+from google_mcp.google import recipients
 from google_mcp.messaging.segments import count
 from google_mcp.messaging.sms import SmsList, SmsSent, e164
 from google_mcp.models import Preview
@@ -34,12 +35,13 @@ async def sms_list_messages(
 
 async def sms_send(
     state: AppState,
-    to: Annotated[str, Field(description="E.164, e.g. +14155550123")],
+    to: Annotated[str, Field(description="E.164, e.g. +14155550123, or a name from your contacts")],
     text: str,
     send_at: Annotated[str | None, Field(description=SEND_AT)] = None,
 ) -> Plan:
     """Send a text message (SMS)."""
-    number = e164(to)
+    names = await recipients.resolve([to], "phone", state.name_lookup(), "to")
+    number = e164(names.values[0])
     if not text.strip():
         raise InvalidInput("The text is empty.")
     kind, parts = count(text)
@@ -49,15 +51,19 @@ async def sms_send(
     shown, unseen = shown_plainly(text)
     details = [
         f"To: {number}",
+        *(f"Name: {line}" for line in names.lines),
         f"From: {sender}",
         f"Segments: {parts} ({len(text)} characters)",
         f"Encoding: {ENCODINGS[kind]}",
     ]
     if unseen:
         details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
+    if names.concerns:
+        details.insert(0, f"Look closely: {'; '.join(names.concerns)}. It always asks the person.")
     preview = Preview(action="Send a text", summary=f"{number}: {shown[:80]}", details=[*details, f"Text:\n{shown}"])
     why = "the text holds invisible characters" if unseen else ""
-    plan = Plan(preview, {"to": number, "text": text}, not unseen, why)
+    why = "the recipient's name needs a close look" if names.concerns else why
+    plan = Plan(preview, {"to": number, "text": text}, not (unseen or names.concerns), why)
     if send_at is not None:
         await held_until(state, plan, send_at)
     return plan
