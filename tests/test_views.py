@@ -271,3 +271,52 @@ async def test_a_document_changed_since_the_preview_comes_back_to_the_card_fresh
             await view.frame.get_by_text(re.compile("^Done: Add to a Google Doc")).wait_for()
         text = (await call(client, "docs_read", {"document_id": launch}))["markdown"]
     assert text.count("Signed off by **Alex**.") == 1
+
+
+async def test_the_card_shows_an_event_a_doc_edit_a_slack_post_and_a_text_as_their_previews_do(
+    harness: Harness, fresh_sandbox: Any, make_settings: Any
+) -> None:
+    url = fresh_sandbox.url
+    event = {
+        "summary": "Offsite planning",
+        "start": "2026-12-14T15:00:00",
+        "end": "2026-12-14T16:00:00",
+        "time_zone": "America/New_York",
+        "attendees": [DANA],
+        "location": "Room 4",
+    }
+    section = {"document_id": doc_id(url, "Q3 planning"), "heading": "Notes", "occurrence": 2, "markdown": "One bus."}
+    post = {"channel": "#launch", "text": "Standup moved to 9:30"}
+    text = {"to": "+1 (415) 555-0123", "text": "ż" * 71}  # not GSM-7: 70 a segment, so two
+    async with connect_apps(make_settings(url)) as client:
+        for tool, args, expected in (
+            # the person's zone is Paris (the host says so); the event's own zone is named beside it
+            ("calendar_create_event", event, {"Event": "Offsite planning", "Where": "Room 4"}),
+            ("docs_replace_section", section, {"Document": "Q3 planning offsite — agenda"}),
+            ("slack_post_message", post, {"Channel": "#launch (3 members)"}),
+            ("sms_send", text, {"To": "+14155550123", "From": "+15551234567"}),
+        ):
+            result = await client.call_tool(tool, args)
+            details = "\n".join(result.structured_content["preview"]["details"])  # type: ignore[index]
+            async with harness.mount(client, CARD, tool, args, result) as view:
+                await view.frame.get_by_role("button", name="Approve").wait_for()
+                fields = await shown_fields(view)
+                assert expected.items() <= fields.items(), fields
+                shown = await view.text()
+                if tool == "calendar_create_event":
+                    assert fields["When"].startswith("Mon, Dec 14, 09:00 PM GMT+1") and "10:00 PM" in fields["When"]
+                    assert fields["In America/New_York"].startswith("Mon, Dec 14, 03:00 PM EST")
+                    assert DANA in shown and "Start: 2026-12-14T15:00:00-05:00 (America/New_York)" in details
+                if tool == "docs_replace_section":
+                    before = await view.view_frame().locator(".before").inner_text()
+                    assert (
+                        "SELECT * FROM plans" in before
+                        and "One bus." in await view.view_frame().locator(".after").inner_text()
+                    )
+                if tool == "sms_send":
+                    assert fields["Segments"].startswith("2 (UCS-2") and "Segments: 2 (71 characters)" in details
+                if tool in ("slack_post_message", "sms_send"):
+                    assert args["text"] in shown and f"Text:\n{args['text']}" in details
+                else:  # axe on the event and the edit here (the mail above; Slack and SMS as the mail text)
+                    assert await view.serious_axe_violations() == []
+        assert (await call(client, "list_pending_actions"))["actions"]  # all still waiting: nothing was done
