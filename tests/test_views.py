@@ -59,16 +59,19 @@ async def test_only_a_client_with_the_extension_is_offered_views(fresh_sandbox: 
             assert not [r for r in (await plain.list_resources()).resources if str(r.uri).startswith("ui://")]
             viewed = {t.name: (t.meta or {}).get("ui") for t in with_views if (t.meta or {}).get("ui")}
             assert viewed["gmail_send"] == {"resourceUri": CARD} and viewed["sms_send"] == {"resourceUri": CARD}
-            assert viewed["view_pending_action"] == {"resourceUri": CARD, "visibility": ["app"]}
+            for own in ("view_pending_action", "decline_pending_action"):  # the card's own: never the model's
+                assert viewed[own] == {"resourceUri": CARD, "visibility": ["app"]}
             assert "gmail_search" not in viewed and "view_pending_action" not in {t.name for t in without}
             # the same tools, byte for byte, once the views' additions are taken away
-            stripped = [t.model_copy(update={"meta": None}) for t in with_views if t.name != "view_pending_action"]
+            stripped = [
+                t.model_copy(update={"meta": None}) for t in with_views if not t.name.endswith("_pending_action")
+            ]
             assert listed(stripped) == listed(without)
             resources = {str(r.uri): r for r in (await apps.list_resources()).resources}
             assert resources[CARD].mime_type == "text/html;profile=mcp-app"
             assert (resources[CARD].meta or {})["ui"]["csp"] == {}  # nothing to connect to or load
-            refused = await plain.call_tool("view_pending_action", {"confirmation_id": "x"})
-            assert refused.is_error
+            for own in ("view_pending_action", "decline_pending_action"):
+                assert (await plain.call_tool(own, {"confirmation_id": "x"})).is_error
             held = await call(plain, "gmail_send", MAIL)  # the text a model reads carries no card
             assert "card" not in json.dumps(held) and '"kind"' not in json.dumps(held)
 
@@ -142,6 +145,8 @@ async def test_decline_sends_nothing_and_the_card_reads_in_dark(
             assert "confirm_action" not in [name for name, _ in view.calls]
         assert sends(fresh_sandbox.url) == 0
         assert (await call(client, "list_pending_actions")).get("actions", []) == []
+        steps = [e["step"] for e in (await call(client, "activity_log", {"tool": "gmail_send"}))["entries"]]
+        assert steps[0] == "declined"  # the record says the person said no
 
 
 async def test_in_strict_mode_the_card_cannot_approve_and_says_where_the_person_does(
