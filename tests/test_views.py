@@ -52,8 +52,10 @@ async def shown_fields(view: Mounted) -> dict[str, str]:
 
 async def test_only_a_client_with_the_extension_is_offered_views(fresh_sandbox: Any, make_settings: Any) -> None:
     settings = make_settings(fresh_sandbox.url)
-    for mode in ("legacy", "2026-07-28"):
+    for mode in ("legacy", "auto"):  # auto: 2026-07-28, after server/discover
         async with Client(build_server(settings), mode=mode) as plain, connect_apps(settings, mode=mode) as apps:
+            if mode == "auto":  # the server says so (the 2025-11-25 wire has no such field: the SDK drops it)
+                assert "io.modelcontextprotocol/ui" in (apps.server_capabilities.extensions or {})
             without, with_views = (await plain.list_tools()).tools, (await apps.list_tools()).tools
             assert "_meta" not in listed(without) and "ui://" not in listed(without)
             assert not [r for r in (await plain.list_resources()).resources if str(r.uri).startswith("ui://")]

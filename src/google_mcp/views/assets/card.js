@@ -71,7 +71,7 @@
   }
 
   function event(c) {
-    var mine = zone() || c.zone;
+    var mine = zone() || Intl.DateTimeFormat().resolvedOptions().timeZone;  // the host's, else the browser's
     var when = c.all_day ? (c.start + (c.end && c.end !== c.start ? " – " + c.end : "") + " (all day)")
       : GMV.when(c.start, mine) + " – " + GMV.when(c.end, mine);
     var pairs = [["Event", c.title], ["When", when]];
