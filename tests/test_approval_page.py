@@ -5,6 +5,7 @@ post per decision, and a hostile mail shown without running or fetching anything
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -76,6 +77,8 @@ async def test_the_approval_page_is_the_card_readable_at_390_px_and_by_keyboard(
                 assert await approve.evaluate(looks) != await decline.evaluate(looks)
                 for scheme in ("light", "dark"):
                     await page.emulate_media(color_scheme=scheme)
+                    if shots := os.environ.get("VIEW_SHOTS"):  # docs/views/: the page as a person sees it
+                        await page.screenshot(path=f"{shots}/approval-page-390-{scheme}.png", full_page=True)
                     assert await page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
                     assert await serious(page) == []
                 assert await page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(22, 24, 29)"

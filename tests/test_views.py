@@ -120,6 +120,8 @@ async def test_the_card_shows_the_mail_field_by_field_and_approves_it_once(
             assert (await mail_body.inner_text()).split() == ["Dear", "Dana,", "the", "pack", "is", "attached."]
             assert await view.scroll_width() <= 390
             assert await view.serious_axe_violations() == []
+            await view.shot("card-mail-390-light")
+            await view.shot("card-mail-desktop-light", width=900)
             await approve.dblclick()
             everyone = r"dana\.whitfield@example\.com, sam\.okafor@example\.com, audit@example\.com"
             sent = re.compile(rf"^Sent to {everyone} at \d\d:\d\d")
@@ -141,6 +143,7 @@ async def test_decline_sends_nothing_and_the_card_reads_in_dark(
             await decline.wait_for()
             background = await view.view_frame().evaluate("() => getComputedStyle(document.body).backgroundColor")
             assert background == "rgb(22, 24, 29)"
+            await view.shot("card-mail-390-dark")
             assert await view.serious_axe_violations() == []
             await decline.click()
             await view.frame.get_by_text("Declined: nothing was done").wait_for()
