@@ -147,6 +147,11 @@
     var bar = el("div", { class: "actions" });
     if (state.strict) {
       bar.appendChild(el("p", null, "Strict confirmation is on: this card cannot approve. Approve it " + (state.approve_where || "where your server asks you") + "."));
+      if (state.approve_url) {
+        var open = el("button", { type: "button", class: "primary" }, "Open the approval page");
+        open.addEventListener("click", function () { GMV.openLink(state.approve_url).catch(failed); });
+        bar.appendChild(open);
+      }
     } else {
       var approve = el("button", { type: "button", class: "primary", "data-act": "approve" }, "Approve");
       approve.addEventListener("click", function () { act(state, "approve"); });
