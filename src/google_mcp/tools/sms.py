@@ -61,6 +61,8 @@ async def sms_send(
     if names.concerns:
         details.insert(0, f"Look closely: {'; '.join(names.concerns)}. It always asks the person.")
     preview = Preview(action="Send a text", summary=f"{number}: {shown[:80]}", details=[*details, f"Text:\n{shown}"])
+    card = {"kind": "sms", "to": number, "from": sender, "segments": parts, "encoding": ENCODINGS[kind], "text": shown}
+    preview.card = card
     why = "the text holds invisible characters" if unseen else ""
     why = "the recipient's name needs a close look" if names.concerns else why
     plan = Plan(preview, {"to": number, "text": text}, not (unseen or names.concerns), why)
