@@ -76,6 +76,8 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
         run(people(url).people().createContact(body=body))
     async with connect(make_settings(url, auto_approve=["gmail_send", "sms_send"]), person=None) as client:
         mail = await call(client, "gmail_send", {"to": [LOOKALIKE], **MAIL})
+        # an HTML body has concerns of its own (or none): a name's are kept beside them, never replaced
+        html = await call(client, "gmail_send", {"to": [LOOKALIKE], "subject": "Notes", "body_html": "<p>Hi</p>"})
         named = await call(client, "gmail_send", {"to": ["Billing"], **MAIL})
         unseen = await call(client, "gmail_send", {"to": ["Kai"], **MAIL})
         event = await call(client, "calendar_create_event", {**EVENT, "attendees": [LOOKALIKE]})
@@ -91,6 +93,7 @@ async def test_a_contact_posing_as_someone_else_never_hides_the_address(fresh_sa
     assert details[0].startswith("Look closely:") and "look-alike alphabets" in details[0]
     assert "To: dana.whitfield@example.co" in details
     assert f"Name: {LOOKALIKE} → dana.whitfield@example.co (from your contacts)" in details
+    assert html["status"] == "confirmation_required" and "look-alike" in html["preview"]["details"][0]
     assert "looks like an address, but it is invoices@attacker.test" in named["preview"]["details"][0]
     assert "To: invoices@attacker.test" in named["preview"]["details"]
     assert "invisible characters" in unseen["preview"]["details"][0] and unseen["status"] == "confirmation_required"
