@@ -35,8 +35,8 @@
     return String(v);
   }
 
-  function details(e) {
-    var p = e.parameters || {}, out = [];
+  function details(e, asked) {
+    var p = e.parameters || asked[e.confirmation_id] || {}, out = [];
     SHOWN.forEach(function (k) { if (k in p && out.length < 3) out.push(k.replace(/_/g, " ") + ": " + value(p[k])); });
     var r = e.result || {};
     if (r.status) out.push("result: " + value(r.status));
@@ -50,7 +50,8 @@
     var dayLong = new Intl.DateTimeFormat("en-GB", zoneOpts({ weekday: "long", day: "numeric", month: "long", year: "numeric" }));
     var time = new Intl.DateTimeFormat("en-GB", zoneOpts({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" }));
     var today = dayKey.format(new Date());
-    var days = [], byDay = {};
+    var days = [], byDay = {}, asked = {}; // a confirmation's later steps, told with the arguments it was held with
+    entries.forEach(function (e) { if (e.confirmation_id && e.parameters) asked[e.confirmation_id] = e.parameters; });
     entries.forEach(function (e) {
       var at = new Date(e.timestamp);
       var key = isNaN(at.getTime()) ? "?" : dayKey.format(at);
@@ -61,12 +62,12 @@
     var sections = days.map(function (key) {
       var group = byDay[key];
       var title = key === "?" ? "Undated" : (key === today ? "Today, " : "") + dayLong.format(group.at);
-      return el("section", { class: "ac-day" }, el("h2", null, title),
+      return el("section", { class: "ac-day", "data-day": key }, el("h2", null, title),
         el("ul", { class: "plain ac-list" }, group.list.map(function (e) {
           var at = new Date(e.timestamp);
           var step = e.step || e.status || "";
           var shown = step === "call" ? e.status || "call" : step;
-          var info = details(e);
+          var info = details(e, asked);
           return el("li", { class: "ac-entry" },
             el("time", { class: "ac-time", datetime: e.timestamp }, isNaN(at.getTime()) ? "" : time.format(at)),
             el("span", { class: "ac-what" },

@@ -204,7 +204,8 @@
       if (!list.childNodes.length) list.appendChild(el("li", { class: "wk-none muted" }, "Nothing"));
       var name = el("h2", { class: "wk-dayname" }, dayName(d));
       name.style.gridColumn = list.style.gridColumn = String(d - days[0] + 2);
-      grid.appendChild(el("section", { class: "wk-day", "aria-label": dayName(d, true), "aria-current": d === today ? "date" : null },
+      grid.appendChild(el("section", { class: "wk-day", "aria-label": dayName(d, true), "data-day": new Date(d * DAY).toISOString().slice(0, 10),
+        "aria-current": d === today ? "date" : null },
         name, list));
     });
 
