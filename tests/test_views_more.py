@@ -2,8 +2,9 @@
 each from our server's own resource and our tools' real answers against the sandbox: the week puts a seeded
 event in its day's column in the calendar's zone and names the event's own zone; the inbox lists the seeded
 conversations with the unread marked, is reachable by keyboard, and opening a row is one tools/call through the
-host; the activity view shows a done send under its day; hostile mail runs and loads nothing; at 390 px nothing
-scrolls sideways, and axe finds nothing serious in light or dark."""
+host; the activity view shows a done send under its day; hostile mail runs and loads nothing. Each view is also
+checked at 390 px in dark (nothing scrolls sideways; axe, whose contrast rule reads the dark colours, finds nothing
+serious or critical) and at desktop width in light."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ async def test_the_week_puts_an_event_in_its_day_in_the_calendars_zone_and_names
             assert abs(box["y"] - col["y"] - (start.hour - first + start.minute / 60) * height) < 2, "placed by time"
             ooo = view.frame.locator(".wk-allday li", has_text="Dana OOO")
             assert await ooo.count() == 1
+            assert await view.serious_axe_violations() == []
         busy = await read(client, "calendar_free_busy", {**window, "slot_minutes": 30})
         async with harness.mount(client, WEEK, "calendar_free_busy", window, busy, theme="dark") as view:
             await seen(view, ".wk-free")
@@ -134,8 +136,10 @@ async def test_hostile_mail_in_the_inbox_runs_nothing_and_loads_nothing(
     async with connect_apps(make_settings(fresh_sandbox.url)) as client:
         args = {"query": "from:mallory@example.com"}
         found = await read(client, "gmail_search", args)
-        async with harness.mount(client, INBOX, "gmail_search", args, found) as view:
+        async with harness.mount(client, INBOX, "gmail_search", args, found, theme="dark") as view:
             row = (await seen(view, ".ib-row")).first
+            assert await view.scroll_width() <= 390
+            assert await view.serious_axe_violations() == []
             assert "<script>alert(2)</script>" in await row.inner_text()  # shown as text
             await row.click()
             await view.frame.get_by_role("button", name="Back to the list").wait_for()
@@ -165,22 +169,3 @@ async def test_the_activity_view_shows_a_done_send_under_its_day(
             assert "dana.whitfield@example.com" in told and "result: sent" in told, told
             assert await view.scroll_width() <= 390
             assert await view.serious_axe_violations() == []
-
-
-@pytest.mark.parametrize("theme", ["light", "dark"])
-async def test_each_view_fits_390_px_and_has_no_serious_axe_violation(
-    harness: Harness, fresh_sandbox: Any, make_settings: Any, theme: str
-) -> None:
-    window = {"time_min": today().isoformat(), "time_max": (today() + timedelta(days=7)).isoformat()}
-    async with connect_apps(make_settings(fresh_sandbox.url)) as client:
-        answers = [
-            (WEEK, "calendar_list_events", window, ".wk-item"),
-            (INBOX, "gmail_search", {"query": "in:inbox", "max_results": 10}, ".ib-row"),
-            (ACTIVITY, "activity_log", {}, ".ac-entry"),
-        ]
-        for uri, tool, args, marker in answers:
-            result = await read(client, tool, args)
-            async with harness.mount(client, uri, tool, args, result, theme=theme, width=390) as view:
-                await seen(view, marker)
-                assert await view.scroll_width() <= 390, uri
-                assert await view.serious_axe_violations() == [], uri
