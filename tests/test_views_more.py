@@ -160,11 +160,13 @@ async def test_the_activity_view_shows_a_done_send_under_its_day(
         done = await read(client, "confirm_action", {"confirmation_id": held.structured_content["confirmation_id"]})
         assert done.structured_content["status"] == "done"
         log = await read(client, "activity_log", {})
-        entry = next(e for e in log.structured_content["entries"] if e["action"] == "gmail_send" and e["step"] == "done")
+        entries = log.structured_content["entries"]
+        entry = next(e for e in entries if e["action"] == "gmail_send" and e["step"] == "done")
         day = datetime.fromisoformat(entry["timestamp"]).astimezone(ZoneInfo("Europe/Paris")).date()  # the host's
         async with harness.mount(client, ACTIVITY, "activity_log", {}, log, theme="dark") as view:
             section = await seen(view, f'section[data-day="{day.isoformat()}"]')
-            sent = section.locator(".ac-entry", has_text="Gmail: send").filter(has=view.frame.locator(".ac-step", has_text="done"))
+            done_step = view.frame.locator(".ac-step", has_text="done")
+            sent = section.locator(".ac-entry", has_text="Gmail: send").filter(has=done_step)
             assert await sent.count() == 1
             told = await sent.inner_text()
             assert "dana.whitfield@example.com" in told and "result: sent" in told, told

@@ -39,7 +39,7 @@
     var p = e.parameters || asked[e.confirmation_id] || {}, out = [];
     SHOWN.forEach(function (k) { if (k in p && out.length < 3) out.push(k.replace(/_/g, " ") + ": " + value(p[k])); });
     var r = e.result || {};
-    if (r.status) out.push("result: " + value(r.status));
+    if (r.status) out.push("result: " + value(r.status).replace(/_/g, " "));
     Object.keys(r).forEach(function (k) { if (/_count$/.test(k)) out.push(r[k] + " " + k.replace(/_count$/, "").replace(/_/g, " ")); });
     return out.join(" · ");
   }
@@ -56,7 +56,12 @@
       var at = new Date(e.timestamp);
       var key = isNaN(at.getTime()) ? "?" : dayKey.format(at);
       if (!byDay[key]) { byDay[key] = { at: at, list: [] }; days.push(key); }
-      byDay[key].list.push(e);
+      var list = byDay[key].list, prev = list[list.length - 1];
+      if (prev && !e.parameters && !prev.parameters && prev.action === e.action && prev.step === e.step && prev.status === e.status && !e.error) {
+        prev.times = (prev.times || 1) + 1; // the same bare step again (a view's repeated reads): one line, counted
+        return;
+      }
+      list.push(Object.assign({}, e));
     });
     var zone = zoneOpts({}).timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
     var sections = days.map(function (key) {
@@ -71,8 +76,8 @@
           return el("li", { class: "ac-entry" },
             el("time", { class: "ac-time", datetime: e.timestamp }, isNaN(at.getTime()) ? "" : time.format(at)),
             el("span", { class: "ac-what" },
-              el("span", { class: "ac-tool" }, tool(e.action)), " ",
-              el("span", { class: "badge ac-step status-" + (TONE[shown] || "plain") }, shown),
+              el("span", { class: "ac-tool" }, tool(e.action)), e.times ? " ×" + e.times : null, " ",
+              el("span", { class: "badge ac-step status-" + (TONE[shown] || "plain") }, shown.replace(/_/g, " ")),
               e.approved_by ? el("span", { class: "muted" }, " approved by " + e.approved_by) : null,
               info ? el("span", { class: "ac-info muted" }, info) : null,
               e.error ? el("span", { class: "ac-info status-bad" }, e.error) : null));

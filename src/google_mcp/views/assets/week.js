@@ -106,7 +106,7 @@
       for (var d = s.day; d <= e.day; d++) {
         var a = d === s.day ? s.min : 0, b = d === e.day ? e.min : 1440;
         if (b <= a && !(a === b && s.day === e.day)) continue;
-        out.push(Object.assign({}, it, { day: d, a: a, b: Math.max(b, a + 15), time: text }));
+        out.push(Object.assign({}, it, { day: d, a: a, b: Math.max(b, a + 30), time: text })); // drawn at least half an hour tall
       }
     });
     return out;
