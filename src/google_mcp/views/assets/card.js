@@ -7,7 +7,7 @@
 (function () {
   var el = GMV.el;
   var root = document.getElementById("app");
-  var pageData = null;
+  var options = {};  // client: who asked; form: {action, csrf} (a page posts its decision); root; act(cid, what)
   var busy = false;
   var STATE_TITLES = {
     waiting: "Approve this action?",
@@ -121,12 +121,13 @@
     return out;
   }
 
+  /* render(state, note): the card for a CardState (views/card.py) into the page's #app (or options.root). */
   function render(state, note) {
     var title = STATE_TITLES[state.state] || state.state;
-    if (!GMV.inHost) document.title = title;
+    if (!GMV.inHost && !options.root) document.title = title;
     var p = state.preview || {};
     var children = [el("header", null, el("h1", { class: "what" }, p.action ? p.action + ": " + (p.summary || "") : title))];
-    if (pageData && pageData.client) children.push(el("p", { class: "muted" }, "Asked by " + pageData.client));
+    if (options.client) children.push(el("p", { class: "muted" }, "Asked by " + options.client));
     var good = state.state === "done" || state.state === "scheduled";
     var bad = state.state === "failed" || state.state === "unknown" || state.state === "expired";
     children.push(el("p", { class: "state " + (good ? "status-ok" : bad ? "status-bad" : ""), role: "status" },
@@ -136,13 +137,12 @@
     if (state.state === "waiting") {
       if (state.expires_at) children.push(el("p", { class: "muted" }, "Waiting since " + GMV.when(state.created_at, zone()) +
         "; expires " + GMV.when(state.expires_at, zone()) + "."));
-      children.push(actions(state));
+      children.push(options.form ? pageForm(state) : actions(state));
     }
-    root.replaceChildren(el("article", { class: "card stack", "aria-label": title }, children));
+    (options.root || root).replaceChildren(el("article", { class: "card stack", "aria-label": title }, children));
   }
 
   function actions(state) {
-    if (pageData) return pageForm(state);
     var bar = el("div", { class: "actions" });
     if (state.strict) {
       bar.appendChild(el("p", null, "Strict confirmation is on: this card cannot approve. Approve it " + (state.approve_where || "where your server asks you") + "."));
@@ -158,8 +158,8 @@
   }
 
   function pageForm(state) {
-    var form = el("form", { method: "post", action: pageData.action, class: "actions" },
-      el("input", { type: "hidden", name: "csrf", value: pageData.csrf }),
+    var form = el("form", { method: "post", action: options.form.action, class: "actions" },
+      el("input", { type: "hidden", name: "csrf", value: options.form.csrf }),
       el("button", { type: "submit", name: "decision", value: "approve", class: "primary" }, "Approve"),
       el("button", { type: "submit", name: "decision", value: "decline" }, "Decline"));
     form.addEventListener("submit", function (e) {
@@ -218,12 +218,18 @@
       preview: out.preview, confirmation_id: out.confirmation_id });
   }
 
-  if (GMV.inHost) {
+  /* For a page of ours that shows a card itself (the approval page, the chat page): render `state` (a
+     CardState) with `opts` {client, form: {action, csrf}, root}. */
+  window.GMVCard = {
+    render: function (state, opts) { options = opts || {}; busy = false; render(state); },
+  };
+
+  var data = document.getElementById("state");
+  if (data) {  // a page: its state is inline
+    var page = JSON.parse(data.textContent);
+    window.GMVCard.render(page.card, page);
+  } else if (GMV.inHost) {
     root.replaceChildren(el("p", { class: "muted" }, "Waiting for the action…"));
     GMV.start({ name: "card", onResult: fromResult });
-  } else {
-    var data = document.getElementById("state");
-    pageData = data ? JSON.parse(data.textContent) : null;
-    if (pageData) render(pageData.card);
   }
 })();
