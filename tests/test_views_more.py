@@ -107,6 +107,11 @@ async def test_the_inbox_lists_conversations_marks_unread_and_opens_one_by_keybo
             await view.frame.get_by_role("button", name="Back to the list").wait_for()
             assert view.calls == [("gmail_get_message", {"message_id": alone["id"]})]
             assert alone["subject"] in await view.text()
+            await view.frame.get_by_role("button", name="Back to the list").click()
+            several = next(t for t in threads if [m["thread_id"] for m in messages].count(t) > 1)
+            await rows.nth(threads.index(several)).click()  # a conversation of several opens whole
+            await view.frame.get_by_role("button", name="Back to the list").wait_for()
+            assert view.calls[1:] == [("gmail_get_thread", {"thread_id": several})]
             assert await view.serious_axe_violations() == []
 
 
