@@ -48,6 +48,18 @@ CARD = view("card", "Approval card", "card.js", styles=("card.css",))
 # Read tools that show a view, by tool name (every held write shows the card: see `view_of`).
 TOOL_VIEWS: dict[str, str] = {}
 
+WEEK = view("week", "Your week", "week.js", styles=("week.css",))
+INBOX = view("inbox", "Inbox", "inbox.js", styles=("inbox.css",))
+ACTIVITY = view("activity", "Activity", "activity.js", styles=("activity.css",))
+TOOL_VIEWS.update(
+    {
+        "calendar_list_events": WEEK.name,
+        "calendar_free_busy": WEEK.name,
+        "gmail_search": INBOX.name,
+        "activity_log": ACTIVITY.name,
+    }
+)
+
 
 @cache
 def asset(name: str) -> str:
