@@ -63,7 +63,8 @@ async def test_only_a_client_with_the_extension_is_offered_views(fresh_sandbox: 
             assert viewed["gmail_send"] == {"resourceUri": CARD} and viewed["sms_send"] == {"resourceUri": CARD}
             for own in ("view_pending_action", "decline_pending_action"):  # the card's own: never the model's
                 assert viewed[own] == {"resourceUri": CARD, "visibility": ["app"]}
-            assert "gmail_search" not in viewed and "view_pending_action" not in {t.name for t in without}
+            assert viewed["gmail_search"] == {"resourceUri": "ui://google-mcp/inbox"}  # a read shows its own view
+            assert "gmail_get_message" not in viewed and "view_pending_action" not in {t.name for t in without}
             # the same tools, byte for byte, once the views' additions are taken away
             stripped = [
                 t.model_copy(update={"meta": None}) for t in with_views if not t.name.endswith("_pending_action")
