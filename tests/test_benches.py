@@ -34,7 +34,6 @@ SMOKE = {
     "sheets.py": [],
     "tools_list_size.py": [],
     "views.py": [],
-    "view_weight.py": [],
 }
 
 
