@@ -1,0 +1,1 @@
+"""Views and our own web pages: one HTML/CSS set, no build step, served inline."""

@@ -1,0 +1,210 @@
+"""The /chat page in headless Chromium against a served server, the sandbox and the Gemini stand-in.
+
+A person signs in (their Google session; or, for one person, their token and approval key), asks, and the
+held send appears as a card: Approve sends exactly once (a double click and a reload add nothing), Decline
+sends nothing, and their activity shows what was done. A page on another origin cannot drive it. The page
+reads at 390 px in light and dark, works by keyboard alone, and axe-core finds nothing serious."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from gemini_standin import GeminiStandIn, call, text
+from google_mcp.sandbox.server import SandboxThread
+from helpers import control
+from test_people import ALEX, shared_server
+
+pytestmark = pytest.mark.xdist_group("chat_page")  # one server and one browser for the module
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+AXE = Path(__file__).parent / "views" / "node_modules" / "axe-core" / "axe.min.js"
+DANA = "dana.whitfield@example.com"
+TIMEOUT = 10_000  # ms, for what the page waits on (a round trip through the router and the sandbox)
+
+
+def script(body: dict[str, Any], n: int) -> Any:
+    """Gemini: a request naming Dana becomes a send to her; anything else, or a function's answer, a reply."""
+    last = body["contents"][-1]
+    said = " ".join(p.get("text", "") for p in last.get("parts", []))
+    if last.get("role") == "user" and "dana" in said.lower():
+        note = said.split("note", 1)[-1].strip(" :") or "hello"
+        return call("gmail_send", {"to": [DANA], "subject": "A note", "body_text": note})
+    if any("functionResponse" in p for p in last.get("parts", [])):
+        return text("The note to Dana is waiting for your approval.")
+    return text("Nothing to do.")
+
+
+def sends(sandbox_url: str) -> int:
+    found = control(sandbox_url, "/_sandbox/requests")["requests"]
+    return sum(1 for r in found if r["path"].endswith("/send") and r.get("status", 200) < 300)
+
+
+class Site:
+    """A page on an origin of its own (another port)."""
+
+    def __init__(self, html: str) -> None:
+        page = html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A sandbox, Gemini, the server for many people (OAuth) and one browser, for the whole module."""
+    from playwright.sync_api import sync_playwright
+
+    with SandboxThread() as sandbox, GeminiStandIn(script) as gemini:
+        gem = {"GOOGLE_MCP_GEMINI_API_KEY": "test-key", "GOOGLE_MCP_GEMINI_BASE_URL": gemini.url}
+        server = shared_server(sandbox.url, tmp_path_factory.mktemp("chat"), **gem)
+        pw = sync_playwright().start()
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield {"sandbox": sandbox.url, "gemini": gemini, "server": server, "chromium": chromium}
+        finally:
+            chromium.close()
+            pw.stop()
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def page(world: dict[str, Any]) -> Any:
+    """Alex's tab, signed in (the sandbox's Google signs in its first account)."""
+    tab = world["chromium"].new_context().new_page()
+    tab.set_default_timeout(TIMEOUT)
+    answer = tab.goto(world["server"].url + "/chat")
+    assert answer is not None and answer.ok and tab.url == world["server"].url + "/chat"
+    return tab
+
+
+def ask(page: Any, request: str) -> Any:
+    """Type a request and send it; the card of what it held (the newest one)."""
+    before = page.locator("article.card").count()
+    page.fill("#ask", request)
+    page.click("#send")
+    page.locator("article.card").nth(before).wait_for()
+    return page.locator("article.card").nth(before)
+
+
+def test_a_person_asks_approves_once_and_sees_it_in_their_activity(world: dict[str, Any], page: Any) -> None:
+    url, sandbox = world["server"].url, world["sandbox"]
+    shown = page.goto(url + "/chat")
+    csp = shown.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp and "script-src 'nonce-" in csp
+    assert shown.headers["cache-control"] == "no-store"
+    assert ALEX in page.inner_text("#who")
+    start = sends(sandbox)
+
+    card = ask(page, "send Dana a note: running ten minutes late")
+    assert "Send an email" in card.inner_text() and DANA in card.inner_text()
+    assert "running ten minutes late" in card.inner_text()
+    assert "waiting for your approval" in page.inner_text("#transcript")
+    assert sends(sandbox) == start  # held, not sent
+
+    card.get_by_role("button", name="Approve").dblclick()
+    page.locator("article.card .outcome.done").wait_for()
+    assert sends(sandbox) == start + 1
+    page.reload()  # the conversation is kept in the tab; the decided card offers nothing more
+    page.locator("article.card .outcome.done").wait_for()
+    assert page.get_by_role("button", name="Approve").count() == 0
+    assert sends(sandbox) == start + 1
+    page.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
+
+
+def test_decline_sends_nothing(world: dict[str, Any], page: Any) -> None:
+    start = sends(world["sandbox"])
+    card = ask(page, "send Dana a note: never mind")
+    card.get_by_role("button", name="Decline").click()
+    page.locator("article.card").last.locator(".outcome.declined").wait_for()
+    assert "Declined" in page.locator("article.card").last.inner_text()
+    page.locator("#entries li[data-action=gmail_send][data-step=declined]").first.wait_for()
+    assert sends(world["sandbox"]) == start
+
+
+def test_another_origin_cannot_ask_or_approve(world: dict[str, Any], page: Any) -> None:
+    url, gemini, sandbox = world["server"].url, world["gemini"], world["sandbox"]
+    card = ask(page, "send Dana a note: the attacker wants this one")
+    cid = card.get_attribute("data-confirmation-id")
+    csrf = page.get_attribute("#app", "data-csrf")
+    asked, start = len(gemini.requests), sends(sandbox)
+    chat = json.dumps(url + "/chat")
+    evil = Site(
+        "<!doctype html><title>trying</title>"
+        f'<form id=f method=post action="{url}/approve/{cid}"><input type=hidden name=decision value=approve>'
+        "<input type=hidden name=csrf value=guessed></form><script>"
+        f"const body = JSON.stringify({{user_id: 'x', message: 'send Dana a note: from elsewhere'}});"
+        f"Promise.allSettled(["
+        f"fetch({chat}, {{method: 'POST', mode: 'no-cors', credentials: 'include', body}}),"
+        f"fetch({chat}, {{method: 'POST', credentials: 'include', body,"
+        "  headers: {'Content-Type': 'application/json', 'X-CSRF-Token': 'guessed'}})"
+        "]).then(r => { document.title = r.map(x => x.status).join(); document.getElementById('f').submit() })"
+        "</script>"
+    )
+    other = page.context.new_page()  # the same signed-in browser
+    try:
+        with other.expect_navigation(url=f"{url}/approve/{cid}") as landed:
+            other.goto(evil.url)
+        assert landed.value is not None and landed.value.status == 403
+    finally:
+        other.close()
+        evil.server.shutdown()
+    # straight at the server with the person's own cookie, but without the page's token (or a foreign Origin)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    body = {"user_id": "x", "message": "send Dana a note: by hand"}
+    with httpx2.Client(base_url=url, cookies=cookies, timeout=10) as http:
+        assert http.post("/chat", json=body).status_code == 401
+        assert http.post("/chat", json=body, headers={"X-CSRF-Token": "guessed"}).status_code == 401
+        assert http.get("/chat/activity", headers={"X-CSRF-Token": "guessed"}).status_code == 401
+        foreign = {"X-CSRF-Token": str(csrf), "Origin": "https://elsewhere.example"}
+        assert http.post("/chat", json=body, headers=foreign).status_code == 403
+    assert len(gemini.requests) == asked and sends(sandbox) == start
+    card.get_by_role("button", name="Decline").click()  # still the person's to decide
+    card.locator(".outcome.declined").wait_for()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
+    world: dict[str, Any], page: Any, scheme: str
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme=scheme)
+    page.goto(world["server"].url + "/chat")
+    start = sends(world["sandbox"])
+    assert page.evaluate("document.activeElement.id") == "ask"
+    page.keyboard.type(f"send Dana a note: typed in {scheme}")
+    page.keyboard.press("Enter")
+    newest = page.locator("article.card").last
+    page.locator("article.card:focus").wait_for()  # the new card has the focus (read out, Approve next)
+    assert newest.evaluate("card => card === document.activeElement")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Approve"
+    page.keyboard.press("Enter")
+    newest.locator(".outcome.done").wait_for()
+    assert sends(world["sandbox"]) == start + 1
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    page.evaluate(AXE.read_text())  # evaluated by the browser's devtools channel: the page's CSP allows no script
+    found = page.evaluate("axe.run(document).then(r => r.violations)")
+    serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
+    assert serious == []
