@@ -21,6 +21,7 @@ import pytest
 from gemini_standin import GeminiStandIn, call, text
 from google_mcp.sandbox.server import SandboxThread
 from helpers import control
+from served import Served
 from test_people import ALEX, shared_server
 
 pytestmark = pytest.mark.xdist_group("chat_page")  # one server and one browser for the module
@@ -77,11 +78,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
     with SandboxThread() as sandbox, GeminiStandIn(script) as gemini:
         gem = {"GOOGLE_MCP_GEMINI_API_KEY": "test-key", "GOOGLE_MCP_GEMINI_BASE_URL": gemini.url}
-        server = shared_server(sandbox.url, tmp_path_factory.mktemp("chat"), **gem)
+        tmp = tmp_path_factory.mktemp("chat")
+        server = shared_server(sandbox.url, tmp, **gem)
         pw = sync_playwright().start()
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            yield {"sandbox": sandbox.url, "gemini": gemini, "server": server, "chromium": chromium}
+            yield {"sandbox": sandbox.url, "gemini": gemini, "server": server, "chromium": chromium, "tmp": tmp}
         finally:
             chromium.close()
             pw.stop()
@@ -176,6 +178,7 @@ def test_another_origin_cannot_ask_or_approve(world: dict[str, Any], page: Any) 
         assert http.post("/chat", json=body).status_code == 401
         assert http.post("/chat", json=body, headers={"X-CSRF-Token": "guessed"}).status_code == 401
         assert http.get("/chat/activity", headers={"X-CSRF-Token": "guessed"}).status_code == 401
+        assert http.get(f"/confirm/{cid}", headers={"X-CSRF-Token": str(csrf)}).status_code == 401  # the page's only
         foreign = {"X-CSRF-Token": str(csrf), "Origin": "https://elsewhere.example"}
         assert http.post("/chat", json=body, headers=foreign).status_code == 403
     assert len(gemini.requests) == asked and sends(sandbox) == start
@@ -208,3 +211,48 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     found = page.evaluate("axe.run(document).then(r => r.violations)")
     serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str, Any]) -> None:
+    """Bearer-token mode: nothing shows before the token and approval key are pasted; they stay in the tab's
+    sessionStorage (no cookie, no URL); a wrong key approves nothing; the right one approves once."""
+    sandbox, gemini = world["sandbox"], world["gemini"]
+    server = Served.http(
+        sandbox,
+        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "one.json"),
+        GOOGLE_MCP_AUTH_TOKEN="the-persons-token",
+        GOOGLE_MCP_APPROVAL_KEY="the-persons-key",
+        GOOGLE_MCP_GEMINI_API_KEY="test-key",
+        GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+    )
+    context = world["chromium"].new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        tab.goto(server.url + "/chat")
+        assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
+        tab.fill("#token", "the-persons-token")
+        tab.fill("#key", "not-the-key")
+        tab.click("#signin button[type=submit]")
+        start = sends(sandbox)
+        card = ask(tab, "send Dana a note: from the one-person page")
+        card.get_by_role("button", name="Approve").click()
+        card.locator(".outcome.refused").wait_for()
+        assert sends(sandbox) == start and card.get_by_role("button", name="Approve").is_enabled()
+
+        tab.click("#signout")
+        tab.wait_for_load_state()
+        tab.fill("#token", "the-persons-token")
+        tab.fill("#key", "the-persons-key")
+        tab.click("#signin button[type=submit]")
+        card = ask(tab, "send Dana a note: with the right key")
+        card.get_by_role("button", name="Approve").click()
+        card.locator(".outcome.done").wait_for()
+        assert sends(sandbox) == start + 1
+        kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
+        assert kept == {"token": "the-persons-token", "key": "the-persons-key"}
+        assert "the-persons" not in tab.url and context.cookies() == []
+        tab.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
+    finally:
+        context.close()
+        server.stop()

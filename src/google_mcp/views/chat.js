@@ -58,8 +58,15 @@
       yes.disabled = no.disabled = true;
       outcome.textContent = approve ? "Approving…" : "Declining…";
       box.append(outcome);
-      item.decided = await decide(p.confirmation_id, approve);
+      const decided = await decide(p.confirmation_id, approve);
       busy.delete(item);
+      if (decided.retry) { // refused before anything was decided (sign-in, key): the person may try again
+        outcome.textContent = decided.text;
+        outcome.className = "outcome refused";
+        yes.disabled = no.disabled = false;
+        return;
+      }
+      item.decided = decided;
       save();
       const fresh = card(item);
       box.replaceWith(fresh);
@@ -82,7 +89,8 @@
         });
         const doc = new DOMParser().parseFromString(await r.text(), "text/html"); // our page; nothing in it runs
         const said = [...doc.querySelectorAll("p")].map((x) => x.textContent).join(" ").trim();
-        if (r.status === 401) return { kind: "refused", text: "Your sign-in ended: reload the page to sign in again." };
+        if (r.status === 401) return { kind: "refused", retry: true, text: "Your sign-in ended: reload the page to sign in again." };
+        if (r.status === 403) return { kind: "refused", retry: true, text: said || "Refused." };
         return outcomeOf(r.ok, doc.title, said);
       }
       const c = creds() || {};
@@ -90,10 +98,13 @@
         method: "POST", headers: { ...auth(), "X-Approval-Key": c.key || "" },
       });
       const answer = await r.json().catch(() => ({}));
+      if (r.status === 401 || r.status === 403) {
+        return { kind: "refused", retry: true, text: "Refused: " + (answer.error || answer.error_description || "sign out and sign in again with your token and approval key.") };
+      }
       const title = r.ok ? (answer.status === "done" ? "Done" : answer.status === "declined" ? "Declined" : answer.status) : "Not done";
       return outcomeOf(r.ok, title, answer.message || answer.error || "");
     } catch (e) {
-      return { kind: "refused", text: "The server could not be reached; nothing was decided. Reload and try again." };
+      return { kind: "refused", retry: true, text: "The server could not be reached. Try again." };
     }
   }
 
