@@ -9,6 +9,8 @@ import pytest
 from google_mcp.sandbox import SandboxThread
 from helpers import control
 
+pytest_plugins = ["views_harness"]  # `harness`: our MCP Apps views in Chromium under the reference host bridge
+
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxThread]:

@@ -159,7 +159,7 @@ class Gate:
             tool,
             tool.split("_", 1)[0],
             args,
-            plan.preview.dump(),
+            plan.preview.stored(),
             self.settings.pending_ttl,
             plan.op,
             kind,
@@ -263,7 +263,7 @@ class Gate:
         record = self._record(principal, tool, args, plan, "pending")
         await self._admit(record)
         await self.note("held", tool, principal, parameters=args, confirmation_id=record.session_id)
-        cid, where = record.session_id, self._where_the_person_approves(record.session_id)
+        cid, where = record.session_id, self.where_the_person_approves(record.session_id)
         if self.settings.confirmation == "strict":
             ask = f"Nothing was done. Show this preview to the person: they approve it {where}. "
             ask += "You cannot confirm it yourself."
@@ -282,7 +282,7 @@ class Gate:
             expires_at=record.expires_at,
         )
 
-    def _where_the_person_approves(self, cid: str) -> str:
+    def where_the_person_approves(self, cid: str) -> str:
         if self.settings.oauth:  # many people: the approval page, in their browser
             return f"at {self.settings.base_url}/approve/{cid}"
         return f"in a terminal with `google-mcp approve {cid}`"
@@ -294,7 +294,7 @@ class Gate:
         if via == "model" and self.settings.confirmation == "strict":
             raise PermissionDenied(
                 "Strict confirmation is on: only the person can approve, in their client or "
-                f"{self._where_the_person_approves(confirmation_id)}. Ask them to approve it there."
+                f"{self.where_the_person_approves(confirmation_id)}. Ask them to approve it there."
             )
         # From the claim on, the action runs to a known end even if the client gives up on this request: a
         # cancellation must not leave a send that reached Google recorded as executing (then "unknown").

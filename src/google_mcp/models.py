@@ -3,7 +3,7 @@ results live beside its adapter: google/gmail_models.py, google/calendar_models.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
@@ -49,6 +49,13 @@ class Preview(Result):
     action: str
     summary: str
     details: list[str] = Field(default_factory=list)
+    # the same values field by field, for the approval card (views/): kept with the held action, never in a
+    # dump (the text a model reads, tools/list)
+    card: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
+
+    def stored(self) -> dict[str, Any]:
+        """What a held action keeps: the dump, and the card."""
+        return self.dump() | ({"card": self.card} if self.card is not None else {})
 
     def text(self) -> str:
         return "\n".join([f"{self.action}: {self.summary}", *self.details])

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 from mcp import types
 from mcp.server import MCPServer
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import (
     ResourceError,
@@ -24,7 +25,16 @@ from mcp.server.mcpserver.exceptions import (
 )
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, TextContent
+from mcp.types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    TextContent,
+)
 from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict, ValidationError, create_model
 from starlette.requests import Request
@@ -41,6 +51,7 @@ from google_mcp.schedule import Clock
 from google_mcp.schema import compact, shallow
 from google_mcp.settings import Settings
 from google_mcp.state import AppState
+from google_mcp.views import apps
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +135,8 @@ class GoogleMCPServer(MCPServer[AppState]):
     ) -> CallToolResult | InputRequiredResult:
         """Every tool refuses arguments it does not know, and every failure reads as something to act on;
         every call goes into the record, in its session's conversation."""
+        if name in apps.APP_ONLY and not apps.supported(context.client_capabilities if context else None):
+            raise ToolError(f"Unknown tool: {name}")  # a view's own tool, for a client that shows views
         entered = in_conversation(self.conversation_of(context))  # found once: it costs a few attribute probes
         # a label per tool we have: names a client makes up must not grow the metrics without bound
         label = name if self._tool_manager.get_tool(name) is not None else "unknown_tool"
@@ -194,6 +207,10 @@ class GoogleMCPServer(MCPServer[AppState]):
         return await super().get_prompt(name, arguments, context)
 
     async def list_tools(self) -> list[MCPTool]:
+        """The tools a model may be given (the router's, and tools/list's without views)."""
+        return [t for t in await self._every_tool() if t.name not in apps.APP_ONLY]
+
+    async def _every_tool(self) -> list[MCPTool]:
         tools = await super().list_tools()
         for tool in tools:
             tool.description = inspect.cleandoc(tool.description or "")
@@ -201,6 +218,23 @@ class GoogleMCPServer(MCPServer[AppState]):
             if tool.output_schema is not None:
                 tool.output_schema = shallow(compact(tool.output_schema, output=True))
         return tools
+
+    async def _handle_list_tools(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        """A client with MCP Apps sees the views; any other, the list as it always was (views/apps.py)."""
+        if not apps.supported(ctx.session.client_capabilities):
+            return ListToolsResult(tools=await self.list_tools())
+        gated = set(self.state.gate.builders)
+        return ListToolsResult(tools=apps.offered_tools(await self._every_tool(), True, gated))
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        listed = await self.list_resources()
+        return ListResourcesResult(
+            resources=apps.offered_resources(listed, apps.supported(ctx.session.client_capabilities))
+        )
 
 
 def build_server(settings: Settings, clock: Clock | None = None) -> GoogleMCPServer:
@@ -272,6 +306,7 @@ def build_server(settings: Settings, clock: Clock | None = None) -> GoogleMCPSer
     lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, updates.unsubscribe)
     registrar = register_tools(server, settings, state.gate)
     add_confirm_routes(server, state)
+    apps.register(server)
     resources.register(server, state, realtime)
     if provider is not None:
         from google_mcp.people import approve

@@ -1,1 +1,1 @@
-"""Views and our own web pages: one HTML/CSS set, no build step, served inline."""
+"""MCP Apps views (the approval card, and more) and the pages built from the same HTML and CSS."""

@@ -1,0 +1,104 @@
+"""What the approval card shows of one held action, read fresh each time (the view asks when it loads and
+before it acts): waiting, or how it ended. The same state feeds the card in a host and the approval page."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from google_mcp.models import Answer, Preview
+from google_mcp.pending import PendingRecord
+from google_mcp.state import AppState
+
+State = Literal[
+    "waiting",  # the person can approve or decline it
+    "executing",
+    "scheduled",  # approved, held for later (send_at, the undo window)
+    "done",
+    "declined",
+    "cancelled",
+    "expired",
+    "failed",
+    "unknown",
+    "stale",  # the target changed: a fresh preview was made instead
+    "missing",
+]
+SAID: dict[str, str] = {
+    "waiting": "Waiting for your answer.",
+    "executing": "Being carried out now.",
+    "done": "Done.",
+    "declined": "Declined; nothing was done.",
+    "cancelled": "Cancelled; nothing was done.",
+    "expired": "This expired before it was approved; nothing was done. Ask again for a new preview.",
+    "failed": "It failed; nothing more will be tried by itself.",
+    "unknown": "Whether it went through is not known; check before trying again.",
+    "stale": "What it would change has changed since the preview; nothing was done. A new preview was made.",
+    "missing": "No such action is waiting for you: it was decided, expired or never existed.",
+}
+
+
+class CardState(Answer):
+    confirmation_id: str
+    state: State
+    message: str
+    tool: str = ""
+    preview: dict[str, Any] | None = None  # action, summary, details: the text the model was given
+    card: dict[str, Any] | None = None  # the same values, field by field (Preview.card)
+    created_at: str | None = None
+    expires_at: str | None = None
+    result: dict[str, Any] | None = None
+    strict: bool = False  # the card cannot approve: the person approves where `approve_where` says
+    approve_where: str | None = None
+    approve_url: str | None = None
+
+
+def _preview(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    preview = Preview(**raw)
+    return preview.dump(), preview.card
+
+
+def state_of(record: PendingRecord | None, now: float | None = None) -> State:
+    if record is None:
+        return "missing"
+    if record.status == "awaiting_confirmation":
+        return "expired" if record.expires_ts <= (now or time.time()) else "waiting"
+    if record.status == "scheduled":
+        return "scheduled"
+    return record.status
+
+
+async def card_state(state: AppState, confirmation_id: str, principal: str) -> CardState:
+    gate, settings = state.gate, state.settings
+    where = gate.where_the_person_approves(confirmation_id)
+    common: dict[str, Any] = {
+        "confirmation_id": confirmation_id,
+        "strict": settings.confirmation == "strict",
+        "approve_where": where,
+        "approve_url": f"{settings.base_url}/approve/{confirmation_id}" if settings.oauth else None,
+    }
+    held = await state.later().confirmed(confirmation_id, principal)
+    if held is not None:  # approved already, held for later (or gone since)
+        preview, card = _preview(held.preview.stored()) if held.preview else ({}, None)
+        found: State = "scheduled" if held.status == "scheduled" else "done" if held.status == "done" else "failed"
+        if held.status in ("cancelled", "unknown"):
+            found = held.status
+        return CardState(
+            state=found, message=held.message, tool=held.tool, preview=preview, card=card, result=held.result, **common
+        )
+    record = await gate.store.get(confirmation_id, principal)
+    found = state_of(record)
+    if record is None or record.kind != "pending":
+        return CardState(state="missing", message=SAID["missing"], **common)
+    preview, card = _preview(record.preview)
+    message = record.error if found in ("failed", "unknown", "stale") and record.error else SAID[found]
+    return CardState(
+        state=found,
+        message=message,
+        tool=record.tool,
+        preview=preview,
+        card=card,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        result=record.result,
+        **common,
+    )
