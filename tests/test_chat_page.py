@@ -101,34 +101,37 @@ def page(world: dict[str, Any]) -> Any:
 
 
 def ask(page: Any, request: str) -> Any:
-    """Type a request and send it; the card of what it held (the newest one)."""
-    before = page.locator("article.card").count()
+    """Type a request and send it; the card of what it held (the newest one), once it is drawn."""
+    before = page.locator(".card-slot").count()
     page.fill("#ask", request)
     page.click("#send")
-    page.locator("article.card").nth(before).wait_for()
-    return page.locator("article.card").nth(before)
+    page.locator(".card-slot[data-state]").nth(before).wait_for()
+    return page.locator(".card-slot").nth(before)
 
 
 def test_a_person_asks_approves_once_and_sees_it_in_their_activity(world: dict[str, Any], page: Any) -> None:
     url, sandbox = world["server"].url, world["sandbox"]
     shown = page.goto(url + "/chat")
     csp = shown.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp and "script-src 'nonce-" in csp
+    policy = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'none'"
+    assert all(s.startswith("'sha256-") for s in policy["script-src"].split())  # no inline script but ours
     assert shown.headers["cache-control"] == "no-store"
     assert ALEX in page.inner_text("#who")
     start = sends(sandbox)
 
     card = ask(page, "send Dana a note: running ten minutes late")
-    assert "Send an email" in card.inner_text() and DANA in card.inner_text()
-    assert "running ten minutes late" in card.inner_text()
+    assert card.get_attribute("data-state") == "waiting"
+    shown_card = card.inner_text()
+    assert "Send an email" in shown_card and DANA in shown_card and "running ten minutes late" in shown_card
     assert "waiting for your approval" in page.inner_text("#transcript")
     assert sends(sandbox) == start  # held, not sent
 
     card.get_by_role("button", name="Approve").dblclick()
-    page.locator("article.card .outcome.done").wait_for()
+    page.locator(".card-slot[data-state=done]").wait_for()
     assert sends(sandbox) == start + 1
-    page.reload()  # the conversation is kept in the tab; the decided card offers nothing more
-    page.locator("article.card .outcome.done").wait_for()
+    page.reload()  # the conversation is kept in the tab; the card, read afresh, offers nothing more
+    page.locator(".card-slot[data-state=done]").wait_for()
     assert page.get_by_role("button", name="Approve").count() == 0
     assert sends(sandbox) == start + 1
     page.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
@@ -138,8 +141,8 @@ def test_decline_sends_nothing(world: dict[str, Any], page: Any) -> None:
     start = sends(world["sandbox"])
     card = ask(page, "send Dana a note: never mind")
     card.get_by_role("button", name="Decline").click()
-    page.locator("article.card").last.locator(".outcome.declined").wait_for()
-    assert "Declined" in page.locator("article.card").last.inner_text()
+    page.locator(".card-slot").last.and_(page.locator("[data-state=declined]")).wait_for()
+    assert "nothing was done" in page.locator(".card-slot").last.inner_text()
     page.locator("#entries li[data-action=gmail_send][data-step=declined]").first.wait_for()
     assert sends(world["sandbox"]) == start
 
@@ -148,7 +151,7 @@ def test_another_origin_cannot_ask_or_approve(world: dict[str, Any], page: Any) 
     url, gemini, sandbox = world["server"].url, world["gemini"], world["sandbox"]
     card = ask(page, "send Dana a note: the attacker wants this one")
     cid = card.get_attribute("data-confirmation-id")
-    csrf = page.get_attribute("#app", "data-csrf")
+    csrf = page.get_attribute("#chat-app", "data-csrf")
     asked, start = len(gemini.requests), sends(sandbox)
     chat = json.dumps(url + "/chat")
     evil = Site(
@@ -183,7 +186,7 @@ def test_another_origin_cannot_ask_or_approve(world: dict[str, Any], page: Any) 
         assert http.post("/chat", json=body, headers=foreign).status_code == 403
     assert len(gemini.requests) == asked and sends(sandbox) == start
     card.get_by_role("button", name="Decline").click()  # still the person's to decide
-    card.locator(".outcome.declined").wait_for()
+    page.locator(f".card-slot[data-confirmation-id='{cid}'][data-state=declined]").wait_for()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -197,13 +200,16 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     assert page.evaluate("document.activeElement.id") == "ask"
     page.keyboard.type(f"send Dana a note: typed in {scheme}")
     page.keyboard.press("Enter")
-    newest = page.locator("article.card").last
-    page.locator("article.card:focus").wait_for()  # the new card has the focus (read out, Approve next)
+    newest = page.locator(".card-slot").last
+    page.locator(".card-slot[data-state=waiting]:focus").wait_for()  # the new card has the focus: read out
     assert newest.evaluate("card => card === document.activeElement")
-    page.keyboard.press("Tab")
+    for _ in range(4):  # Tab on into the card (past "the preview as text") to Approve
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Approve":
+            break
     assert page.evaluate("document.activeElement.textContent") == "Approve"
     page.keyboard.press("Enter")
-    newest.locator(".outcome.done").wait_for()
+    newest.and_(page.locator("[data-state=done]")).wait_for()
     assert sends(world["sandbox"]) == start + 1
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
@@ -237,7 +243,7 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
         start = sends(sandbox)
         card = ask(tab, "send Dana a note: from the one-person page")
         card.get_by_role("button", name="Approve").click()
-        card.locator(".outcome.refused").wait_for()
+        card.locator(".status-bad[role=alert]").wait_for()
         assert sends(sandbox) == start and card.get_by_role("button", name="Approve").is_enabled()
 
         tab.click("#signout")
@@ -247,7 +253,7 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
         tab.click("#signin button[type=submit]")
         card = ask(tab, "send Dana a note: with the right key")
         card.get_by_role("button", name="Approve").click()
-        card.locator(".outcome.done").wait_for()
+        card.and_(tab.locator("[data-state=done]")).wait_for()
         assert sends(sandbox) == start + 1
         kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
         assert kept == {"token": "the-persons-token", "key": "the-persons-key"}
