@@ -73,6 +73,11 @@
           return r.text().then(function (text) { // our own result page: its words, read as text (nothing in it runs)
             var page = new DOMParser().parseFromString(text, "text/html");
             var words = Array.prototype.map.call(page.querySelectorAll("main p, body > p"), function (p) { return p.textContent; });
+            var data = page.getElementById("state"); // a result page drawn as a card: its state, inert JSON
+            try {
+              var card = data ? JSON.parse(data.textContent).card : null;
+              if (card && (card.outcome || card.message)) words = [card.outcome || card.message];
+            } catch (e) { /* not JSON: its words, as above */ }
             return { ok: r.ok, status: r.status, text: words.join(" ").trim() || page.title };
           });
         });
