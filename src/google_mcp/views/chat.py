@@ -25,6 +25,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from google_mcp.errors import GoogleMCPError
+from google_mcp.people.oauth import Provider
 from google_mcp.people.setup import COOKIE
 from google_mcp.principal import current_principal
 from google_mcp.state import AppState
@@ -72,7 +73,7 @@ def render(mode: str, csrf: str = "", who: str = "") -> HTMLResponse:
     return HTMLResponse(body, headers=headers([script_hash(s) for s in scripts]))
 
 
-async def session_caller(provider: Any, headers: Headers, path: str) -> AccessToken | None:
+async def session_caller(provider: Provider, headers: Headers, path: str) -> AccessToken | None:
     """The person behind the page's own call: a live session cookie and that session's CSRF token in
     X-CSRF-Token (a page elsewhere has not the token, nor, SameSite=Lax, the cookie on a cross-site POST)."""
     if not session_path(path):
@@ -87,7 +88,7 @@ async def session_caller(provider: Any, headers: Headers, path: str) -> AccessTo
     return AccessToken(token="", client_id="chat page", scopes=[], subject=session.person)
 
 
-def register(server: Any, state: AppState, provider: Any, needs_token: bool) -> None:
+def register(server: Any, state: AppState, provider: Provider | None, needs_token: bool) -> None:
     @server.custom_route("/chat", methods=["GET"])  # type: ignore[untyped-decorator]
     async def page(request: Request) -> Response:
         if provider is None:
