@@ -30,6 +30,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 AXE = Path(__file__).parent / "views" / "node_modules" / "axe-core" / "axe.min.js"
 DANA = "dana.whitfield@example.com"
+HOSTILE = '<img src="/nothing.png" onerror="document.title=\'owned\'"><b>bold</b>'  # an answer echoing a mail
 TIMEOUT = 10_000  # ms, for what the page waits on (a round trip through the router and the sandbox)
 
 
@@ -40,6 +41,8 @@ def script(body: dict[str, Any], n: int) -> Any:
     if last.get("role") == "user" and "dana" in said.lower():
         note = said.split("note", 1)[-1].strip(" :") or "hello"
         return call("gmail_send", {"to": [DANA], "subject": "A note", "body_text": note})
+    if "markup" in said:
+        return text(HOSTILE)
     if any("functionResponse" in p for p in last.get("parts", [])):
         return text("The note to Dana is waiting for your approval.")
     return text("Nothing to do.")
@@ -137,7 +140,11 @@ def test_a_person_asks_approves_once_and_sees_it_in_their_activity(world: dict[s
     page.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
 
 
-def test_decline_sends_nothing(world: dict[str, Any], page: Any) -> None:
+def test_decline_sends_nothing_and_an_answer_is_only_ever_text(world: dict[str, Any], page: Any) -> None:
+    page.fill("#ask", "say something with markup")
+    page.click("#send")
+    page.get_by_text(HOSTILE).wait_for()  # shown as the characters it is
+    assert page.locator("#transcript img, #transcript b").count() == 0 and page.title() != "owned"
     start = sends(world["sandbox"])
     card = ask(page, "send Dana a note: never mind")
     card.get_by_role("button", name="Decline").click()
