@@ -111,7 +111,8 @@ class Mounted:
 
     page: Any
     origin: str
-    requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # every request the page began
+    blocked: list[str] = field(default_factory=list)  # those the CSP stopped before they left the browser
     dialogs: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -126,8 +127,15 @@ class Mounted:
         return next(f for f in self.page.frames if f.parent_frame is self.page.main_frame)
 
     def foreign_requests(self) -> list[str]:
-        """Requests to anywhere but the harness's own origin (a view may make none of its own)."""
-        return [u for u in self.requests if not u.startswith(self.origin + "/")]
+        """Requests that left the browser for anywhere but the harness's own origin (a view may make none)."""
+        blocked = list(self.blocked)
+        out = []
+        for url in self.requests:
+            if url in blocked:
+                blocked.remove(url)
+            elif not url.startswith(self.origin + "/"):
+                out.append(url)
+        return out
 
     async def serious_axe_violations(self) -> list[dict[str, Any]]:
         """axe-core run inside the view's frame: the serious and critical violations (ids, targets)."""
@@ -184,6 +192,12 @@ class Harness:
         mounted = Mounted(page, self.site.origin)
         page.on("request", lambda r: mounted.requests.append(r.url))
         page.on("console", lambda m: mounted.console.append(m.text))
+
+        def failed(r: Any) -> None:
+            if r.failure in ("csp", "net::ERR_BLOCKED_BY_CSP"):
+                mounted.blocked.append(r.url)
+
+        page.on("requestfailed", failed)
 
         async def dialog(d: Any) -> None:
             mounted.dialogs.append(d.message)

@@ -51,7 +51,7 @@ from google_mcp.pending import (
     make_record,
 )
 from google_mcp.pending_redis import RedisStore
-from google_mcp.principal import current_principal
+from google_mcp.principal import current_client, current_principal
 from google_mcp.record import Journal, Off, RecordUnavailable, current_conversation
 from google_mcp.settled import leased, outcome_of, settled
 
@@ -165,6 +165,8 @@ class Gate:
             kind,
         )
         record.pending_action["conversation"] = current_conversation()  # its steps go where it began
+        if client := current_client():  # the approval page names who asked
+            record.pending_action["client"] = client
         return record
 
     async def _admit(self, record: PendingRecord) -> None:

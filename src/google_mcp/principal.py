@@ -16,6 +16,14 @@ def current_principal() -> str:
     return local_principal()
 
 
+def current_client() -> str | None:
+    """The OAuth client the call came through (its client_id), if any: the approval page names it."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    return token.client_id if token is not None else None
+
+
 @functools.cache  # the process's user does not change; looking it up was a passwd read on every call
 def local_principal() -> str:
     try:

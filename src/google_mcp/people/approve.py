@@ -23,23 +23,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from google_mcp.errors import GoogleMCPError, NotFound
+from google_mcp.pending import PendingRecord
 from google_mcp.people.oauth import Provider
 from google_mcp.people.pages import page
 from google_mcp.people.setup import COOKIE, LOGIN_COOKIE
 from google_mcp.state import AppState
+from google_mcp.views.card import SAID, CardState, card_state
+from google_mcp.views.pages import card_page
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return page(title, body, status)
-
-
-def _preview_html(preview: dict[str, Any]) -> str:
-    lines = [f"<p><strong>{html.escape(str(preview.get('action', '')))}</strong>: "]
-    lines.append(f"{html.escape(str(preview.get('summary', '')))}</p>")
-    details = "\n".join(str(d) for d in preview.get("details") or [])
-    if details:
-        lines.append(f"<pre>{html.escape(details)}</pre>")
-    return "".join(lines)
 
 
 def register(server: Any, state: AppState, provider: Provider) -> None:
@@ -85,30 +79,31 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
             return RedirectResponse("/login?next=" + quote(f"/approve/{cid}", safe="/"), status_code=302)
         return session
 
+    async def client_name(record: PendingRecord | None) -> str | None:
+        client_id = record.pending_action.get("client") if record is not None else None
+        if not client_id:
+            return None
+        client = await provider.get_client(str(client_id))
+        name = client.client_name if client is not None else None
+        return f"{name} ({client_id})" if name else str(client_id)
+
     @server.custom_route("/approve/{confirmation_id}", methods=["GET"])  # type: ignore[untyped-decorator]
     async def show(request: Request) -> Response:
         cid = request.path_params["confirmation_id"]
         session = await signed_in(request, cid)
         if isinstance(session, Response):
             return session
+        who = "person:" + session.person
         try:
-            record = await state.gate.store.get(cid, "person:" + session.person)
+            record = await state.gate.store.get(cid, who)
+            card = await card_state(state, cid, who)
         except GoogleMCPError as exc:
             return _page("Try again shortly", f"<p>{html.escape(str(exc))}</p>", 503)
-        if record is None or record.kind != "pending" or record.status != "awaiting_confirmation":
-            return _page(
-                "Nothing to approve", "<p>No such action is waiting for you: it was decided or expired.</p>", 404
-            )
-        form = (
-            f'<form method=post action="/approve/{html.escape(cid)}">'
-            f'<input type=hidden name=csrf value="{html.escape(session.csrf)}">'
-            "<button name=decision value=approve type=submit>Approve</button>"
-            "<button name=decision value=decline type=submit>Decline</button></form>"
-        )
-        waits = (
-            f"<p>Waiting since {html.escape(record.created_at)}; it expires at {html.escape(record.expires_at)}.</p>"
-        )
-        return _page("Approve this action?", _preview_html(record.preview) + waits + form)
+        if card.state != "waiting" or record is None or record.kind != "pending":  # shown, not offered again
+            said = SAID["missing"] if card.state == "missing" else f"Nothing is waiting: {SAID[card.state]}"
+            return card_page(card.model_copy(update={"state": "missing", "message": said}), status=404)
+        form = {"action": f"/approve/{cid}", "csrf": session.csrf}
+        return card_page(card, client=await client_name(record), form=form)
 
     @server.custom_route("/approve/{confirmation_id}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def decide(request: Request) -> Response:
@@ -141,11 +136,16 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
                     auth_context_var.reset(reset)
             else:
                 outcome = await state.gate.cancel(cid, who, "declined")
+            card = await card_state(state, cid, who)
         except NotFound:
-            return _page(
-                "Nothing to approve", "<p>It was already decided, or it expired. Nothing was done now.</p>", 409
+            gone = CardState(
+                confirmation_id=cid,
+                state="missing",
+                message="It was already decided, or it expired. Nothing was done now.",
             )
+            return card_page(gone, status=409)
         except GoogleMCPError as exc:
             return _page("Not done", f"<p>{html.escape(str(exc))}</p>", 409)
-        title = {"done": "Done", "declined": "Declined"}.get(outcome.status, outcome.status.capitalize())
-        return _page(title, f"<p>{html.escape(outcome.message)}</p>")
+        if outcome.status == "confirmation_required" and outcome.confirmation_id:  # changed: a fresh preview
+            return RedirectResponse(f"/approve/{quote(outcome.confirmation_id)}", status_code=303)
+        return card_page(card.model_copy(update={"message": outcome.message}))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -88,7 +90,34 @@ def event_preview(action: str, body: dict[str, Any], tz: str, send: bool, extra:
     if "conferenceData" in body:
         details.append("Adds a Google Meet link")
     details.append("Invitations will be emailed to guests" if send else "No emails will be sent to guests")
-    return Preview(action=action, summary=body.get("summary") or "(title unchanged)", details=details + extra)
+    preview = Preview(action=action, summary=body.get("summary") or "(title unchanged)", details=details + extra)
+    preview.card = event_card(body, tz, preview.summary)
+    return preview
+
+
+def event_card(body: dict[str, Any], tz: str, title: str) -> dict[str, Any]:
+    """The approval card's fields: the same times as instants (the card shows them in the person's zone and
+    the event's), the same guests, place and description."""
+
+    def instant(node: dict[str, Any] | None) -> str | None:
+        if not node or "dateTime" not in node:
+            return node.get("date") if node else None
+        at = datetime.fromisoformat(node["dateTime"])
+        zone = node.get("timeZone", tz)
+        return (at if at.tzinfo else at.replace(tzinfo=ZoneInfo(zone))).isoformat()
+
+    start = body.get("start")
+    return {
+        "kind": "event",
+        "title": title,
+        "start": instant(start),
+        "end": instant(body.get("end")),
+        "all_day": bool(start and "date" in start),
+        "zone": (start or {}).get("timeZone", tz),
+        "guests": [{"email": a["email"]} for a in body.get("attendees", [])],
+        "location": body.get("location"),
+        "description": body.get("description"),
+    }
 
 
 async def calendar_create_event(

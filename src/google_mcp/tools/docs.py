@@ -71,6 +71,7 @@ async def docs_create(state: AppState, title: str, markdown: Markdown = "") -> P
     requests = docmd.requests(docmd.parse(markdown), 1, tail_empty=True) if markdown.strip() else []
     details = [_shown("Content (Markdown)", markdown)] if markdown.strip() else ["An empty document"]
     preview = Preview(action="Create a Google Doc", summary=title, details=details)
+    preview.card = doc_card(title, "A new document", "", markdown)
     return Plan(preview, {"title": title, "requests": requests})
 
 
@@ -98,6 +99,7 @@ async def docs_append(state: AppState, document_id: str, markdown: Markdown, tab
         summary=f"{doc.get('title', '')}: add {len(markdown)} characters at the end",
         details=[*_where(doc, chosen), _shown("Adds at the end (Markdown)", markdown)],
     )
+    preview.card = doc_card(doc.get("title", ""), f"At the end of tab {chosen.title}", "", markdown)
     return Plan(
         preview, {"document_id": doc["documentId"], "revision": doc.get("revisionId", ""), "requests": requests}
     )
@@ -129,6 +131,7 @@ async def docs_replace_text(
         summary=f"{doc.get('title', '')}: {len(found)} × {find!r} → {replace!r}",
         details=[f"Document: {doc.get('title', '')} ({doc['documentId']})", *lines],
     )
+    preview.card = doc_card(doc.get("title", ""), f"Each of {len(found)} occurrences", find, replace)
     request = {"replaceAllText": {"containsText": {"text": find, "matchCase": match_case}, "replaceText": replace}}
     op = {"document_id": doc["documentId"], "revision": doc.get("revisionId", ""), "requests": [request]}
     return Plan(preview, op)
@@ -188,9 +191,15 @@ async def docs_replace_section(
         + (which if len(matches) > 1 else ""),
         details=[*_where(doc, chosen), _shown("Now", current), _shown("Becomes (Markdown)", markdown)],
     )
+    preview.card = doc_card(doc.get("title", ""), f"{'#' * max(target.level, 1)} {target.text}", current, markdown)
     return Plan(
         preview, {"document_id": doc["documentId"], "revision": doc.get("revisionId", ""), "requests": requests}
     )
+
+
+def doc_card(title: str, where: str, before: str, after: str) -> dict[str, Any]:
+    """The approval card's fields: the edit as before and after, as the preview has them."""
+    return {"kind": "doc", "title": title, "edits": [{"where": where, "before": before, "after": after}]}
 
 
 def register(tool: Registrar) -> None:

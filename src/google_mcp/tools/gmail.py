@@ -96,6 +96,7 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
     if out.text is not None:
         details.append(f"Body: {out.text}")
     concerns: list[str] = []
+    lines: list[str] = []
     if out.html is not None:
         lines, concerns = outgoing.describe(out.html)
         details += lines
@@ -109,7 +110,32 @@ def mail_preview(out: Outgoing, draft: bool) -> tuple[Preview, list[str]]:
         # first, so that no one reads the visible text and stops there
         details.insert(0, f"Look closely: this mail holds {', '.join(concerns)}. It always asks the person.")
     preview = Preview(action="Create a draft" if draft else "Send an email", summary=summary, details=details)
+    marks = [details[0]] if concerns else []  # what the preview points out, as the card marks it
+    preview.card = mail_card(out, marks + [m for m in lines[1:] if not m.startswith("HTML as written")])
     return preview, concerns
+
+
+def mail_card(out: Outgoing, marks: list[str]) -> dict[str, Any]:
+    """The approval card's fields: the preview's values one by one, the HTML body as written (the card renders
+    it where nothing can run or load), and what the preview points out in it."""
+
+    def plain(text: str) -> str:
+        return shown_plainly(text)[0]
+
+    return {
+        "kind": "mail",
+        "from": plain(out.sender or ""),
+        **{k: [plain(a) for a in v] for k, v in (("to", out.to), ("cc", out.cc), ("bcc", out.bcc))},
+        "subject": plain(out.subject or "(no subject)"),
+        "in_reply_to": out.in_reply_to and f"{out.in_reply_to} (thread {out.thread_id})",
+        "text": None if out.text is None else plain(out.text),
+        "html": out.html,
+        "hidden": marks,
+        "attachments": [
+            {"name": plain(a.filename), "mime": a.mime_type, "size": a.size, "sha256": a.sha256}
+            for a in out.attachments
+        ],
+    }
 
 
 async def mail_plan(state: AppState, draft: bool, **fields: Any) -> Plan:

@@ -68,6 +68,8 @@ async def slack_post_message(
         details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
     details.append(f"Text:\n{shown}")
     preview = Preview(action="Post to Slack", summary=f"#{chosen.name}: {shown[:80]}", details=details)
+    preview.card = {"kind": "slack", "channel": details[0].removeprefix("Channel: "), "text": shown}
+    preview.card |= {"thread": details[1]} if thread_ts else {}
     why = "the text holds invisible characters" if unseen else ""
     plan = Plan(preview, {"channel": chosen.id, "text": text, "thread_ts": thread_ts}, not unseen, why)
     if send_at is not None:

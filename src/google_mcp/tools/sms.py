@@ -56,6 +56,8 @@ async def sms_send(
     if unseen:
         details.append("Look closely: the text holds invisible characters (written out as ⟨…⟩). It always asks.")
     preview = Preview(action="Send a text", summary=f"{number}: {shown[:80]}", details=[*details, f"Text:\n{shown}"])
+    card = {"kind": "sms", "to": number, "from": sender, "segments": parts, "encoding": ENCODINGS[kind], "text": shown}
+    preview.card = card
     why = "the text holds invisible characters" if unseen else ""
     plan = Plan(preview, {"to": number, "text": text}, not unseen, why)
     if send_at is not None:

@@ -47,9 +47,33 @@ class CardState(Answer):
     created_at: str | None = None
     expires_at: str | None = None
     result: dict[str, Any] | None = None
+    outcome: str | None = None  # what was done, said back ("Sent to dana@example.com")
+    decided_at: str | None = None  # when it was decided (shown in the person's zone)
     strict: bool = False  # the card cannot approve: the person approves where `approve_where` says
     approve_where: str | None = None
     approve_url: str | None = None
+
+
+PAST = {"Send an email": "Sent", "Create a draft": "Draft saved", "Post to Slack": "Posted", "Send a text": "Texted"}
+
+
+def restate(card: CardState) -> str:
+    """What was done, said back: "Sent to dana@example.com" (the page adds when, in the person's zone)."""
+    preview, fields = card.preview or {}, card.card or {}
+    action, summary = str(preview.get("action", "")), str(preview.get("summary", ""))
+    if card.state == "declined" or card.state == "cancelled":
+        return f"Declined: nothing was done ({action.lower() or 'the action'} did not happen)."
+    if card.state != "done":
+        return card.message
+    kind = fields.get("kind")
+    target = {
+        "mail": ", ".join([*fields.get("to", []), *fields.get("cc", []), *fields.get("bcc", [])]),
+        "slack": fields.get("channel"),
+        "sms": fields.get("to"),
+    }.get(str(kind))
+    if action in PAST and target:
+        return f"{PAST[action]} to {target}"
+    return f"Done: {action}: {summary}" if action else "Done."
 
 
 def _preview(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -91,7 +115,7 @@ async def card_state(state: AppState, confirmation_id: str, principal: str) -> C
         return CardState(state="missing", message=SAID["missing"], **common)
     preview, card = _preview(record.preview)
     message = record.error if found in ("failed", "unknown", "stale") and record.error else SAID[found]
-    return CardState(
+    told = CardState(
         state=found,
         message=message,
         tool=record.tool,
@@ -99,6 +123,8 @@ async def card_state(state: AppState, confirmation_id: str, principal: str) -> C
         card=card,
         created_at=record.created_at,
         expires_at=record.expires_at,
+        decided_at=None if found in ("waiting", "expired") else record.updated_at,
         result=record.result,
         **common,
     )
+    return told.model_copy(update={"outcome": restate(told)}) if found in ("done", "declined", "cancelled") else told

@@ -81,9 +81,12 @@ def csp(script_hashes: tuple[str, ...]) -> str:
     )
 
 
-def document(v: View, *, data: dict[str, object] | None = None, page: bool = False, csp_meta: bool = True) -> Document:
+def document(
+    v: View, *, data: dict[str, object] | None = None, page: bool = False, csp_meta: bool = True, fallback: str = ""
+) -> Document:
     """A view's whole HTML. `data`: state for the script, inline (the approval page; a host view gets its data
-    from the host instead). `page`: served as a page of ours rather than in a host's frame."""
+    from the host instead). `page`: served as a page of ours rather than in a host's frame (its CSP then comes
+    as a header: `csp_meta=False`). `fallback`: HTML shown until the script renders (or without script)."""
     style = "\n".join(asset(n) for n in (*SHARED_CSS, *v.styles))
     scripts = [asset(n) for n in (*SHARED_JS, *v.scripts)]
     hashes = tuple(script_hash(s) for s in scripts)
@@ -95,7 +98,7 @@ def document(v: View, *, data: dict[str, object] | None = None, page: bool = Fal
     if csp_meta:
         head.append(f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(hashes))}">')
     head += [f"<title>{html.escape(v.title)}</title>", f"<style>{style}</style></head>"]
-    body = [f'<body class="{"page" if page else "view"}"><main id="app" aria-live="polite"></main>']
+    body = [f'<body class="{"page" if page else "view"}"><main id="app" aria-live="polite">{fallback}</main>']
     if data is not None:
         body.append(json_script("state", data))
     body += [f"<script>{s}</script>" for s in scripts]

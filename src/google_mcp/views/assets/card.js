@@ -54,9 +54,9 @@
   }
 
   function mail(c) {
-    var parts = [fields([["From", c.from], ["To", c.to], ["Cc", c.cc], ["Bcc", c.bcc], ["Reply-To", c.reply_to],
-      ["Subject", c.subject], ["Goes", c.send_at ? GMV.when(c.send_at, zone()) : null]])];
-    (c.hidden || []).forEach(function (h) { parts.push(el("p", { class: "note" }, h)); });
+    var parts = [fields([["From", c.from], ["To", c.to], ["Cc", c.cc], ["Bcc", c.bcc], ["Subject", c.subject],
+      ["In reply to", c.in_reply_to]])];
+    (c.hidden || []).forEach(function (h) { parts.push(el("pre", { class: "note", "data-mark": "" }, h)); });
     if (c.text) parts.push(el("section", { "aria-label": "Text body" }, el("h3", null, "Text"),
       el("pre", { class: "box body-text" }, c.text)));
     if (c.html) parts.push(el("section", { "aria-label": "HTML body" }, el("h3", null, "HTML, as shown"), mailHtml(c.html)));
@@ -130,8 +130,9 @@
     if (options.client) children.push(el("p", { class: "muted" }, "Asked by " + options.client));
     var good = state.state === "done" || state.state === "scheduled";
     var bad = state.state === "failed" || state.state === "unknown" || state.state === "expired";
-    children.push(el("p", { class: "state " + (good ? "status-ok" : bad ? "status-bad" : ""), role: "status" },
-      state.state === "waiting" ? title : (state.outcome || state.message)));
+    var said = state.state === "waiting" ? title : (state.outcome || state.message);
+    if (state.outcome && state.decided_at) said += " at " + GMV.when(state.decided_at, zone(), { hour: "2-digit", minute: "2-digit" });
+    children.push(el("p", { class: "state " + (good ? "status-ok" : bad ? "status-bad" : ""), role: "status" }, said));
     if (note) children.push(el("p", { class: "note" }, note));
     children = children.concat(body(state));
     if (state.state === "waiting") {
@@ -201,9 +202,7 @@
         setBusy(false);
         return load(out.confirmation_id, out.message);  // changed since the preview: a fresh one to decide on
       }
-      busy = false;
-      render(Object.assign({}, state, { state: STATUS_STATE[out.status] || out.status, message: out.message,
-        outcome: out.message, result: out.result }));
+      return load(cid).then(function () { busy = false; });  // how it ended, said back
     }).catch(failed);
   }
 
