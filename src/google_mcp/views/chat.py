@@ -31,6 +31,7 @@ from google_mcp.principal import current_principal
 from google_mcp.state import AppState
 from google_mcp.tools.record import activity_log
 from google_mcp.views.card import card_state
+from google_mcp.views.pages import HEADERS
 from google_mcp.views.resources import asset, script_hash
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -50,13 +51,7 @@ def headers(hashes: list[str]) -> dict[str, str]:
         f"default-src 'none'; script-src {' '.join(hashes)}; style-src 'unsafe-inline'; img-src data:; "
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
-    return {
-        "Content-Security-Policy": csp,
-        "X-Frame-Options": "DENY",
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "same-origin",
-        "X-Content-Type-Options": "nosniff",
-    }
+    return {**HEADERS, "Content-Security-Policy": csp}
 
 
 def render(mode: str, csrf: str = "", who: str = "") -> HTMLResponse:
