@@ -37,14 +37,14 @@
   // ---- a held write: the approval card, decided in place ----
   var deciding = new Set(); // confirmation ids whose decision is on its way: a second click does nothing
 
-  function cardSlot(id) {
-    var slot = el("div", { class: "card-slot", tabindex: "-1", "data-confirmation-id": id });
+  function cardSlot(item) {
+    var slot = el("div", { class: "card-slot", tabindex: "-1", "data-confirmation-id": item.id });
     slot.appendChild(el("p", { class: "muted" }, "Loading the action…"));
     slot.addEventListener("submit", function (e) { // the card's form, posted here rather than by navigating
       e.preventDefault();
       var button = e.submitter;
-      if (!button || deciding.has(id)) return;
-      decide(slot, id, button.value === "approve");
+      if (!button || deciding.has(item.id)) return;
+      decide(slot, item, button.value === "approve");
     }, true);
     return slot;
   }
@@ -60,7 +60,8 @@
       function (error) { slot.replaceChildren(el("p", { class: "status-bad", role: "alert" }, error.message)); });
   }
 
-  function decide(slot, id, approve) {
+  function decide(slot, item, approve) {
+    var id = item.id;
     deciding.add(id);
     slot.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     var said = el("p", { class: "muted", role: "status" }, approve ? "Approving…" : "Declining…");
@@ -68,17 +69,19 @@
     var sent;
     if (mode === "session") {
       var body = new URLSearchParams({ csrf: app.dataset.csrf, decision: approve ? "approve" : "decline" });
-      sent = fetch("/approve/" + encodeURIComponent(id), { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+      sent = fetch("/approve/" + encodeURIComponent(id), { method: "POST", body: body, credentials: "same-origin" })
         .then(function (r) {
           return r.text().then(function (text) { // our own result page: its words, read as text (nothing in it runs)
             var page = new DOMParser().parseFromString(text, "text/html");
             var words = Array.prototype.map.call(page.querySelectorAll("main p, body > p"), function (p) { return p.textContent; });
             var data = page.getElementById("state"); // a result page drawn as a card: its state, inert JSON
+            var fresh = null;
             try {
               var card = data ? JSON.parse(data.textContent).card : null;
               if (card && (card.outcome || card.message)) words = [card.outcome || card.message];
+              if (card && card.state === "waiting" && card.confirmation_id !== id) fresh = card.confirmation_id;
             } catch (e) { /* not JSON: its words, as above */ }
-            return { ok: r.ok, status: r.status, text: words.join(" ").trim() || page.title };
+            return { ok: r.ok, status: r.status, text: words.join(" ").trim() || page.title, fresh: fresh };
           });
         });
     } else {
@@ -86,7 +89,8 @@
         method: "POST", headers: Object.assign(auth(), { "X-Approval-Key": creds().key || "" }),
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (out) {
-          return { ok: r.ok, status: r.status, text: out.message || out.error || out.error_description || "" };
+          var fresh = out.status === "confirmation_required" && out.confirmation_id !== id ? out.confirmation_id : null;
+          return { ok: r.ok, status: r.status, text: out.message || out.error || out.error_description || "", fresh: fresh };
         });
       });
     }
@@ -100,6 +104,12 @@
           (mode === "session" ? " Reload the page to sign in again." : " Sign out and in again with your token and approval key.");
         return;
       }
+      if (answer.fresh) { // it changed since the preview: a fresh one (a new id) to decide on, in its place
+        item.id = answer.fresh;
+        slot.dataset.confirmationId = answer.fresh;
+        save();
+        return load(slot, answer.fresh, answer.text).then(function () { slot.focus(); refreshActivity(); });
+      }
       return load(slot, id, answer.ok ? answer.text : null).then(function () { slot.focus(); refreshActivity(); });
     }, function () {
       deciding.delete(id);
@@ -112,7 +122,7 @@
   function show(item) {
     var li;
     if (item.kind === "card") {
-      var slot = cardSlot(item.id);
+      var slot = cardSlot(item);
       li = el("li", null, slot);
       $("transcript").appendChild(li);
       return load(slot, item.id).then(function () { return slot; });
