@@ -227,9 +227,16 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     assert serious == []
 
 
+def sign_in(tab: Any, token: str, key: str) -> None:
+    tab.fill("#token", token)
+    tab.fill("#key", key)
+    tab.click("#signin button[type=submit]")
+
+
 def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str, Any]) -> None:
     """Bearer-token mode: nothing shows before the token and approval key are pasted; they stay in the tab's
-    sessionStorage (no cookie, no URL); a wrong key approves nothing; the right one approves once."""
+    sessionStorage (no cookie, no URL); a wrong token asks nothing, a wrong key approves nothing; the right
+    ones approve once."""
     sandbox, gemini = world["sandbox"], world["gemini"]
     server = Served.http(
         sandbox,
@@ -245,9 +252,16 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
         tab.set_default_timeout(TIMEOUT)
         tab.goto(server.url + "/chat")
         assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
-        tab.fill("#token", "the-persons-token")
-        tab.fill("#key", "not-the-key")
-        tab.click("#signin button[type=submit]")
+        asked = len(gemini.requests)
+        sign_in(tab, "not-the-token", "not-the-key")
+        tab.fill("#ask", "send Dana a note: with a wrong token")
+        tab.click("#send")
+        tab.locator(".msg.error", has_text="Your token was refused").wait_for()
+        assert len(gemini.requests) == asked
+
+        tab.click("#signout")
+        tab.wait_for_load_state()
+        sign_in(tab, "the-persons-token", "not-the-key")
         start = sends(sandbox)
         card = ask(tab, "send Dana a note: from the one-person page")
         card.get_by_role("button", name="Approve").click()
@@ -256,9 +270,7 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
 
         tab.click("#signout")
         tab.wait_for_load_state()
-        tab.fill("#token", "the-persons-token")
-        tab.fill("#key", "the-persons-key")
-        tab.click("#signin button[type=submit]")
+        sign_in(tab, "the-persons-token", "the-persons-key")
         card = ask(tab, "send Dana a note: with the right key")
         card.get_by_role("button", name="Approve").click()
         card.and_(tab.locator("[data-state=done]")).wait_for()

@@ -38,7 +38,8 @@
   var deciding = new Set(); // confirmation ids whose decision is on its way: a second click does nothing
 
   function cardSlot(item) {
-    var slot = el("div", { class: "card-slot", tabindex: "-1", "data-confirmation-id": item.id });
+    var slot = el("div", { class: "card-slot", tabindex: "-1", role: "group", "aria-label": "A held action",
+      "data-confirmation-id": item.id });
     slot.appendChild(el("p", { class: "muted" }, "Loading the action…"));
     slot.addEventListener("submit", function (e) { // the card's form, posted here rather than by navigating
       e.preventDefault();
@@ -147,6 +148,10 @@
       headers: Object.assign(auth(), { "Content-Type": "application/json" }), body: JSON.stringify(body),
     }).then(function (r) {
       if (r.status === 404 && log.conversation) log.conversation = null; // that conversation ended: start anew
+      if (r.status === 401) {
+        return { error: mode === "session" ? "Your sign-in ended: reload the page to sign in again."
+          : "Your token was refused: sign out, and sign in again with a token this server accepts." };
+      }
       return r.json().catch(function () { return { error: "The server answered " + r.status + "." }; });
     }, function () {
       return { error: "The server could not be reached. Try again." };
