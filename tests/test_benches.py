@@ -29,6 +29,7 @@ SMOKE = {
     "schedule.py": ["--n", "50", "--window", "1", "--owners", "5"],
     "search_latency.py": ["--runs", "1", "--latency-ms", "0"],
     "tools_list_size.py": [],
+    "views.py": [],
 }
 
 

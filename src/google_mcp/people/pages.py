@@ -16,9 +16,9 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 STYLE = (
-    "body{font:16px/1.45 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
+    "body{font:16px/1.45 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;overflow-wrap:anywhere}"
     "pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;border-radius:6px}"
-    "button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.75rem}"
+    "button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.75rem;min-height:44px}"
     "dt{font-weight:600}dd{margin:0 0 .5rem 0}"
 )
 
@@ -27,7 +27,9 @@ def page(title: str, body: str, status: int = 200, form_to: str | None = None) -
     """`body` is HTML (escape what goes in). `form_to`: an origin the page's form may end up at (a browser
     checks form-action against the redirect that answers the post, too)."""
     text = (
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style><h1>{html.escape(title)}</h1>{body}</html>"
     )
     headers = dict(HEADERS)

@@ -45,9 +45,9 @@ def _fallback(card: CardState, form: dict[str, str] | None) -> str:
     elif form is not None:
         parts.append(
             f'<form method="post" action="{html.escape(form["action"])}" class="actions">'
-            f'<input type="hidden" name="csrf" value="{html.escape(form["csrf"])}">'
-            '<button name="decision" value="approve" type="submit" class="primary">Approve</button>'
-            '<button name="decision" value="decline" type="submit">Decline</button></form>'
+            f'<input type=hidden name=csrf value="{html.escape(form["csrf"])}">'
+            '<button name=decision value=approve type=submit class="primary">Approve</button>'
+            "<button name=decision value=decline type=submit>Decline</button></form>"
         )
     return "".join(parts)
 
