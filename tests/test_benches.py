@@ -17,6 +17,7 @@ SMOKE = {
     "balanced.py": ["--seconds", "1", "--clients", "2"],
     "call_latency.py": ["--n", "3"],
     "capacity.py": ["--n", "2"],
+    "chat_page.py": [],
     "cold_start.py": ["--runs", "1"],
     "gate_cost.py": ["--n", "5", "--cluster"],
     "per_call.py": ["--n", "3"],
