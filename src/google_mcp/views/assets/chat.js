@@ -53,7 +53,7 @@
   function draw(slot, state, outcome) {
     if (outcome) state.outcome = outcome;
     slot.dataset.state = state.state;
-    GMVCard.render(state, { root: slot, form: { action: "/approve/" + encodeURIComponent(state.confirmation_id), csrf: app.dataset.csrf || "" } });
+    GMVCard.render(state, { root: slot, client: "the router, for your request here", form: { action: "/approve/" + encodeURIComponent(state.confirmation_id), csrf: app.dataset.csrf || "" } });
   }
 
   function load(slot, id, outcome) {
