@@ -82,6 +82,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with SandboxThread() as sandbox, GeminiStandIn(script) as gemini:
         gem = {"GOOGLE_MCP_GEMINI_API_KEY": "test-key", "GOOGLE_MCP_GEMINI_BASE_URL": gemini.url}
         tmp = tmp_path_factory.mktemp("chat")
+        gem["GOOGLE_MCP_LOG_FILE"] = str(tmp / "record.sqlite3")  # the activity shown is this module's alone
         server = shared_server(sandbox.url, tmp, **gem)
         pw = sync_playwright().start()
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -245,6 +246,7 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
         GOOGLE_MCP_APPROVAL_KEY="the-persons-key",
         GOOGLE_MCP_GEMINI_API_KEY="test-key",
         GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "one-record.sqlite3"),
     )
     context = world["chromium"].new_context()
     try:
