@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from helpers import control
 from mcp_helpers import call
 from test_browser import sends
 from test_people import ALEX, Browser, shared_server, signed_in
@@ -114,6 +115,7 @@ async def test_the_approval_page_is_the_card_readable_at_390_px_and_by_keyboard(
                 posts: list[str] = []
                 page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
                 await page.goto(f"{url}/approve/{third['confirmation_id']}")
+                control(fresh_sandbox.url, "/_sandbox/latency", {"ms": 400})  # the first post is still out
                 async with page.expect_navigation():
                     await page.get_by_role("button", name="Approve").dblclick()
                 assert await page.title() == "Done" and len(posts) == 1

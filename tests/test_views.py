@@ -59,16 +59,19 @@ async def test_only_a_client_with_the_extension_is_offered_views(fresh_sandbox: 
             assert not [r for r in (await plain.list_resources()).resources if str(r.uri).startswith("ui://")]
             viewed = {t.name: (t.meta or {}).get("ui") for t in with_views if (t.meta or {}).get("ui")}
             assert viewed["gmail_send"] == {"resourceUri": CARD} and viewed["sms_send"] == {"resourceUri": CARD}
-            assert viewed["view_pending_action"] == {"resourceUri": CARD, "visibility": ["app"]}
+            for own in ("view_pending_action", "decline_pending_action"):  # the card's own: never the model's
+                assert viewed[own] == {"resourceUri": CARD, "visibility": ["app"]}
             assert "gmail_search" not in viewed and "view_pending_action" not in {t.name for t in without}
             # the same tools, byte for byte, once the views' additions are taken away
-            stripped = [t.model_copy(update={"meta": None}) for t in with_views if t.name != "view_pending_action"]
+            stripped = [
+                t.model_copy(update={"meta": None}) for t in with_views if not t.name.endswith("_pending_action")
+            ]
             assert listed(stripped) == listed(without)
             resources = {str(r.uri): r for r in (await apps.list_resources()).resources}
             assert resources[CARD].mime_type == "text/html;profile=mcp-app"
             assert (resources[CARD].meta or {})["ui"]["csp"] == {}  # nothing to connect to or load
-            refused = await plain.call_tool("view_pending_action", {"confirmation_id": "x"})
-            assert refused.is_error
+            for own in ("view_pending_action", "decline_pending_action"):
+                assert (await plain.call_tool(own, {"confirmation_id": "x"})).is_error
             held = await call(plain, "gmail_send", MAIL)  # the text a model reads carries no card
             assert "card" not in json.dumps(held) and '"kind"' not in json.dumps(held)
 
@@ -142,6 +145,8 @@ async def test_decline_sends_nothing_and_the_card_reads_in_dark(
             assert "confirm_action" not in [name for name, _ in view.calls]
         assert sends(fresh_sandbox.url) == 0
         assert (await call(client, "list_pending_actions")).get("actions", []) == []
+        steps = [e["step"] for e in (await call(client, "activity_log", {"tool": "gmail_send"}))["entries"]]
+        assert steps[0] == "declined"  # the record says the person said no
 
 
 async def test_in_strict_mode_the_card_cannot_approve_and_says_where_the_person_does(
@@ -271,3 +276,52 @@ async def test_a_document_changed_since_the_preview_comes_back_to_the_card_fresh
             await view.frame.get_by_text(re.compile("^Done: Add to a Google Doc")).wait_for()
         text = (await call(client, "docs_read", {"document_id": launch}))["markdown"]
     assert text.count("Signed off by **Alex**.") == 1
+
+
+async def test_the_card_shows_an_event_a_doc_edit_a_slack_post_and_a_text_as_their_previews_do(
+    harness: Harness, fresh_sandbox: Any, make_settings: Any
+) -> None:
+    url = fresh_sandbox.url
+    event = {
+        "summary": "Offsite planning",
+        "start": "2026-12-14T15:00:00",
+        "end": "2026-12-14T16:00:00",
+        "time_zone": "America/New_York",
+        "attendees": [DANA],
+        "location": "Room 4",
+    }
+    section = {"document_id": doc_id(url, "Q3 planning"), "heading": "Notes", "occurrence": 2, "markdown": "One bus."}
+    post = {"channel": "#launch", "text": "Standup moved to 9:30"}
+    text = {"to": "+1 (415) 555-0123", "text": "ż" * 71}  # not GSM-7: 70 a segment, so two
+    async with connect_apps(make_settings(url)) as client:
+        for tool, args, expected in (
+            # the person's zone is Paris (the host says so); the event's own zone is named beside it
+            ("calendar_create_event", event, {"Event": "Offsite planning", "Where": "Room 4"}),
+            ("docs_replace_section", section, {"Document": "Q3 planning offsite — agenda"}),
+            ("slack_post_message", post, {"Channel": "#launch (3 members)"}),
+            ("sms_send", text, {"To": "+14155550123", "From": "+15551234567"}),
+        ):
+            result = await client.call_tool(tool, args)
+            details = "\n".join(result.structured_content["preview"]["details"])  # type: ignore[index]
+            async with harness.mount(client, CARD, tool, args, result) as view:
+                await view.frame.get_by_role("button", name="Approve").wait_for()
+                fields = await shown_fields(view)
+                assert expected.items() <= fields.items(), fields
+                shown = await view.text()
+                if tool == "calendar_create_event":
+                    assert fields["When"].startswith("Mon, Dec 14, 09:00 PM GMT+1") and "10:00 PM" in fields["When"]
+                    assert fields["In America/New_York"].startswith("Mon, Dec 14, 03:00 PM EST")
+                    assert DANA in shown and "Start: 2026-12-14T15:00:00-05:00 (America/New_York)" in details
+                if tool == "docs_replace_section":
+                    before = await view.view_frame().locator(".before").inner_text()
+                    assert (
+                        "SELECT * FROM plans" in before
+                        and "One bus." in await view.view_frame().locator(".after").inner_text()
+                    )
+                if tool == "sms_send":
+                    assert fields["Segments"].startswith("2 (UCS-2") and "Segments: 2 (71 characters)" in details
+                if tool in ("slack_post_message", "sms_send"):
+                    assert args["text"] in shown and f"Text:\n{args['text']}" in details
+                else:  # axe on the event and the edit here (the mail above; Slack and SMS as the mail text)
+                    assert await view.serious_axe_violations() == []
+        assert (await call(client, "list_pending_actions"))["actions"]  # all still waiting: nothing was done

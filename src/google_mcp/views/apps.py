@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver.resources import TextResource
-from mcp.types import ClientCapabilities, Resource, Tool
+from mcp.types import ClientCapabilities, Resource, Tool, ToolAnnotations
 from pydantic import Field
 
+from google_mcp.models import WriteOutcome
 from google_mcp.principal import current_principal
 from google_mcp.registry import LOCAL_READ, Ctx, Server, app
 from google_mcp.views.card import CardState, card_state
@@ -75,4 +76,14 @@ def register(server: Server) -> None:
         """For the approval card: a held action's preview field by field, and whether it still waits."""
         return await card_state(app(ctx), confirmation_id, current_principal())
 
-    APP_ONLY.add("view_pending_action")
+    @server.tool(
+        title="Decline a pending action",
+        annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False),
+    )
+    async def decline_pending_action(
+        ctx: Ctx, confirmation_id: Annotated[str, Field(description="from a confirmation_required result")]
+    ) -> WriteOutcome:
+        """For the approval card: the person says no to a held action; nothing is done."""
+        return await app(ctx).gate.cancel(confirmation_id, current_principal(), "declined")
+
+    APP_ONLY.update({"view_pending_action", "decline_pending_action"})

@@ -61,8 +61,9 @@ def restate(card: CardState) -> str:
     """What was done, said back: "Sent to dana@example.com" (the page adds when, in the person's zone)."""
     preview, fields = card.preview or {}, card.card or {}
     action, summary = str(preview.get("action", "")), str(preview.get("summary", ""))
-    if card.state == "declined" or card.state == "cancelled":
-        return f"Declined: nothing was done ({action.lower() or 'the action'} did not happen)."
+    if card.state in ("declined", "cancelled"):
+        said = "Declined" if card.state == "declined" else "Cancelled"
+        return f"{said}: nothing was done ({action.lower() or 'the action'} did not happen)."
     if card.state != "done":
         return card.message
     kind = fields.get("kind")

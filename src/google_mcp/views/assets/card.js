@@ -1,6 +1,6 @@
 /* The approval card: one held write, field by field as its preview has it, with Approve and Decline.
    In a host (MCP Apps) it reads the action's state through the host (view_pending_action) when it loads and
-   again before it acts; Approve is confirm_action, Decline cancel_action. In strict mode it cannot approve
+   again before it acts; Approve is confirm_action, Decline decline_pending_action (recorded as the person's no). In strict mode it cannot approve
    (the server cannot tell a view's call from the model's) and says where the person approves instead.
    As the approval page (/approve/{id}) it reads its state from the page and posts the page's form. */
 "use strict";
@@ -163,11 +163,7 @@
       el("input", { type: "hidden", name: "csrf", value: options.form.csrf }),
       el("button", { type: "submit", name: "decision", value: "approve", class: "primary" }, "Approve"),
       el("button", { type: "submit", name: "decision", value: "decline" }, "Decline"));
-    form.addEventListener("submit", function (e) {
-      if (busy) { e.preventDefault(); return; }  // one decision per page: a double click posts once
-      busy = true;
-    });
-    return form;
+    return form;  // a double click posts once: the browser sends one submission of a form at a time
   }
 
   function setBusy(on) {
@@ -194,7 +190,7 @@
     load(cid).then(function (now) {  // decided elsewhere, expired or changed meanwhile: shown, not acted on
       if (now.state !== "waiting") return null;
       setBusy(true);
-      return GMV.callTool(what === "approve" ? "confirm_action" : "cancel_action", { confirmation_id: cid });
+      return GMV.callTool(what === "approve" ? "confirm_action" : "decline_pending_action", { confirmation_id: cid });
     }).then(function (r) {
       if (!r) { setBusy(false); return; }
       var out = r.structuredContent || {};
