@@ -5,6 +5,7 @@ post per decision, and a hostile mail shown without running or fetching anything
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -14,7 +15,7 @@ from helpers import control
 from mcp_helpers import call
 from test_browser import sends
 from test_people import ALEX, Browser, shared_server, signed_in
-from views_harness import Harness, axe_source
+from views_harness import Harness, apps_extension, axe_source
 
 pytestmark = pytest.mark.anyio
 
@@ -76,6 +77,8 @@ async def test_the_approval_page_is_the_card_readable_at_390_px_and_by_keyboard(
                 assert await approve.evaluate(looks) != await decline.evaluate(looks)
                 for scheme in ("light", "dark"):
                     await page.emulate_media(color_scheme=scheme)
+                    if shots := os.environ.get("VIEW_SHOTS"):  # docs/views/: the page as a person sees it
+                        await page.screenshot(path=f"{shots}/approval-page-390-{scheme}.png", full_page=True)
                     assert await page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
                     assert await serious(page) == []
                 assert await page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(22, 24, 29)"
@@ -122,5 +125,31 @@ async def test_the_approval_page_is_the_card_readable_at_390_px_and_by_keyboard(
             finally:
                 await context.close()
         assert sends(fresh_sandbox.url) == 2
+    finally:
+        server.stop()
+
+
+async def test_in_strict_mode_the_card_sends_the_person_to_the_approval_page(
+    harness: Harness, fresh_sandbox: Any, tmp_path: Any
+) -> None:
+    server = shared_server(fresh_sandbox.url, tmp_path, GOOGLE_MCP_CONFIRMATION="strict")
+    mail = {"to": ["dana.whitfield@example.com"], "subject": "Strictly", "body_text": "Approved on the page."}
+    try:
+        async with signed_in(server.url, Browser(ALEX), extensions=[apps_extension()]) as alex:
+            result = await alex.call_tool("gmail_send", mail)
+            cid = result.structured_content["confirmation_id"]  # type: ignore[index]
+            async with harness.mount(alex, "ui://google-mcp/card", "gmail_send", mail, result) as view:
+                await view.frame.get_by_role("button", name="Open the approval page").click()
+                opened = "() => (window.harnessLog || []).filter(m => m.method === 'ui/open-link').map(m => m.url)"
+                await view.page.wait_for_function(f"({opened})().length > 0")
+                link = (await view.page.evaluate(opened))[0]
+                assert link == f"{server.url}/approve/{cid}"
+                assert await view.frame.get_by_role("button", name="Approve").count() == 0
+                page = await view.page.context.new_page()  # the host opens it in the person's browser
+                await page.goto(link)  # signs in with Google first
+                async with page.expect_navigation():
+                    await page.get_by_role("button", name="Approve").click()
+                assert await page.title() == "Done"
+        assert sends(fresh_sandbox.url) == 1
     finally:
         server.stop()

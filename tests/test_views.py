@@ -52,8 +52,10 @@ async def shown_fields(view: Mounted) -> dict[str, str]:
 
 async def test_only_a_client_with_the_extension_is_offered_views(fresh_sandbox: Any, make_settings: Any) -> None:
     settings = make_settings(fresh_sandbox.url)
-    for mode in ("legacy", "2026-07-28"):
+    for mode in ("legacy", "auto"):  # auto: 2026-07-28, after server/discover
         async with Client(build_server(settings), mode=mode) as plain, connect_apps(settings, mode=mode) as apps:
+            if mode == "auto":  # the server says so (the 2025-11-25 wire has no such field: the SDK drops it)
+                assert "io.modelcontextprotocol/ui" in (apps.server_capabilities.extensions or {})
             without, with_views = (await plain.list_tools()).tools, (await apps.list_tools()).tools
             assert "_meta" not in listed(without) and "ui://" not in listed(without)
             assert not [r for r in (await plain.list_resources()).resources if str(r.uri).startswith("ui://")]
@@ -118,6 +120,8 @@ async def test_the_card_shows_the_mail_field_by_field_and_approves_it_once(
             assert (await mail_body.inner_text()).split() == ["Dear", "Dana,", "the", "pack", "is", "attached."]
             assert await view.scroll_width() <= 390
             assert await view.serious_axe_violations() == []
+            await view.shot("card-mail-390-light")
+            await view.shot("card-mail-desktop-light", width=900)
             await approve.dblclick()
             everyone = r"dana\.whitfield@example\.com, sam\.okafor@example\.com, audit@example\.com"
             sent = re.compile(rf"^Sent to {everyone} at \d\d:\d\d")
@@ -139,6 +143,7 @@ async def test_decline_sends_nothing_and_the_card_reads_in_dark(
             await decline.wait_for()
             background = await view.view_frame().evaluate("() => getComputedStyle(document.body).backgroundColor")
             assert background == "rgb(22, 24, 29)"
+            await view.shot("card-mail-390-dark")
             assert await view.serious_axe_violations() == []
             await decline.click()
             await view.frame.get_by_text("Declined: nothing was done").wait_for()

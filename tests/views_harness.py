@@ -16,6 +16,7 @@ Use (see tests/test_views.py):
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -147,6 +148,17 @@ class Mounted:
             ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
         )
         return list(found)
+
+    async def shot(self, name: str, width: int | None = None) -> None:
+        """With VIEW_SHOTS=DIR, a PNG of the view as shown (docs/views/ holds the committed ones);
+        otherwise nothing."""
+        where = os.environ.get("VIEW_SHOTS")
+        if where:
+            if width:
+                await self.page.set_viewport_size({"width": width, "height": 900})
+            height = await self.view_frame().evaluate("() => document.documentElement.scrollHeight")
+            await self.page.set_viewport_size({"width": width or self.page.viewport_size["width"], "height": height})
+            await self.page.screenshot(path=str(Path(where) / f"{name}.png"))
 
     async def text(self) -> str:
         return str(await self.view_frame().evaluate("() => document.body.innerText"))

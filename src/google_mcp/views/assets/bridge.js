@@ -99,6 +99,11 @@
     });
   }
 
+  /* Ask the host to open a link (a view's frame cannot open windows itself). */
+  function openLink(url) {
+    return request("ui/open-link", { url: url });
+  }
+
   /* el("p", {class: "x", "aria-label": "y"}, "text", child, [more]) - text is text, never markup. */
   function el(tag, attrs) {
     var node = document.createElement(tag);
@@ -138,6 +143,7 @@
   window.GMV = {
     start: start,
     callTool: callTool,
+    openLink: openLink,
     el: el,
     when: when,
     context: function () { return context; },

@@ -71,7 +71,7 @@
   }
 
   function event(c) {
-    var mine = zone() || c.zone;
+    var mine = zone() || Intl.DateTimeFormat().resolvedOptions().timeZone;  // the host's, else the browser's
     var when = c.all_day ? (c.start + (c.end && c.end !== c.start ? " – " + c.end : "") + " (all day)")
       : GMV.when(c.start, mine) + " – " + GMV.when(c.end, mine);
     var pairs = [["Event", c.title], ["When", when]];
@@ -147,6 +147,11 @@
     var bar = el("div", { class: "actions" });
     if (state.strict) {
       bar.appendChild(el("p", null, "Strict confirmation is on: this card cannot approve. Approve it " + (state.approve_where || "where your server asks you") + "."));
+      if (state.approve_url) {
+        var open = el("button", { type: "button", class: "primary" }, "Open the approval page");
+        open.addEventListener("click", function () { GMV.openLink(state.approve_url).catch(failed); });
+        bar.appendChild(open);
+      }
     } else {
       var approve = el("button", { type: "button", class: "primary", "data-act": "approve" }, "Approve");
       approve.addEventListener("click", function () { act(state, "approve"); });
