@@ -8,6 +8,7 @@ reads at 390 px in light and dark, works by keyboard alone, and axe-core finds n
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -206,12 +207,19 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     page.emulate_media(color_scheme=scheme)
     page.goto(world["server"].url + "/chat")
     start = sends(world["sandbox"])
+    page.click("#restart")  # a new conversation: the earlier cards go from the page (not from the record)
+    assert page.locator(".card-slot").count() == 0
     assert page.evaluate("document.activeElement.id") == "ask"
     page.keyboard.type(f"send Dana a note: typed in {scheme}")
     page.keyboard.press("Enter")
     newest = page.locator(".card-slot").last
     page.locator(".card-slot[data-state=waiting]:focus").wait_for()  # the new card has the focus: read out
     assert newest.evaluate("card => card === document.activeElement")
+    if shots := os.environ.get("VIEW_SHOTS"):  # docs/views/: the page as a person sees it, waiting for them
+        page.screenshot(path=f"{shots}/chat-390-{scheme}.png")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=f"{shots}/chat-desktop-{scheme}.png")
+        page.set_viewport_size({"width": 390, "height": 844})
     for _ in range(4):  # Tab on into the card (past "the preview as text") to Approve
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent") == "Approve":
