@@ -19,6 +19,7 @@ SMOKE = {
     "capacity.py": ["--n", "2"],
     "drive.py": [],
     "contacts.py": ["--contacts", "20"],
+    "chat_page.py": [],
     "cold_start.py": ["--runs", "1"],
     "gate_cost.py": ["--n", "5", "--cluster"],
     "per_call.py": ["--n", "3"],

@@ -124,6 +124,9 @@ class Guard:
                 await Response(status_code=204, headers=_cors(origin, preflight=True))(scope, receive, send)
                 return
             send = _with_cors(send, origin)
+        if scope["method"] in ("GET", "HEAD") and path == PAGE:  # the /chat page's shell: it signs in itself
+            await self.app(scope, receive, send)
+            return
         if self.people is not None:
             await self._people(scope, receive, send, headers, path)
             return
@@ -160,6 +163,10 @@ class Guard:
         header = headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         found = await self.people.load_access_token(token) if token else None
+        if found is None and not token:  # the /chat page: the browser session and its CSRF token
+            from google_mcp.views.chat import session_caller
+
+            found = await session_caller(self.people, headers, path)
         if found is None:
             challenge = f'Bearer error="invalid_token", resource_metadata="{self.resource_metadata}"'
             response = JSONResponse(
@@ -174,6 +181,7 @@ class Guard:
 
 OPEN = ("/health", "/health/live", "/health/ready", "/hooks/gmail", "/hooks/calendar")  # pushes prove themselves
 PERSONAL = ("/chat", "/confirm/")  # our routes that act for a person
+PAGE = "/chat"  # GET: the page (views/chat.py), which asks for its own sign-in
 CORS_PATHS = ("/chat", "/approve/")  # what a browser front end on GOOGLE_MCP_CORS_ORIGINS may call
 
 

@@ -325,6 +325,10 @@ def build_server(settings: Settings, clock: Clock | None = None) -> GoogleMCPSer
         router_tool.register(server, router)
         state.extras["router"] = router
     add_chat_route(server, state, router)
+    if router is not None:  # the page for /chat: a person with only a browser talks to the router
+        from google_mcp.views import chat as chat_page
+
+        chat_page.register(server, state, provider, needs_token=bool(settings.bearer_tokens()))
     add_metrics_route(server, state)
     server.refuse_unknown_arguments()
 

@@ -40,7 +40,7 @@ def register(server: Any, state: AppState, provider: Provider) -> None:
     @server.custom_route("/login", methods=["GET"])  # type: ignore[untyped-decorator]
     async def login(request: Request) -> Response:
         after = request.query_params.get("next", "")
-        if not (after.startswith("/approve/") or after in ("/accounts", "/link", "/clients")) or "//" in after:
+        if not (after.startswith("/approve/") or after in ("/accounts", "/link", "/clients", "/chat")) or "//" in after:
             after = "/accounts"  # only back to our own pages
         return await _to_google(after, None)
 

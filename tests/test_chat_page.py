@@ -1,0 +1,294 @@
+"""The /chat page in headless Chromium against a served server, the sandbox and the Gemini stand-in.
+
+A person signs in (their Google session; or, for one person, their token and approval key), asks, and the
+held send appears as a card: Approve sends exactly once (a double click and a reload add nothing), Decline
+sends nothing, and their activity shows what was done. A page on another origin cannot drive it. The page
+reads at 390 px in light and dark, works by keyboard alone, and axe-core finds nothing serious."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from gemini_standin import GeminiStandIn, call, text
+from google_mcp.sandbox.server import SandboxThread
+from helpers import control
+from served import Served
+from test_people import ALEX, shared_server
+
+pytestmark = pytest.mark.xdist_group("chat_page")  # one server and one browser for the module
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+AXE = Path(__file__).parent / "views" / "node_modules" / "axe-core" / "axe.min.js"
+DANA = "dana.whitfield@example.com"
+HOSTILE = '<img src="/nothing.png" onerror="document.title=\'owned\'"><b>bold</b>'  # an answer echoing a mail
+TIMEOUT = 10_000  # ms, for what the page waits on (a round trip through the router and the sandbox)
+
+
+def script(body: dict[str, Any], n: int) -> Any:
+    """Gemini: a request naming Dana becomes a send to her; anything else, or a function's answer, a reply."""
+    last = body["contents"][-1]
+    said = " ".join(p.get("text", "") for p in last.get("parts", []))
+    if last.get("role") == "user" and "dana" in said.lower():
+        note = said.split("note", 1)[-1].strip(" :") or "hello"
+        return call("gmail_send", {"to": [DANA], "subject": "A note", "body_text": note})
+    if "markup" in said:
+        return text(HOSTILE)
+    if any("functionResponse" in p for p in last.get("parts", [])):
+        return text("The note to Dana is waiting for your approval.")
+    return text("Nothing to do.")
+
+
+def sends(sandbox_url: str) -> int:
+    found = control(sandbox_url, "/_sandbox/requests")["requests"]
+    return sum(1 for r in found if r["path"].endswith("/send") and r.get("status", 200) < 300)
+
+
+class Site:
+    """A page on an origin of its own (another port)."""
+
+    def __init__(self, html: str) -> None:
+        page = html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A sandbox, Gemini, the server for many people (OAuth) and one browser, for the whole module."""
+    from playwright.sync_api import sync_playwright
+
+    with SandboxThread() as sandbox, GeminiStandIn(script) as gemini:
+        gem = {"GOOGLE_MCP_GEMINI_API_KEY": "test-key", "GOOGLE_MCP_GEMINI_BASE_URL": gemini.url}
+        tmp = tmp_path_factory.mktemp("chat")
+        gem["GOOGLE_MCP_LOG_FILE"] = str(tmp / "record.sqlite3")  # the activity shown is this module's alone
+        server = shared_server(sandbox.url, tmp, **gem)
+        pw = sync_playwright().start()
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield {"sandbox": sandbox.url, "gemini": gemini, "server": server, "chromium": chromium, "tmp": tmp}
+        finally:
+            chromium.close()
+            pw.stop()
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def page(world: dict[str, Any]) -> Any:
+    """Alex's tab, signed in (the sandbox's Google signs in its first account)."""
+    tab = world["chromium"].new_context().new_page()
+    tab.set_default_timeout(TIMEOUT)
+    answer = tab.goto(world["server"].url + "/chat")
+    assert answer is not None and answer.ok and tab.url == world["server"].url + "/chat"
+    return tab
+
+
+def ask(page: Any, request: str) -> Any:
+    """Type a request and send it; the card of what it held (the newest one), once it is drawn."""
+    before = page.locator(".card-slot").count()
+    page.fill("#ask", request)
+    page.click("#send")
+    page.locator(".card-slot[data-state]").nth(before).wait_for()
+    return page.locator(".card-slot").nth(before)
+
+
+def test_a_person_asks_approves_once_and_sees_it_in_their_activity(world: dict[str, Any], page: Any) -> None:
+    url, sandbox = world["server"].url, world["sandbox"]
+    shown = page.goto(url + "/chat")
+    csp = shown.headers["content-security-policy"]
+    policy = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'none'"
+    assert all(s.startswith("'sha256-") for s in policy["script-src"].split())  # no inline script but ours
+    assert shown.headers["cache-control"] == "no-store"
+    assert ALEX in page.inner_text("#who")
+    start = sends(sandbox)
+
+    card = ask(page, "send Dana a note: running ten minutes late")
+    assert card.get_attribute("data-state") == "waiting"
+    shown_card = card.inner_text()
+    assert "Send an email" in shown_card and "running ten minutes late" in shown_card
+    assert card.locator("dl.fields dt:text-is('To') + dd").inner_text() == DANA  # the card, field by field
+    assert "waiting for your approval" in page.inner_text("#transcript")
+    assert sends(sandbox) == start  # held, not sent
+
+    card.get_by_role("button", name="Approve").dblclick()
+    page.locator(".card-slot[data-state=done]").wait_for()
+    assert sends(sandbox) == start + 1
+    page.reload()  # the conversation is kept in the tab; the card, read afresh, offers nothing more
+    page.locator(".card-slot[data-state=done]").wait_for()
+    assert page.get_by_role("button", name="Approve").count() == 0
+    assert sends(sandbox) == start + 1
+    page.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
+
+
+def test_decline_sends_nothing_and_an_answer_is_only_ever_text(world: dict[str, Any], page: Any) -> None:
+    page.fill("#ask", "say something with markup")
+    page.click("#send")
+    page.get_by_text(HOSTILE).wait_for()  # shown as the characters it is
+    assert page.locator("#transcript img, #transcript b").count() == 0 and page.title() != "owned"
+    start = sends(world["sandbox"])
+    card = ask(page, "send Dana a note: never mind")
+    card.get_by_role("button", name="Decline").click()
+    page.locator(".card-slot").last.and_(page.locator("[data-state=declined]")).wait_for()
+    assert "nothing was done" in page.locator(".card-slot").last.inner_text()
+    page.locator("#entries li[data-action=gmail_send][data-step=declined]").first.wait_for()
+    assert sends(world["sandbox"]) == start
+
+
+def test_another_origin_cannot_ask_or_approve(world: dict[str, Any], page: Any) -> None:
+    url, gemini, sandbox = world["server"].url, world["gemini"], world["sandbox"]
+    card = ask(page, "send Dana a note: the attacker wants this one")
+    cid = card.get_attribute("data-confirmation-id")
+    csrf = page.get_attribute("#chat-app", "data-csrf")
+    asked, start = len(gemini.requests), sends(sandbox)
+    chat = json.dumps(url + "/chat")
+    evil = Site(
+        "<!doctype html><title>trying</title>"
+        f'<form id=f method=post action="{url}/approve/{cid}"><input type=hidden name=decision value=approve>'
+        "<input type=hidden name=csrf value=guessed></form><script>"
+        f"const body = JSON.stringify({{user_id: 'x', message: 'send Dana a note: from elsewhere'}});"
+        f"Promise.allSettled(["
+        f"fetch({chat}, {{method: 'POST', mode: 'no-cors', credentials: 'include', body}}),"
+        f"fetch({chat}, {{method: 'POST', credentials: 'include', body,"
+        "  headers: {'Content-Type': 'application/json', 'X-CSRF-Token': 'guessed'}})"
+        "]).then(r => { document.title = r.map(x => x.status).join(); document.getElementById('f').submit() })"
+        "</script>"
+    )
+    other = page.context.new_page()  # the same signed-in browser
+    try:
+        with other.expect_navigation(url=f"{url}/approve/{cid}") as landed:
+            other.goto(evil.url)
+        assert landed.value is not None and landed.value.status == 403
+    finally:
+        other.close()
+        evil.server.shutdown()
+    # straight at the server with the person's own cookie, but without the page's token (or a foreign Origin)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    body = {"user_id": "x", "message": "send Dana a note: by hand"}
+    with httpx2.Client(base_url=url, cookies=cookies, timeout=10) as http:
+        assert http.post("/chat", json=body).status_code == 401
+        assert http.post("/chat", json=body, headers={"X-CSRF-Token": "guessed"}).status_code == 401
+        assert http.get("/chat/activity", headers={"X-CSRF-Token": "guessed"}).status_code == 401
+        assert http.get(f"/confirm/{cid}", headers={"X-CSRF-Token": str(csrf)}).status_code == 401  # the page's only
+        foreign = {"X-CSRF-Token": str(csrf), "Origin": "https://elsewhere.example"}
+        assert http.post("/chat", json=body, headers=foreign).status_code == 403
+    assert len(gemini.requests) == asked and sends(sandbox) == start
+    card.get_by_role("button", name="Decline").click()  # still the person's to decide
+    page.locator(f".card-slot[data-confirmation-id='{cid}'][data-state=declined]").wait_for()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
+    world: dict[str, Any], page: Any, scheme: str
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme=scheme)
+    page.goto(world["server"].url + "/chat")
+    start = sends(world["sandbox"])
+    page.click("#restart")  # a new conversation: the earlier cards go from the page (not from the record)
+    assert page.locator(".card-slot").count() == 0
+    assert page.evaluate("document.activeElement.id") == "ask"
+    page.keyboard.type(f"send Dana a note: typed in {scheme}")
+    page.keyboard.press("Enter")
+    newest = page.locator(".card-slot").last
+    page.locator(".card-slot[data-state=waiting]:focus").wait_for()  # the new card has the focus: read out
+    assert newest.evaluate("card => card === document.activeElement")
+    if shots := os.environ.get("VIEW_SHOTS"):  # docs/views/: the page as a person sees it, waiting for them
+        page.screenshot(path=f"{shots}/chat-390-{scheme}.png")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=f"{shots}/chat-desktop-{scheme}.png")
+        page.set_viewport_size({"width": 390, "height": 844})
+    for _ in range(4):  # Tab on into the card (past "the preview as text") to Approve
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Approve":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "Approve"
+    page.keyboard.press("Enter")
+    newest.and_(page.locator("[data-state=done]")).wait_for()
+    assert sends(world["sandbox"]) == start + 1
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    page.evaluate(AXE.read_text())  # evaluated by the browser's devtools channel: the page's CSP allows no script
+    found = page.evaluate("axe.run(document).then(r => r.violations)")
+    serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def sign_in(tab: Any, token: str, key: str) -> None:
+    tab.fill("#token", token)
+    tab.fill("#key", key)
+    tab.click("#signin button[type=submit]")
+
+
+def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str, Any]) -> None:
+    """Bearer-token mode: nothing shows before the token and approval key are pasted; they stay in the tab's
+    sessionStorage (no cookie, no URL); a wrong token asks nothing, a wrong key approves nothing; the right
+    ones approve once."""
+    sandbox, gemini = world["sandbox"], world["gemini"]
+    server = Served.http(
+        sandbox,
+        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "one.json"),
+        GOOGLE_MCP_AUTH_TOKEN="the-persons-token",
+        GOOGLE_MCP_APPROVAL_KEY="the-persons-key",
+        GOOGLE_MCP_GEMINI_API_KEY="test-key",
+        GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "one-record.sqlite3"),
+    )
+    context = world["chromium"].new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        tab.goto(server.url + "/chat")
+        assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
+        asked = len(gemini.requests)
+        sign_in(tab, "not-the-token", "not-the-key")
+        tab.fill("#ask", "send Dana a note: with a wrong token")
+        tab.click("#send")
+        tab.locator(".msg.error", has_text="Your token was refused").wait_for()
+        assert len(gemini.requests) == asked
+
+        tab.click("#signout")
+        tab.wait_for_load_state()
+        sign_in(tab, "the-persons-token", "not-the-key")
+        start = sends(sandbox)
+        card = ask(tab, "send Dana a note: from the one-person page")
+        card.get_by_role("button", name="Approve").click()
+        card.locator(".status-bad[role=alert]").wait_for()
+        assert sends(sandbox) == start and card.get_by_role("button", name="Approve").is_enabled()
+
+        tab.click("#signout")
+        tab.wait_for_load_state()
+        sign_in(tab, "the-persons-token", "the-persons-key")
+        card = ask(tab, "send Dana a note: with the right key")
+        card.get_by_role("button", name="Approve").click()
+        card.and_(tab.locator("[data-state=done]")).wait_for()
+        assert sends(sandbox) == start + 1
+        kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
+        assert kept == {"token": "the-persons-token", "key": "the-persons-key"}
+        assert "the-persons" not in tab.url and context.cookies() == []
+        tab.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
+    finally:
+        context.close()
+        server.stop()
