@@ -162,7 +162,12 @@ async def test_a_backend_whose_redis_is_unreachable_is_not_ready_and_takes_no_re
         ready = await http.get(b4.url + "/health/ready")
     assert live.status_code == 200
     assert ready.status_code == 503 and ready.json()["pending_store"] is False, ready.text
-    assert balanced.stats()["b4"].startswith("DOWN")
+    # HAProxy starts every server UP and takes it down once a check fails (every 0.5 s): right after
+    # the layout starts, b4 may not be down yet
+    deadline = time.monotonic() + 10
+    while not balanced.stats()["b4"].startswith("DOWN"):
+        assert time.monotonic() < deadline, f"HAProxy sees {balanced.stats()}"
+        time.sleep(0.05)
     seen = Seen()
     async with client(balanced.url, "2026-07-28", seen) as c:
         for _ in range(8):

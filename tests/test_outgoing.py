@@ -290,7 +290,7 @@ async def test_the_approval_page_shows_the_same_whole_preview(shared: Any, fresh
         async with httpx2.AsyncClient(timeout=30, follow_redirects=True) as browser:
             page = await browser.get(f"{url}/approve/{held['confirmation_id']}")  # signs in with Google first
     assert page.status_code == 200 and "Approve this action?" in page.text
-    shown = re.search(r"<pre>(.*?)</pre>", page.text, re.S)
+    shown = re.search(r"<pre[^>]*>(.*?)</pre>", page.text, re.S)
     assert shown is not None
     assert html.unescape(shown.group(1)) == "\n".join(held["preview"]["details"])
     shows_all_of_the_issue_body(held["preview"], "Hi Dana, see you Monday.\n" + notes)
