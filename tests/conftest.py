@@ -109,12 +109,14 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def redis_cluster_url(redis_cluster: Any) -> str:
+def redis_cluster_url(redis_cluster: Any) -> Iterator[str]:
     """The shared cluster, emptied: `redis+cluster://127.0.0.1:P`."""
+    from helpers import collect_cluster_leftovers
     from redis_cluster import flush
 
     flush(redis_cluster)
-    return str(redis_cluster.url)
+    yield str(redis_cluster.url)
+    collect_cluster_leftovers()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -22,7 +22,7 @@ import redis
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from helpers import control, gmail
+from helpers import collect_cluster_leftovers, control, gmail
 from mcp_helpers import call, connect, polled, writes
 from redis_cluster import Node, RedisCluster, free_ports, info
 from served import EXE, Served, _env
@@ -90,6 +90,12 @@ def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClust
     """A cluster of this module's own: its tests kill and stop nodes."""
     with RedisCluster(tmp_path_factory.mktemp("own-cluster")) as cluster:
         yield cluster
+
+
+@pytest.fixture(autouse=True)
+def _leftovers() -> Iterator[None]:
+    yield
+    collect_cluster_leftovers()  # what the failovers left of the clients' old nodes, collected here
 
 
 def _probe(cluster: RedisCluster) -> Any:
