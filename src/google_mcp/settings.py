@@ -43,7 +43,19 @@ DEFAULT_GROUPS: tuple[ToolGroup, ...] = (
     "sms",
 )
 GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "contacts", "tasks", "chat")
-CHANNEL_GROUPS = ("slack", "sms")  # the groups on the operator's own bot token and Twilio account
+CHANNEL_GROUPS = ("slack", "sms")
+# each Google API the client calls: (Google's host, the path before the API's own)
+ENDPOINTS = {
+    "gmail": ("https://gmail.googleapis.com", ""),
+    "calendar": ("https://www.googleapis.com", "/calendar/v3"),
+    "docs": ("https://docs.googleapis.com", ""),
+    "drive": ("https://www.googleapis.com", "/drive/v3"),
+    "sheets": ("https://sheets.googleapis.com", ""),
+    "slides": ("https://slides.googleapis.com", ""),
+    "tasks": ("https://tasks.googleapis.com", ""),
+    "chat": ("https://chat.googleapis.com", ""),
+    "people": ("https://people.googleapis.com", ""),
+}  # the groups on the operator's own bot token and Twilio account
 
 
 def _config_dir() -> Path:
@@ -313,41 +325,12 @@ class Settings(BaseSettings):
     def loopback(self) -> bool:
         return self.host in LOOPBACK
 
-    def gmail_endpoint(self, sandbox_url: str | None = None) -> str:
+    def endpoint(self, api: str, sandbox_url: str | None = None) -> str:
+        """Where the Google client sends `api`'s requests: Google's host, or the sandbox (or another base URL)
+        with the path the host's discovery document adds."""
+        host, path = ENDPOINTS[api]
         base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://gmail.googleapis.com"
-
-    def calendar_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") + "/calendar/v3" if base else "https://www.googleapis.com/calendar/v3"
-
-    def docs_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://docs.googleapis.com"
-
-    def sheets_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://sheets.googleapis.com"
-
-    def slides_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://slides.googleapis.com"
-
-    def drive_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") + "/drive/v3" if base else "https://www.googleapis.com/drive/v3"
-
-    def tasks_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://tasks.googleapis.com"
-
-    def chat_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://chat.googleapis.com"
-
-    def people_endpoint(self, sandbox_url: str | None = None) -> str:
-        base = sandbox_url or self.sandbox_url or self.api_endpoint
-        return base.rstrip("/") if base else "https://people.googleapis.com"
+        return base.rstrip("/") + path if base else host + path
 
     def batch_url(self, api: Literal["gmail", "calendar"], sandbox_url: str | None = None) -> str:
         base = sandbox_url or self.sandbox_url or self.api_endpoint

@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Api = Literal["gmail", "calendar", "docs", "drive", "sheets", "slides", "tasks", "chat", "people"]
+VERSIONS: dict[str, str] = {  # the version of each API the client builds (its endpoint: Settings.endpoint)
+    "gmail": "v1",
+    "calendar": "v3",
+    "docs": "v1",
+    "drive": "v3",
+    "sheets": "v4",
+    "slides": "v1",
+    "tasks": "v1",
+    "chat": "v1",
+    "people": "v1",
+}
 BatchApi = Literal["gmail", "calendar"]  # the APIs called in batches here
 # Calls Google does not deduplicate: no layer may ever send one of these twice.
 NON_IDEMPOTENT = frozenset(
@@ -150,24 +161,14 @@ class GoogleClient:
         from googleapiclient.discovery import build
 
         creds = self.credentials()
-        name, version, endpoint = {
-            "gmail": ("gmail", "v1", self.settings.gmail_endpoint),
-            "calendar": ("calendar", "v3", self.settings.calendar_endpoint),
-            "docs": ("docs", "v1", self.settings.docs_endpoint),
-            "drive": ("drive", "v3", self.settings.drive_endpoint),
-            "tasks": ("tasks", "v1", self.settings.tasks_endpoint),
-            "chat": ("chat", "v1", self.settings.chat_endpoint),
-            "sheets": ("sheets", "v4", self.settings.sheets_endpoint),
-            "slides": ("slides", "v1", self.settings.slides_endpoint),
-            "people": ("people", "v1", self.settings.people_endpoint),
-        }[api]
+        version = VERSIONS[api]
         svc = build(
-            name,
+            api,
             version,
             credentials=creds,
             static_discovery=True,
             cache_discovery=False,
-            client_options={"api_endpoint": endpoint(self.sandbox_url)},
+            client_options={"api_endpoint": self.settings.endpoint(api, self.sandbox_url)},
         )
         with self._lock:
             return self._services.setdefault(api, _Resources(svc))

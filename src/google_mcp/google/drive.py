@@ -283,7 +283,7 @@ class Drive:
     def _local(self, request: Any) -> Any:
         """googleapiclient sends media uploads to https on the configured host whatever its scheme (a local
         Drive over http, the sandbox): give them the endpoint's scheme."""
-        endpoint = self.settings.drive_endpoint(self.client.sandbox_url)
+        endpoint = self.settings.endpoint("drive", self.client.sandbox_url)
         if endpoint.startswith("http://") and request.uri.startswith("https://"):
             request.uri = "http://" + request.uri[len("https://") :]
         return request
