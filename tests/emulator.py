@@ -22,21 +22,27 @@ TWILIO_TOKEN = "twilio_test_auth_token"
 TWILIO_FROM = "+15551234567"
 
 
-def install() -> None:
-    """npm install into tests/emulator once (one worker installs; the others wait for it)."""
-    if EMULATE.exists() and NODE.exists():
+def npm_install(folder: Path, *needed: Path) -> None:
+    """npm install into `folder` (its package.json) once, unless every `needed` file is there already (one
+    worker installs; the others wait for it)."""
+    if all(path.exists() for path in needed):
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is needed to install the Slack and Twilio emulators (tests/emulator/package.json)")
-    with open(HERE / ".install.lock", "w") as lock:
+        raise RuntimeError(f"npm is needed to install the tests' packages ({folder / 'package.json'})")
+    with open(folder / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (EMULATE.exists() and NODE.exists()):
+        if not all(path.exists() for path in needed):
             subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(HERE)],
+                [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(folder)],
                 check=True,
                 timeout=600,
             )
+
+
+def install() -> None:
+    """The Slack and Twilio emulators and their Node, into tests/emulator once."""
+    npm_install(HERE, EMULATE, NODE)
 
 
 def _free_pair() -> int:

@@ -13,7 +13,6 @@ import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -24,12 +23,12 @@ from google_mcp.sandbox.server import SandboxThread
 from helpers import control
 from served import Served
 from test_people import ALEX, shared_server
+from views_harness import axe_source
 
 pytestmark = pytest.mark.xdist_group("chat_page")  # one server and one browser for the module
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-AXE = Path(__file__).parent / "views" / "node_modules" / "axe-core" / "axe.min.js"
 DANA = "dana.whitfield@example.com"
 HOSTILE = '<img src="/nothing.png" onerror="document.title=\'owned\'"><b>bold</b>'  # an answer echoing a mail
 TIMEOUT = 10_000  # ms, for what the page waits on (a round trip through the router and the sandbox)
@@ -230,7 +229,7 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     assert sends(world["sandbox"]) == start + 1
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
-    page.evaluate(AXE.read_text())  # evaluated by the browser's devtools channel: the page's CSP allows no script
+    page.evaluate(axe_source())  # evaluated by the browser's devtools channel: the page's CSP allows no script
     found = page.evaluate("axe.run(document).then(r => r.violations)")
     serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in found if v["impact"] in ("serious", "critical")]
     assert serious == []

@@ -31,6 +31,7 @@ import pytest
 from mcp import Client
 from mcp.client.extension import advertise
 
+from emulator import npm_install
 from google_mcp.server import build_server
 from google_mcp.settings import Settings
 from mcp_helpers import Person
@@ -66,8 +67,7 @@ def connect_apps(settings: Settings, mode: str = "legacy", **kwargs: Any) -> Cli
 def bundle(out: Path) -> Path:
     """The host script with its npm dependencies, for the browser (esbuild, once per session)."""
     esbuild = MODULES / ".bin" / "esbuild"
-    if not esbuild.exists():
-        pytest.fail("npm install --prefix tests/views first (the views harness's npm packages)")
+    npm_install(HERE, esbuild, MODULES / "axe-core" / "axe.min.js")  # on first use, as the emulators are
     target = out / "host.js"
     subprocess.run(
         [str(esbuild), str(HERE / "host.js"), "--bundle", "--format=iife", "--minify", f"--outfile={target}"],
@@ -168,7 +168,9 @@ class Mounted:
 
 
 def axe_source() -> str:
-    return (MODULES / "axe-core" / "axe.min.js").read_text()
+    axe = MODULES / "axe-core" / "axe.min.js"
+    npm_install(HERE, axe, MODULES / ".bin" / "esbuild")
+    return axe.read_text()
 
 
 class Harness:
