@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2
@@ -22,6 +20,7 @@ from gemini_standin import GeminiStandIn, call, text
 from google_mcp.sandbox.server import SandboxThread
 from helpers import control
 from served import Served
+from test_browser import Site
 from test_people import ALEX, shared_server
 from views_harness import axe_source
 
@@ -51,27 +50,6 @@ def script(body: dict[str, Any], n: int) -> Any:
 def sends(sandbox_url: str) -> int:
     found = control(sandbox_url, "/_sandbox/requests")["requests"]
     return sum(1 for r in found if r["path"].endswith("/send") and r.get("status", 200) < 300)
-
-
-class Site:
-    """A page on an origin of its own (another port)."""
-
-    def __init__(self, html: str) -> None:
-        page = html.encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture(scope="module")

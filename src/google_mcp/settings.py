@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -14,36 +14,14 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ToolGroup = Literal[
     "gmail", "calendar", "docs", "drive", "sheets", "slides", "contacts", "tasks", "chat", "slack", "sms"
 ]
-TOOL_GROUPS: tuple[ToolGroup, ...] = (
-    "gmail",
-    "calendar",
-    "docs",
-    "drive",
-    "sheets",
-    "slides",
-    "contacts",
-    "tasks",
-    "chat",
-    "slack",
-    "sms",
-)
+TOOL_GROUPS: tuple[ToolGroup, ...] = get_args(ToolGroup)
 # on unless GOOGLE_MCP_TOOLS says otherwise: Google's files (mail, calendar, documents, Drive, sheets, decks),
 # contacts (a recipient may be named) and the operator's channels. Tasks and Chat are asked for by name (each
 # adds tools to every turn's tools/list and scopes to the sign-in; Chat also needs a Chat app set up in the
 # Cloud project)
-DEFAULT_GROUPS: tuple[ToolGroup, ...] = (
-    "gmail",
-    "calendar",
-    "docs",
-    "drive",
-    "sheets",
-    "slides",
-    "contacts",
-    "slack",
-    "sms",
-)
-GOOGLE_GROUPS = ("gmail", "calendar", "docs", "drive", "sheets", "slides", "contacts", "tasks", "chat")
-CHANNEL_GROUPS = ("slack", "sms")
+DEFAULT_GROUPS: tuple[ToolGroup, ...] = tuple(g for g in TOOL_GROUPS if g not in ("tasks", "chat"))
+CHANNEL_GROUPS = ("slack", "sms")  # on the operator's own bot token and Twilio account
+GOOGLE_GROUPS = tuple(g for g in TOOL_GROUPS if g not in CHANNEL_GROUPS)  # the groups that sign in to Google
 # each Google API the client calls: (Google's host, the path before the API's own)
 ENDPOINTS = {
     "gmail": ("https://gmail.googleapis.com", ""),
