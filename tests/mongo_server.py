@@ -3,6 +3,7 @@ separate process on a free loopback port; the product never imports it. A test m
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -24,11 +25,13 @@ class MongoServer:
     def url(self, database: str) -> str:
         return f"mongodb://127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> None:
+    def start(self, nice: int = 0) -> None:
+        """`nice`: the stand-in's niceness (a bench lowers it so that it does not slow what shares its CPU)."""
         self.proc = subprocess.Popen(
             [self.exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.workdir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
         from pymongo import MongoClient
 

@@ -239,10 +239,10 @@ class GoogleMCPServer(MCPServer[AppState]):
 
 def build_server(settings: Settings, clock: Clock | None = None) -> GoogleMCPServer:
     """`clock`: what the schedule (send later, the undo window) reads the time from; the tests hold one."""
-    from google_mcp.http import add_chat_route, add_confirm_routes
     from google_mcp.metrics_http import add_metrics_route
     from google_mcp.realtime import hooks, resources
     from google_mcp.realtime.engine import Realtime
+    from google_mcp.routes import add_chat_route, add_confirm_routes
     from google_mcp.tools import register_tools
 
     state = AppState(settings=settings, gate=Gate(settings, open_journal(settings)))
