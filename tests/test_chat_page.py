@@ -17,11 +17,13 @@ import httpx2
 import pytest
 
 from gemini_standin import GeminiStandIn, call, text
+from google_mcp.sandbox.seed_sheets import BUDGET
 from google_mcp.sandbox.server import SandboxThread
-from helpers import control
+from helpers import control, run
 from served import Served
 from test_browser import Site
 from test_people import ALEX, shared_server
+from test_tools_sheets import sheets
 from views_harness import axe_source
 
 pytestmark = pytest.mark.xdist_group("chat_page")  # one server and one browser for the module
@@ -37,6 +39,8 @@ def script(body: dict[str, Any], n: int) -> Any:
     """Gemini: a request naming Dana becomes a send to her; anything else, or a function's answer, a reply."""
     last = body["contents"][-1]
     said = " ".join(p.get("text", "") for p in last.get("parts", []))
+    if last.get("role") == "user" and "budget" in said.lower():  # March's rent, in the seeded budget
+        return call("sheets_update", {"spreadsheet_id": BUDGET, "range": "Budget!B4", "values": [[4300]]})
     if last.get("role") == "user" and "dana" in said.lower():
         note = said.split("note", 1)[-1].strip(" :") or "hello"
         return call("gmail_send", {"to": [DANA], "subject": "A note", "body_text": note})
@@ -50,6 +54,35 @@ def script(body: dict[str, Any], n: int) -> Any:
 def sends(sandbox_url: str) -> int:
     found = control(sandbox_url, "/_sandbox/requests")["requests"]
     return sum(1 for r in found if r["path"].endswith("/send") and r.get("status", 200) < 300)
+
+
+def rent(sandbox_url: str, value: int | None = None) -> Any:
+    """March's rent in the seeded budget (B4), as it is in the sheet; set first when `value` is given (by
+    someone else, straight through the Sheets API)."""
+    values = sheets(sandbox_url).spreadsheets().values()
+    if value is not None:
+        body = {"values": [[value]]}
+        run(values.update(spreadsheetId=BUDGET, range="Budget!B4", valueInputOption="RAW", body=body))
+    got = run(values.get(spreadsheetId=BUDGET, range="Budget!B4", valueRenderOption="UNFORMATTED_VALUE"))
+    return got["values"][0][0]
+
+
+def changed_then_approved(tab: Any, sandbox_url: str) -> None:
+    """Ask for March's rent to become 4300; someone makes it 4500 while the card waits; Approve writes
+    nothing and the card, in its place, becomes a fresh one (a new id) from 4500; Approve on it writes 4300."""
+    rent(sandbox_url, 4200)
+    card = ask(tab, "raise March's rent in the budget to 4300")
+    first = card.get_attribute("data-confirmation-id")
+    assert card.get_attribute("data-state") == "waiting" and "B4: 4200 → 4300" in card.inner_text()
+    rent(sandbox_url, 4500)
+    card.get_by_role("button", name="Approve").click()
+    fresh = tab.locator(f".card-slot[data-state=waiting]:not([data-confirmation-id='{first}'])")
+    fresh.wait_for()
+    assert fresh.evaluate("(slot, card) => slot === card", card.element_handle())  # in the same place
+    assert "B4: 4500 → 4300" in card.inner_text() and rent(sandbox_url) == 4500  # nothing written
+    card.get_by_role("button", name="Approve").click()
+    card.and_(tab.locator("[data-state=done]")).wait_for()
+    assert rent(sandbox_url) == 4300
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +247,8 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
 
 
 def sign_in(tab: Any, token: str, key: str) -> None:
-    tab.fill("#token", token)
+    if token:  # on loopback without tokens there is no token field
+        tab.fill("#token", token)
     tab.fill("#key", key)
     tab.click("#signin button[type=submit]")
 
@@ -266,6 +300,53 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
         assert kept == {"token": "the-persons-token", "key": "the-persons-key"}
         assert "the-persons" not in tab.url and context.cookies() == []
         tab.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_a_cell_changed_while_the_card_waits_is_not_overwritten_and_a_fresh_card_takes_its_place(
+    world: dict[str, Any], page: Any
+) -> None:
+    """Signed in with Google: the decision goes through the approval page, whose result names the fresh one."""
+    changed_then_approved(page, world["sandbox"])
+
+
+def test_on_loopback_without_tokens_the_page_asks_for_the_approval_key_alone(world: dict[str, Any]) -> None:
+    """One person on loopback, no bearer token: the page asks for the approval key only; a wrong key approves
+    nothing; the right one approves, and a change made meanwhile brings a fresh card (through /confirm)."""
+    sandbox, gemini = world["sandbox"], world["gemini"]
+    server = Served.http(
+        sandbox,
+        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "loopback.json"),
+        GOOGLE_MCP_APPROVAL_KEY="the-loopback-key",
+        GOOGLE_MCP_GEMINI_API_KEY="test-key",
+        GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
+        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "loopback-record.sqlite3"),
+    )
+    context = world["chromium"].new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        tab.goto(server.url + "/chat")
+        assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
+        assert not tab.locator("#token-field").is_visible() and tab.evaluate("document.activeElement.id") == "key"
+
+        sign_in(tab, "", "not-the-key")
+        start = sends(sandbox)
+        card = ask(tab, "send Dana a note: with a wrong key")
+        card.get_by_role("button", name="Approve").click()
+        card.locator(".status-bad[role=alert]").wait_for()
+        assert sends(sandbox) == start and card.get_by_role("button", name="Approve").is_enabled()
+
+        tab.click("#signout")
+        tab.wait_for_load_state()
+        sign_in(tab, "", "the-loopback-key")
+        assert "Signed in with your key" in tab.inner_text("#who")
+        changed_then_approved(tab, sandbox)
+        kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
+        assert kept == {"token": "", "key": "the-loopback-key"} and context.cookies() == []
+        assert sends(sandbox) == start
     finally:
         context.close()
         server.stop()
