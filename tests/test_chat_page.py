@@ -314,12 +314,14 @@ def test_a_cell_changed_while_the_card_waits_is_not_overwritten_and_a_fresh_card
 
 def test_on_loopback_without_tokens_the_page_asks_for_the_approval_key_alone(world: dict[str, Any]) -> None:
     """One person on loopback, no bearer token: the page asks for the approval key only; a wrong key approves
-    nothing; the right one approves, and a change made meanwhile brings a fresh card (through /confirm)."""
+    nothing; the right one approves, and a change made meanwhile brings a fresh card (through /confirm); an
+    approved send held in the undo window shows when it goes, and its Cancel stops it."""
     sandbox, gemini = world["sandbox"], world["gemini"]
     server = Served.http(
         sandbox,
         GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "loopback.json"),
         GOOGLE_MCP_APPROVAL_KEY="the-loopback-key",
+        GOOGLE_MCP_UNDO_SECONDS="600",  # an approved send is held ten minutes: its card offers Cancel until then
         GOOGLE_MCP_GEMINI_API_KEY="test-key",
         GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
         GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "loopback-record.sqlite3"),
@@ -346,6 +348,17 @@ def test_on_loopback_without_tokens_the_page_asks_for_the_approval_key_alone(wor
         changed_then_approved(tab, sandbox)
         kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
         assert kept == {"token": "", "key": "the-loopback-key"} and context.cookies() == []
+
+        card = ask(tab, "send Dana a note: sent in haste")
+        card.get_by_role("button", name="Approve").click()
+        card.and_(tab.locator("[data-state=scheduled]")).wait_for()
+        shown = card.inner_text()
+        assert "Until then, Cancel stops it" in shown and "Goes " in shown and "cancel_action" not in shown
+        assert card.get_by_role("button", name="Approve").count() == 0
+        card.get_by_role("button", name="Cancel").click()
+        card.and_(tab.locator("[data-state=cancelled]")).wait_for()
+        assert "nothing was sent" in card.inner_text() and card.get_by_role("button").count() == 0
+        tab.locator("#entries li[data-action=gmail_send][data-step=cancelled]").first.wait_for()
         assert sends(sandbox) == start
     finally:
         context.close()

@@ -155,6 +155,33 @@ async def test_decline_sends_nothing_and_the_card_reads_in_dark(
         assert steps[0] == "declined"  # the record says the person said no
 
 
+async def test_an_approved_send_held_in_the_undo_window_says_when_it_goes_and_its_cancel_stops_it(
+    harness: Harness, fresh_sandbox: Any, make_settings: Any
+) -> None:
+    settings = make_settings(fresh_sandbox.url, undo_seconds=600)  # a person who reads it again for ten minutes
+    async with connect_apps(settings) as client:
+        result = await client.call_tool("gmail_send", MAIL)
+        async with harness.mount(client, CARD, "gmail_send", MAIL, result) as view:
+            await view.frame.get_by_role("button", name="Approve").click()
+            cancel = view.frame.get_by_role("button", name="Cancel")
+            await cancel.wait_for()
+            text = await view.text()
+            assert "Approved; it goes at the time shown. Until then, Cancel stops it." in text
+            assert re.search(r"Goes .*\d\d:\d\d", text) and "cancel_action" not in text
+            assert await view.frame.get_by_role("button", name="Approve").count() == 0
+            held = (await call(client, "list_pending_actions"))["actions"]
+            assert [a["goes_at"] is not None for a in held] == [True] and sends(fresh_sandbox.url) == 0
+            assert await view.serious_axe_violations() == []
+            await cancel.click()
+            await view.frame.get_by_text("nothing was sent").wait_for()
+            assert await view.frame.get_by_role("button").count() == 0
+            assert [name for name, _ in view.calls].count("decline_pending_action") == 1
+        assert (await call(client, "list_pending_actions")).get("actions", []) == []
+        steps = [e["step"] for e in (await call(client, "activity_log", {"tool": "gmail_send"}))["entries"]]
+        assert steps[0] == "cancelled"
+    assert sends(fresh_sandbox.url) == 0
+
+
 async def test_in_strict_mode_the_card_cannot_approve_and_says_where_the_person_does(
     harness: Harness, fresh_sandbox: Any, make_settings: Any
 ) -> None:

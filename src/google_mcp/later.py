@@ -171,6 +171,11 @@ class Later:
             )
         return self._told(item, "cancel")
 
+    async def decline(self, cid: str, principal: str) -> WriteOutcome:
+        """The person's no, on a card or a page: an approved action held for later stopped before it goes, or a
+        waiting one declined; nothing is done either way."""
+        return await self.cancel(cid, principal) or await self.gate.cancel(cid, principal, "declined")
+
     async def confirmed(self, cid: str, principal: str) -> WriteOutcome | None:
         """What became of an approved action held for later, asked about again; None when it is not one."""
         item = await self.store.get(principal, cid)
@@ -187,6 +192,7 @@ class Later:
                 status="scheduled",
                 message=f"Already approved; it goes at {said(item.due, zone)}. "
                 f"cancel_action(confirmation_id='{item.id}') stops it until then.",
+                expires_at=iso(item.due),
                 **common,
             )
         if item.state in ("sent", "sent_late"):

@@ -81,7 +81,7 @@ def add_confirm_routes(server: Server, state: AppState) -> None:
     async def _decide(cid: str, who: str, confirmed: bool) -> WriteOutcome:
         if confirmed:
             return await state.gate.confirm(state, cid, who, via="the person with the approval key (/confirm)")
-        return await state.later().cancel(cid, who) or await state.gate.cancel(cid, who, "declined")  # held: undone
+        return await state.later().decline(cid, who)
 
 
 class Asks(Protocol):

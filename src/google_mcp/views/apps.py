@@ -83,7 +83,8 @@ def register(server: Server) -> None:
     async def decline_pending_action(
         ctx: Ctx, confirmation_id: Annotated[str, Field(description="from a confirmation_required result")]
     ) -> WriteOutcome:
-        """For the approval card: the person says no to a held action; nothing is done."""
-        return await app(ctx).gate.cancel(confirmation_id, current_principal(), "declined")
+        """For the approval card: the person says no to an action waiting for them, or stops an approved one held
+        for later (send_at, the undo window) before it goes; nothing is done."""
+        return await app(ctx).later().decline(confirmation_id, current_principal())
 
     APP_ONLY.update({"view_pending_action", "decline_pending_action"})

@@ -26,6 +26,7 @@ State = Literal[
 SAID: dict[str, str] = {
     "waiting": "Waiting for your answer.",
     "executing": "Being carried out now.",
+    "scheduled": "Approved; it goes at the time shown. Until then, Cancel stops it.",
     "done": "Done.",
     "declined": "Declined; nothing was done.",
     "cancelled": "Cancelled; nothing was done.",
@@ -46,6 +47,7 @@ class CardState(Answer):
     card: dict[str, Any] | None = None  # the same values, field by field (Preview.card)
     created_at: str | None = None
     expires_at: str | None = None
+    goes_at: str | None = None  # approved, held until then (UTC; the page shows it in the person's zone)
     result: dict[str, Any] | None = None
     outcome: str | None = None  # what was done, said back ("Sent to dana@example.com")
     decided_at: str | None = None  # when it was decided (shown in the person's zone)
@@ -107,8 +109,16 @@ async def card_state(state: AppState, confirmation_id: str, principal: str) -> C
         found: State = "scheduled" if held.status == "scheduled" else "done" if held.status == "done" else "failed"
         if held.status in ("cancelled", "unknown"):
             found = held.status
+        scheduled = found == "scheduled"
         return CardState(
-            state=found, message=held.message, tool=held.tool, preview=preview, card=card, result=held.result, **common
+            state=found,
+            message=SAID["scheduled"] if scheduled else held.message,  # the card's own words: it has a Cancel
+            tool=held.tool,
+            preview=preview,
+            card=card,
+            goes_at=held.expires_at if scheduled else None,
+            result=held.result,
+            **common,
         )
     record = await gate.store.get(confirmation_id, principal)
     found = state_of(record)

@@ -1,6 +1,8 @@
 /* The approval card: one held write, field by field as its preview has it, with Approve and Decline.
    In a host (MCP Apps) it reads the action's state through the host (view_pending_action) when it loads and
-   again before it acts; Approve is confirm_action, Decline decline_pending_action (recorded as the person's no). In strict mode it cannot approve
+   again before it acts; Approve is confirm_action, Decline decline_pending_action (recorded as the person's no).
+   An approved action held for later (send_at, the undo window) shows when it goes and a Cancel that stops it
+   (decline_pending_action in a host; on the chat page its form, decision=decline). In strict mode it cannot approve
    (the server cannot tell a view's call from the model's) and says where the person approves instead.
    As the approval page (/approve/{id}) it reads its state from the page and posts the page's form. */
 "use strict";
@@ -133,11 +135,15 @@
     var said = state.state === "waiting" ? title : (state.outcome || state.message);
     if (state.outcome && state.decided_at) said += " at " + GMV.when(state.decided_at, zone(), { hour: "2-digit", minute: "2-digit" });
     children.push(el("p", { class: "state " + (good ? "status-ok" : bad ? "status-bad" : ""), role: "status" }, said));
-    if (note) children.push(el("p", { class: "note" }, note));
+    if (note && state.state !== "scheduled") children.push(el("p", { class: "note" }, note)); // it says so itself
     children = children.concat(body(state));
     if (state.state === "waiting") {
       if (state.expires_at) children.push(el("p", { class: "muted" }, "Waiting since " + GMV.when(state.created_at, zone()) +
         "; expires " + GMV.when(state.expires_at, zone()) + "."));
+      children.push(options.form ? pageForm(state) : actions(state));
+    }
+    if (state.state === "scheduled") { // approved, not gone yet: when it goes, and the way to stop it
+      if (state.goes_at) children.push(el("p", { class: "goes" }, "Goes " + GMV.when(state.goes_at, zone()) + "."));
       children.push(options.form ? pageForm(state) : actions(state));
     }
     (options.root || root).replaceChildren(el("article", { class: "card stack", "aria-label": title }, children));
@@ -145,6 +151,12 @@
 
   function actions(state) {
     var bar = el("div", { class: "actions" });
+    if (state.state === "scheduled") {
+      var stop = el("button", { type: "button", "data-act": "decline" }, "Cancel");
+      stop.addEventListener("click", function () { act(state, "decline"); });
+      bar.appendChild(stop);
+      return bar;
+    }
     if (state.strict) {
       bar.appendChild(el("p", null, "Strict confirmation is on: this card cannot approve. Approve it " + (state.approve_where || "where your server asks you") + "."));
       if (state.approve_url) {
@@ -164,10 +176,12 @@
   }
 
   function pageForm(state) {
+    var buttons = state.state === "scheduled"
+      ? [el("button", { type: "submit", name: "decision", value: "decline" }, "Cancel")]
+      : [el("button", { type: "submit", name: "decision", value: "approve", class: "primary" }, "Approve"),
+        el("button", { type: "submit", name: "decision", value: "decline" }, "Decline")];
     var form = el("form", { method: "post", action: options.form.action, class: "actions" },
-      el("input", { type: "hidden", name: "csrf", value: options.form.csrf }),
-      el("button", { type: "submit", name: "decision", value: "approve", class: "primary" }, "Approve"),
-      el("button", { type: "submit", name: "decision", value: "decline" }, "Decline"));
+      el("input", { type: "hidden", name: "csrf", value: options.form.csrf }), buttons);
     return form;  // a double click posts once: the browser sends one submission of a form at a time
   }
 
@@ -193,7 +207,7 @@
     setBusy(true);
     var cid = state.confirmation_id;
     load(cid).then(function (now) {  // decided elsewhere, expired or changed meanwhile: shown, not acted on
-      if (now.state !== "waiting") return null;
+      if (now.state !== "waiting" && !(what === "decline" && now.state === "scheduled")) return null;
       setBusy(true);
       return GMV.callTool(what === "approve" ? "confirm_action" : "decline_pending_action", { confirmation_id: cid });
     }).then(function (r) {

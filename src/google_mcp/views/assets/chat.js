@@ -51,7 +51,7 @@
   }
 
   function draw(slot, state, outcome) {
-    if (outcome) state.outcome = outcome;
+    if (outcome && state.state !== "scheduled") state.outcome = outcome; // held for later: the card says it, with its Cancel
     slot.dataset.state = state.state;
     GMVCard.render(state, { root: slot, client: "the router, for your request here", form: { action: "/approve/" + encodeURIComponent(state.confirmation_id), csrf: app.dataset.csrf || "" } });
   }
