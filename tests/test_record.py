@@ -14,6 +14,7 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -285,6 +286,9 @@ async def test_two_processes_append_to_one_conversation_without_losing_an_entry(
     assert [s for s in got if s.startswith("a")] == [f"a{n}" for n in range(100)]  # each process's order kept
 
 
+NONE_LOST = {"entries_not_recorded": 0}
+
+
 async def test_a_write_does_not_run_when_its_approval_cannot_be_recorded(
     fresh_sandbox: Any, make_settings: Any, mongo_server: Any
 ) -> None:
@@ -304,6 +308,11 @@ async def test_a_write_does_not_run_when_its_approval_cannot_be_recorded(
             assert health["ok"] is False and health["entries_not_recorded"] >= 2
         finally:
             mongo_server.start()
+        # the person tries again once the record is back and has written what waited (a bounded wait: the
+        # driver finds the restarted server on a heartbeat, on a busy machine later than the 3 s a write waits)
+        with anyio.fail_after(30):
+            while (await server.state.gate.health())["record"] != {"backend": "mongodb", "ok": True, **NONE_LOST}:
+                await anyio.sleep(0.2)
         done = await call(client, "confirm_action", {"confirmation_id": held["confirmation_id"]})
         assert done["status"] == "done"
         entries = (await call(client, "activity_log", {"tool": "gmail_send"}))["entries"]
