@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -246,6 +247,30 @@ def test_at_390_px_by_keyboard_alone_with_no_serious_axe_findings(
     assert serious == []
 
 
+@contextmanager
+def one_person(world: dict[str, Any], name: str, **env: str) -> Iterator[tuple[Any, Any]]:
+    """A server for one person (the approval key `the-{name}-key`; a bearer token if `env` gives one) beside the
+    module's, with the Gemini stand-in, and a new browser context's tab on its /chat page: (tab, context)."""
+    server = Served.http(
+        world["sandbox"],
+        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / f"{name}.json"),
+        GOOGLE_MCP_APPROVAL_KEY=f"the-{name}-key",
+        GOOGLE_MCP_GEMINI_API_KEY="test-key",
+        GOOGLE_MCP_GEMINI_BASE_URL=world["gemini"].url,
+        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / f"{name}-record.sqlite3"),
+        **env,
+    )
+    context = world["chromium"].new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT)
+        tab.goto(server.url + "/chat")
+        yield tab, context
+    finally:
+        context.close()
+        server.stop()
+
+
 def sign_in(tab: Any, token: str, key: str) -> None:
     if token:  # on loopback without tokens there is no token field
         tab.fill("#token", token)
@@ -258,20 +283,7 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
     sessionStorage (no cookie, no URL); a wrong token asks nothing, a wrong key approves nothing; the right
     ones approve once."""
     sandbox, gemini = world["sandbox"], world["gemini"]
-    server = Served.http(
-        sandbox,
-        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "one.json"),
-        GOOGLE_MCP_AUTH_TOKEN="the-persons-token",
-        GOOGLE_MCP_APPROVAL_KEY="the-persons-key",
-        GOOGLE_MCP_GEMINI_API_KEY="test-key",
-        GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
-        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "one-record.sqlite3"),
-    )
-    context = world["chromium"].new_context()
-    try:
-        tab = context.new_page()
-        tab.set_default_timeout(TIMEOUT)
-        tab.goto(server.url + "/chat")
+    with one_person(world, "one", GOOGLE_MCP_AUTH_TOKEN="the-persons-token") as (tab, context):
         assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
         asked = len(gemini.requests)
         sign_in(tab, "not-the-token", "not-the-key")
@@ -291,18 +303,15 @@ def test_one_person_pastes_their_token_and_key_once_and_approves(world: dict[str
 
         tab.click("#signout")
         tab.wait_for_load_state()
-        sign_in(tab, "the-persons-token", "the-persons-key")
+        sign_in(tab, "the-persons-token", "the-one-key")
         card = ask(tab, "send Dana a note: with the right key")
         card.get_by_role("button", name="Approve").click()
         card.and_(tab.locator("[data-state=done]")).wait_for()
         assert sends(sandbox) == start + 1
         kept = json.loads(tab.evaluate("sessionStorage.getItem('google-mcp-chat-creds')"))
-        assert kept == {"token": "the-persons-token", "key": "the-persons-key"}
+        assert kept == {"token": "the-persons-token", "key": "the-one-key"}
         assert "the-persons" not in tab.url and context.cookies() == []
         tab.locator("#entries li[data-action=gmail_send][data-step=done]").first.wait_for()
-    finally:
-        context.close()
-        server.stop()
 
 
 def test_a_cell_changed_while_the_card_waits_is_not_overwritten_and_a_fresh_card_takes_its_place(
@@ -316,21 +325,9 @@ def test_on_loopback_without_tokens_the_page_asks_for_the_approval_key_alone(wor
     """One person on loopback, no bearer token: the page asks for the approval key only; a wrong key approves
     nothing; the right one approves, and a change made meanwhile brings a fresh card (through /confirm); an
     approved send held in the undo window shows when it goes, and its Cancel stops it."""
-    sandbox, gemini = world["sandbox"], world["gemini"]
-    server = Served.http(
-        sandbox,
-        GOOGLE_MCP_TOKEN_FILE=str(world["tmp"] / "loopback.json"),
-        GOOGLE_MCP_APPROVAL_KEY="the-loopback-key",
-        GOOGLE_MCP_UNDO_SECONDS="600",  # an approved send is held ten minutes: its card offers Cancel until then
-        GOOGLE_MCP_GEMINI_API_KEY="test-key",
-        GOOGLE_MCP_GEMINI_BASE_URL=gemini.url,
-        GOOGLE_MCP_LOG_FILE=str(world["tmp"] / "loopback-record.sqlite3"),
-    )
-    context = world["chromium"].new_context()
-    try:
-        tab = context.new_page()
-        tab.set_default_timeout(TIMEOUT)
-        tab.goto(server.url + "/chat")
+    sandbox = world["sandbox"]
+    # an approved send is held ten minutes: its card offers Cancel until then
+    with one_person(world, "loopback", GOOGLE_MCP_UNDO_SECONDS="600") as (tab, context):
         assert tab.locator("#signin").is_visible() and not tab.locator("#conversation").is_visible()
         assert not tab.locator("#token-field").is_visible() and tab.evaluate("document.activeElement.id") == "key"
 
@@ -360,6 +357,3 @@ def test_on_loopback_without_tokens_the_page_asks_for_the_approval_key_alone(wor
         assert "nothing was sent" in card.inner_text() and card.get_by_role("button").count() == 0
         tab.locator("#entries li[data-action=gmail_send][data-step=cancelled]").first.wait_for()
         assert sends(sandbox) == start
-    finally:
-        context.close()
-        server.stop()
